@@ -1,0 +1,70 @@
+"""The ``pixelseg`` command line (typer).
+
+Each stage of the workflow registers its commands from its own module
+(``pixelseg/cli/<stage>.py`` defines ``register(app)``). Errors that pixelseg raises on
+purpose (:class:`pixelseg.errors.PixelsegError`, and missing files) are printed as one
+sentence with exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from pixelseg.errors import PixelsegError
+
+app = typer.Typer(
+    name="pixelseg",
+    help="Semantic segmentation: label, read data, train, evaluate, predict, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "label")
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """pixelseg: semantic segmentation for the whole workflow."""
+    _STATE["debug"] = debug
+
+
+_STATE = {"debug": False}
+
+for _name in _COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(f"pixelseg.cli.{_name}")
+    except ModuleNotFoundError as exc:  # a stage not built yet
+        if exc.name != f"pixelseg.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``pixelseg`` console script."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False)
+    except (PixelsegError, FileNotFoundError, FileExistsError, NotADirectoryError) as exc:
+        if debug:
+            raise
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.exceptions.Abort):
+            raise SystemExit(1) from None
+        raise
