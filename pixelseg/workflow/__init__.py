@@ -1,0 +1,1 @@
+"""End-to-end jobs that chain the stages (data -> network -> training -> evaluation)."""

@@ -1,0 +1,47 @@
+"""Figures of the demo job: image, ground truth and prediction side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def write_overlays(pairs, predictions: list[np.ndarray], class_set, out_dir: Path, count: int = 4) -> list[Path]:
+    """Write ``count`` PNG figures (image | ground truth | prediction) into ``out_dir``.
+
+    ``pairs[i]`` gives ``(image H x W x 3 uint8, truth H x W uint8)``; ``predictions[i]``
+    is the H x W uint8 label map of the same image. The images are spread evenly over the
+    set. Returns the written paths.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pixelseg.inference import label_overlay
+    from pixelseg.inference.overlay import add_legend
+    from pixelseg.utils.atomic import atomic_write
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i in np.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().astype(int):
+        image, truth = pairs[int(i)]
+        name = Path(pairs.images.files[int(i)]).stem
+        panels = [
+            (image, "image"),
+            (label_overlay(image, truth, colormap=class_set, transparency=0.3), "ground truth"),
+            (label_overlay(image, predictions[int(i)], colormap=class_set, transparency=0.3), "prediction"),
+        ]
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True)
+        for ax, (panel, title) in zip(axes, panels):
+            ax.imshow(panel)
+            ax.set_title(f"{name}: {title}")
+            ax.axis("off")
+        add_legend(fig, class_set)
+        path = out_dir / f"{name}.png"
+        with atomic_write(path, overwrite=True) as tmp:
+            fig.savefig(tmp, format="png", dpi=80)
+        plt.close(fig)
+        written.append(path)
+    return written
