@@ -1,0 +1,216 @@
+"""Lazy datastores of images and of label files (MATLAB ``imageDatastore`` /
+``pixelLabelDatastore``). They hold file names only; pixels are read on ``read(i)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixelseg.data.files import as_paths, list_files, natural_sorted, select_indices, stem
+from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS, read_image, read_label_raw
+from pixelseg.data.labels import ClassSet
+from pixelseg.errors import ConfigurationError
+
+__all__ = ["ImageDatastore", "PixelLabelDatastore"]
+
+
+class _FileDatastore:
+    """Shared machinery: a list of file names, subsets, shuffles, iteration."""
+
+    _what = "files"
+    _default_extensions: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        location_or_files: Any,
+        include_subfolders: bool = False,
+        file_extensions: Sequence[str] | str | None = None,
+        read_fn: Callable[[str], np.ndarray] | None = None,
+    ) -> None:
+        self._files: list[str] = list_files(
+            location_or_files,
+            include_subfolders=include_subfolders,
+            file_extensions=file_extensions,
+            default_extensions=self._default_extensions,
+            what=self._what,
+        )
+        self._read_fn = read_fn
+        self._paths: list[Path] | None = None
+
+    def _with_files(self, files: list[str]):
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._files = files
+        new._paths = None
+        return new
+
+    @property
+    def files(self) -> list[Path]:
+        """File names (list of Path), in datastore order."""
+        if self._paths is None:
+            self._paths = as_paths(self._files)
+        return list(self._paths)
+
+    @property
+    def names(self) -> list[str]:
+        """File stems (name without folder and suffix), in datastore order."""
+        return [stem(f) for f in self._files]
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.read(i)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(len(self)):
+            yield self.read(i)
+
+    def _file(self, i: int) -> str:
+        n = len(self._files)
+        if not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise IndexError(f"index {i!r} out of range for a datastore of {n} files")
+        return self._files[int(i)]
+
+    def read(self, i: int) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def subset(self, indices: Any):
+        """A new datastore of the same type holding the files at ``indices`` (ints, a
+        boolean mask or a slice), in that order. Raises ConfigurationError when out of range."""
+        idx = select_indices(indices, len(self), type(self).__name__)
+        return self._with_files([self._files[i] for i in idx])
+
+    def shuffle(self, seed: int | None = 0):
+        """A new datastore with the files in a random order, reproducible for an int ``seed``
+        (numpy ``Generator(PCG64(seed))``, the same on every machine)."""
+        rng = np.random.Generator(np.random.PCG64(seed))
+        return self.subset(rng.permutation(len(self)))
+
+    def sorted(self):
+        """A new datastore with the files in natural order."""
+        return self._with_files(natural_sorted(self._files))
+
+    def __repr__(self) -> str:
+        first = f", first={self._files[0]!r}" if self._files else ""
+        return f"{type(self).__name__}({len(self)} files{first})"
+
+
+class ImageDatastore(_FileDatastore):
+    """Lazy collection of image files (MATLAB ``imageDatastore``).
+
+    Args:
+        location_or_files: a folder, a file, a glob pattern (``"data/*.png"``), or a list of
+            them. Folders are listed in natural order (``img_2`` before ``img_10``); files
+            given explicitly keep the order given.
+        include_subfolders: also list subfolders. Default False.
+        file_extensions: extensions to pick up, e.g. ``[".png"]``. Default: PNG, JPEG, BMP,
+            TIFF, GIF, WebP, PPM/PGM.
+        read_fn: custom reader ``read_fn(path: str) -> array`` replacing :func:`read_image`.
+        channels, high_bit_depth: passed to :func:`pixelseg.data.io.read_image`
+            (default: H x W x 3 RGB; 16-bit images kept as uint16).
+
+    ``read(i)`` returns H x W x 3 uint8 RGB (see :func:`~pixelseg.data.io.read_image`).
+
+    Raises:
+        FileNotFoundError: a location that does not exist. DataError: no image files found.
+    """
+
+    _what = "image files"
+    _default_extensions = IMAGE_EXTENSIONS
+
+    def __init__(
+        self,
+        location_or_files: Any,
+        include_subfolders: bool = False,
+        file_extensions: Sequence[str] | str | None = None,
+        read_fn: Callable[[str], np.ndarray] | None = None,
+        channels: int | None = 3,
+        high_bit_depth: str = "keep",
+    ) -> None:
+        super().__init__(location_or_files, include_subfolders, file_extensions, read_fn)
+        if high_bit_depth not in ("keep", "scale"):
+            raise ConfigurationError(f"high_bit_depth must be 'keep' or 'scale', got {high_bit_depth!r}")
+        self.channels = channels
+        self.high_bit_depth = high_bit_depth
+
+    def read(self, i: int) -> np.ndarray:
+        """Image i as H x W x 3 uint8 RGB (or as set by channels / high_bit_depth / read_fn)."""
+        path = self._file(i)
+        if self._read_fn is not None:
+            return np.asarray(self._read_fn(path))
+        return read_image(path, channels=self.channels, high_bit_depth=self.high_bit_depth)
+
+
+class PixelLabelDatastore(_FileDatastore):
+    """Lazy collection of label files read as class indices (MATLAB ``pixelLabelDatastore``).
+
+    Args:
+        location_or_files: folder(s), file(s) or glob pattern(s), as for ImageDatastore.
+        class_set: a :class:`~pixelseg.data.ClassSet`, a path to a class set file
+            (.json/.yaml/.txt), or a list of class names (then ``label_ids`` as for
+            ClassSet, default 0..K-1, and ``void_ids``).
+        include_subfolders, file_extensions: as for ImageDatastore (default extensions:
+            PNG, BMP, TIFF, GIF, NPY, PGM/PPM and JPEG, which is refused when read unless
+            ``allow_jpeg``).
+        read_fn: custom raw reader ``read_fn(path) -> raw array`` (still encoded through
+            the class set).
+        tolerance: 0 (default) exact matching; see :meth:`ClassSet.encode`.
+        allow_jpeg: read JPEG label files anyway. Default False.
+
+    ``read(i)`` returns H x W uint8 class indices 0..K-1 with :data:`~pixelseg.data.VOID`
+    (255) for void. A raw value that maps to no class and no void ID raises DataError
+    naming the file, the values and their pixel counts.
+    """
+
+    _what = "label files"
+    _default_extensions = LABEL_EXTENSIONS
+
+    def __init__(
+        self,
+        location_or_files: Any,
+        class_set: ClassSet | str | os.PathLike | Sequence[str],
+        include_subfolders: bool = False,
+        file_extensions: Sequence[str] | str | None = None,
+        read_fn: Callable[[str], np.ndarray] | None = None,
+        tolerance: int = 0,
+        allow_jpeg: bool = False,
+        label_ids: Sequence[Any] | None = None,
+        void_ids: Sequence[Any] = (),
+    ) -> None:
+        self.class_set = _as_class_set(class_set, label_ids, void_ids)
+        super().__init__(location_or_files, include_subfolders, file_extensions, read_fn)
+        if not isinstance(tolerance, (int, np.integer)) or tolerance < 0:
+            raise ConfigurationError(f"tolerance must be an int >= 0, got {tolerance!r}")
+        self.tolerance = int(tolerance)
+        self.allow_jpeg = allow_jpeg
+
+    def read_raw(self, i: int) -> np.ndarray:
+        """The raw stored values of label file i (see :func:`~pixelseg.data.io.read_label_raw`)."""
+        path = self._file(i)
+        if self._read_fn is not None:
+            return np.asarray(self._read_fn(path))
+        return read_label_raw(path, allow_jpeg=self.allow_jpeg)
+
+    def read(self, i: int) -> np.ndarray:
+        """Label file i as H x W uint8 class indices (void 255)."""
+        return self.class_set.encode(self.read_raw(i), source=self._file(i), tolerance=self.tolerance)
+
+
+def _as_class_set(class_set: Any, label_ids: Any, void_ids: Any) -> ClassSet:
+    if isinstance(class_set, ClassSet):
+        if label_ids is not None or tuple(void_ids):
+            raise ConfigurationError("label_ids/void_ids are only used with a list of class names, not a ClassSet")
+        return class_set
+    if isinstance(class_set, (str, os.PathLike)):
+        return ClassSet.load(class_set)
+    if isinstance(class_set, Sequence):
+        return ClassSet(list(class_set), label_ids, void_ids=void_ids)
+    raise ConfigurationError(
+        f"class_set must be a ClassSet, a class set file or a list of names, got {type(class_set).__name__}"
+    )

@@ -1,0 +1,346 @@
+"""Reading images and label files exactly (Pillow for PNG/JPEG/BMP/GIF, tifffile for TIFF).
+
+Images come back as H x W x 3 uint8 RGB whatever the file holds; label files come back as
+their raw stored values (palette PNGs as indices, 16-bit PNGs at full depth), to be mapped
+to class indices by :meth:`pixelseg.data.ClassSet.encode`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pixelseg.errors import ConfigurationError, DataError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "LABEL_EXTENSIONS",
+    "JPEG_EXTENSIONS",
+    "read_image",
+    "read_label_raw",
+    "read_label",
+    "image_size",
+]
+
+#: File extensions an ImageDatastore picks up by default (lower case, with dot).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".ppm", ".pgm")
+#: File extensions a PixelLabelDatastore picks up by default (JPEG included so that it can
+#: be refused with a clear error rather than silently skipped).
+LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".gif", ".npy", ".pgm", ".ppm", ".jpg", ".jpeg")
+JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
+_TIFF_EXTENSIONS = (".tif", ".tiff")
+
+_BOMB_HINT = (
+    "it is larger than Pillow's decompression-bomb limit. Split it into tiles, or store it "
+    "as a (tiled) TIFF and use tiled inference (semanticseg on a TIFF path / BlockedImage), "
+    "or raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file"
+)
+
+
+def _open_pillow(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(path)
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise DataError(f"{path}: {_BOMB_HINT} ({exc})") from None
+    except UnidentifiedImageError:
+        raise DataError(f"{path}: not an image file Pillow can read") from None
+    except OSError as exc:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist") from None
+        raise DataError(f"{path}: cannot read the image ({exc})") from None
+    return image
+
+
+def _exif_transpose(image):
+    from PIL import ImageOps
+
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # malformed EXIF: ignore it, as viewers do
+        return image
+    if orientation in (None, 1):
+        return image
+    return ImageOps.exif_transpose(image)
+
+
+def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
+    """TIFF pixels as Y x X (x S) and the photometric name."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            axes = series.axes
+            data = series.asarray()
+            photometric = tif.pages[0].photometric.name if tif.pages else "MINISBLACK"
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist") from None
+    except Exception as exc:  # tifffile raises several kinds
+        raise DataError(f"{path}: cannot read the TIFF file ({exc})") from None
+    # put samples/channels last, drop singleton leading axes
+    for axis_name in ("S", "C"):
+        if axis_name in axes and axes.index(axis_name) != len(axes) - 1:
+            i = axes.index(axis_name)
+            data = np.moveaxis(data, i, -1)
+            axes = axes[:i] + axes[i + 1 :] + axis_name
+    while data.ndim > 2 and axes[0] not in "YX" and data.shape[0] == 1:
+        data, axes = data[0], axes[1:]
+    if not axes.startswith("YX"):
+        raise DataError(
+            f"{path}: the TIFF holds a stack of shape {data.shape} (axes {axes}); pixelseg "
+            "reads one 2-D image per file"
+        )
+    return data, photometric
+
+
+def _scale_high_depth(data: np.ndarray, path: Path, high_bit_depth: str) -> np.ndarray:
+    if data.dtype == np.uint8:
+        return data
+    if data.dtype == np.bool_:
+        return data.astype(np.uint8) * 255
+    if data.dtype == np.uint16:
+        if high_bit_depth == "keep":
+            return data
+        return ((data.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    if data.dtype.kind == "f" and high_bit_depth == "keep":
+        return data.astype(np.float32)
+    raise DataError(
+        f"{path}: image pixels are {data.dtype}; pixelseg reads uint8 and uint16 images "
+        "(float images: pass high_bit_depth='keep')"
+    )
+
+
+def _to_channels(data: np.ndarray, path: Path, channels: int | None) -> np.ndarray:
+    if data.ndim == 2:
+        data = data[:, :, None]
+    if channels is None:
+        return data
+    c = data.shape[2]
+    if channels == 3:
+        if c == 1:
+            return np.repeat(data, 3, axis=2)
+        if c == 2:  # grey + alpha
+            return np.repeat(data[:, :, :1], 3, axis=2)
+        if c in (3, 4):  # RGB, RGBA (alpha dropped)
+            return np.ascontiguousarray(data[:, :, :3])
+        raise DataError(
+            f"{path}: the image has {c} channels; pass channels=None (or channels={c}) to read "
+            "multi-band images"
+        )
+    if c != channels:
+        raise DataError(f"{path}: the image has {c} channels, but channels={channels} was asked for")
+    return data
+
+
+def read_image(
+    path: str | os.PathLike,
+    channels: int | None = 3,
+    high_bit_depth: str = "keep",
+) -> np.ndarray:
+    """Read an image file as an H x W x C array (RGB by default).
+
+    Args:
+        path: PNG, JPEG, BMP, GIF, WebP, PPM (Pillow) or TIFF (tifffile) file.
+        channels: 3 (default): RGB; grey is copied to 3 channels, alpha is dropped, CMYK,
+            YCbCr and palette images are converted to RGB. ``None``: every stored band as
+            H x W x C (multi-band, e.g. 4-band RGB+NIR TIFF; grey gives H x W x 1). Another
+            int n: the file must hold exactly n bands.
+        high_bit_depth: what to do with 16-bit images: ``"keep"`` (default; uint16 values
+            returned unchanged) or ``"scale"`` (to uint8 by round(v * 255 / 65535)).
+            8-bit images are always uint8. Nothing is scaled unless asked.
+
+    EXIF orientation is applied (as image viewers and labeling tools display the photo).
+
+    Returns:
+        H x W x 3 uint8 RGB by default (uint16 for 16-bit files with ``"keep"``).
+
+    Raises:
+        FileNotFoundError: no such file.
+        DataError: unreadable file, unsupported pixel type, too many bands for RGB, or a
+            file above Pillow's decompression-bomb limit (the message points to tiled
+            inference).
+        ConfigurationError: a bad option value.
+    """
+    if high_bit_depth not in ("keep", "scale"):
+        raise ConfigurationError(f"high_bit_depth must be 'keep' or 'scale', got {high_bit_depth!r}")
+    if channels is not None and (not isinstance(channels, int) or channels < 1):
+        raise ConfigurationError(f"channels must be None or a positive int, got {channels!r}")
+    path = Path(path)
+    if path.suffix.lower() in _TIFF_EXTENSIONS:
+        data, photometric = _read_tiff(path)
+        if photometric in ("PALETTE", "SEPARATED", "YCBCR") and channels == 3:
+            data = _pillow_image_array(path, channels)
+        return _to_channels(_scale_high_depth(data, path, high_bit_depth), path, channels)
+    data = _pillow_image_array(path, channels)
+    return _to_channels(_scale_high_depth(data, path, high_bit_depth), path, channels)
+
+
+def _pillow_image_array(path: Path, channels: int | None) -> np.ndarray:
+    image = _exif_transpose(_open_pillow(path))
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(image).astype(np.uint16, copy=False)
+    if mode == "I":
+        data = np.asarray(image)
+        if data.min(initial=0) >= 0 and data.max(initial=0) <= 65535:
+            return data.astype(np.uint16)
+        raise DataError(f"{path}: 32-bit integer image with values outside 0..65535")
+    if mode == "F":
+        return np.asarray(image, dtype=np.float32)
+    if mode == "1":
+        return np.asarray(image.convert("L"))
+    if channels is None and mode in ("L", "LA", "RGB", "RGBA"):
+        return np.asarray(image)
+    if mode in ("L", "RGB"):
+        return np.asarray(image)
+    if mode == "LA":
+        return np.asarray(image)[:, :, 0]
+    return np.asarray(image.convert("RGBA" if mode in ("PA", "RGBa") or "transparency" in image.info else "RGB"))
+
+
+def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndarray:
+    """Read the raw values stored in a label file, exactly.
+
+    * palette ("P") PNG/GIF/BMP: the palette **indices** (never the colours);
+    * 8-bit grey: uint8; 16-bit PNG/TIFF: uint16 at full depth; 1-bit: 0/1 as uint8;
+    * RGB(A) colour masks: H x W x 3 uint8 (alpha dropped);
+    * TIFF (tifffile), palette TIFF as indices;
+    * ``.npy``: the stored integer array (any dtype, e.g. int32 with -1 for void).
+
+    JPEG label files are refused by default: lossy compression changes label values
+    (edges become in-between values that belong to no class).
+
+    Args:
+        path: label file.
+        allow_jpeg: read JPEG labels anyway (values that map to no class are still errors).
+
+    Returns:
+        H x W integer array, or H x W x 3 uint8 for colour masks.
+
+    Raises:
+        FileNotFoundError: no such file. DataError: JPEG (unless allowed), unreadable,
+        or not 2-D.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in JPEG_EXTENSIONS and not allow_jpeg:
+        raise DataError(_jpeg_message(path))
+    if suffix == ".npy":
+        return _read_npy(path)
+    if suffix in _TIFF_EXTENSIONS:
+        data, _ = _read_tiff(path)
+    else:
+        image = _open_pillow(path)
+        if image.format in ("JPEG", "MPO") and not allow_jpeg:
+            raise DataError(_jpeg_message(path) + " (the file holds JPEG data despite its name)")
+        image = _exif_transpose(image)
+        mode = image.mode
+        if mode in ("P", "L", "RGB", "I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+            data = np.asarray(image)
+        elif mode == "PA":
+            data = np.asarray(image.getchannel(0))
+        elif mode == "LA":
+            data = np.asarray(image)[:, :, 0]
+        elif mode == "1":
+            data = np.asarray(image).astype(np.uint8)
+        elif mode in ("RGBA", "RGBX", "RGBa"):
+            data = np.asarray(image.convert("RGB"))
+        else:
+            raise DataError(f"{path}: label files in Pillow mode {mode!r} are not supported")
+    if data.ndim == 3 and data.shape[2] == 4:
+        data = data[:, :, :3]
+    if data.ndim == 3 and data.shape[2] == 1:
+        data = data[:, :, 0]
+    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] != 3):
+        raise DataError(f"{path}: label array has shape {data.shape}; expected H x W or H x W x 3")
+    if data.dtype.byteorder == ">":
+        data = data.astype(data.dtype.newbyteorder("="))
+    return np.ascontiguousarray(data)
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist") from None
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read the .npy label file ({exc})") from None
+    if data.ndim == 3 and data.shape[2] == 1:
+        data = data[:, :, 0]
+    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (3, 4)):
+        raise DataError(f"{path}: .npy label array has shape {data.shape}; expected H x W")
+    return data
+
+
+def _jpeg_message(path: Path) -> str:
+    return (
+        f"{path}: refusing to read a JPEG label file: lossy compression changes label values "
+        "(pixels near edges get in-between values that belong to no class). Save labels as "
+        "PNG, or pass allow_jpeg=True to read it anyway"
+    )
+
+
+def read_label(path: str | os.PathLike, class_set, tolerance: int = 0, allow_jpeg: bool = False) -> np.ndarray:
+    """Read a label file and map it to H x W uint8 class indices (void 255).
+
+    ``class_set.encode(read_label_raw(path), source=path)``; see both for the errors.
+    """
+    raw = read_label_raw(path, allow_jpeg=allow_jpeg)
+    return class_set.encode(raw, source=str(path), tolerance=tolerance)
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(H, W) of an image or label file from its header (no pixel decoding where possible).
+
+    EXIF orientation is taken into account for images that rotate by 90 degrees.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape  # header only
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path} does not exist") from None
+        except Exception as exc:
+            raise DataError(f"{path}: cannot read the .npy header ({exc})") from None
+        return int(shape[0]), int(shape[1])
+    if suffix in _TIFF_EXTENSIONS:
+        data_shape = _tiff_shape(path)
+        return data_shape
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            try:
+                orientation = image.getexif().get(0x0112, 1)
+            except Exception:
+                orientation = 1
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist") from None
+    except Image.DecompressionBombError as exc:
+        raise DataError(f"{path}: {_BOMB_HINT} ({exc})") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DataError(f"{path}: cannot read the image header ({exc})") from None
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return height, width
+
+
+def _tiff_shape(path: Path) -> tuple[int, int]:
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            axes, shape = series.axes, series.shape
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist") from None
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read the TIFF header ({exc})") from None
+    return int(shape[axes.index("Y")]), int(shape[axes.index("X")])

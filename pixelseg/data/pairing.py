@@ -1,0 +1,261 @@
+"""Pairing images with labels by file name (never by list position), as a torch Dataset."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
+from pixelseg.data.files import check_names_unique, select_indices, stem
+from pixelseg.data.labels import ClassSet
+from pixelseg.errors import ConfigurationError, DataError
+
+__all__ = ["PairedDatastore", "combine", "to_tensors", "UnpairedFilesWarning"]
+
+_MAX_LISTED = 20
+
+
+class UnpairedFilesWarning(UserWarning):
+    """Issued by ``combine(..., unpaired="warn")`` for images or labels left without a partner."""
+
+
+def _key(path: str, suffix: str) -> str:
+    name = stem(path)
+    if suffix and name.endswith(suffix):
+        return name[: -len(suffix)]
+    return name
+
+
+def _listing(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:_MAX_LISTED])
+    return shown + (f" and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else "")
+
+
+def to_tensors(image: Any, label: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """(H x W x C image, H x W label) numpy -> (C x H x W float32 in [0, 1], H x W int64).
+
+    uint8 images are divided by 255, uint16 by 65535; float images are passed unchanged.
+    Tensors are returned as they are.
+    """
+    if not isinstance(image, torch.Tensor):
+        image = np.asarray(image)
+        if image.ndim == 2:
+            image = image[:, :, None]
+        scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(image.dtype, 1.0)
+        image = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).to(torch.float32)
+        if scale != 1.0:
+            image = image.div_(scale)
+    if not isinstance(label, torch.Tensor):
+        label = torch.from_numpy(np.asarray(label).astype(np.int64))
+    return image, label
+
+
+class PairedDatastore(torch.utils.data.Dataset):
+    """Images paired with their label maps; a torch Dataset (built by :func:`combine`).
+
+    ``ds[i]`` -> ``(image H x W x 3 uint8, label H x W uint8)`` (void 255), then each
+    transform in order; after :meth:`as_tensors`, ``(image 3 x H x W float32 in [0, 1],
+    label H x W int64)``. Holds file names only, so it pickles cheaply into DataLoader
+    worker processes.
+
+    Raises (on read): DataError when image and label sizes differ, naming both files and
+    both sizes; the readers' errors otherwise.
+    """
+
+    def __init__(
+        self,
+        images: ImageDatastore,
+        labels: PixelLabelDatastore,
+        transforms: Sequence[Callable] = (),
+        names: Sequence[str] | None = None,
+    ) -> None:
+        if len(images) != len(labels):
+            raise DataError(f"{len(images)} images but {len(labels)} label files; use combine() to pair them")
+        self.images = images
+        self.labels = labels
+        self._transforms = tuple(transforms)
+        self._names = list(names) if names is not None else images.names
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def class_set(self) -> ClassSet:
+        """The labels' :class:`ClassSet`."""
+        return self.labels.class_set
+
+    @property
+    def pair_names(self) -> list[str]:
+        """The name of each pair (the image stem without its suffix)."""
+        return list(self._names)
+
+    @property
+    def names(self) -> list[str]:
+        """Same as :attr:`pair_names`."""
+        return list(self._names)
+
+    @property
+    def transforms(self) -> tuple[Callable, ...]:
+        return self._transforms
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def read(self, i: int) -> tuple[Any, Any]:
+        """Pair i: read, size-checked, transformed."""
+        image = self.images.read(i)
+        label = self.labels.read(i)
+        if image.shape[:2] != label.shape[:2]:
+            raise DataError(
+                f"image {self.images._file(i)} is {image.shape[0]} x {image.shape[1]} (H x W) but its "
+                f"label {self.labels._file(i)} is {label.shape[0]} x {label.shape[1]}; they must match"
+            )
+        for fn in self._transforms:
+            image, label = fn(image, label)
+        return image, label
+
+    def __getitem__(self, i: int) -> tuple[Any, Any]:
+        return self.read(i)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self.read(i)
+
+    def __repr__(self) -> str:
+        return f"PairedDatastore({len(self)} pairs, {self.class_set.num_classes} classes, {len(self._transforms)} transforms)"
+
+    # ------------------------------------------------------------------ derived datastores
+    def _derive(self, images, labels, transforms, names) -> PairedDatastore:
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.images, new.labels, new._transforms, new._names = images, labels, tuple(transforms), list(names)
+        return new
+
+    def subset(self, indices: Any) -> PairedDatastore:
+        """A new PairedDatastore with the pairs at ``indices`` (ints, mask or slice), same transforms."""
+        idx = select_indices(indices, len(self), "PairedDatastore")
+        return self._derive(
+            self.images.subset(idx), self.labels.subset(idx), self._transforms, [self._names[i] for i in idx]
+        )
+
+    def shuffle(self, seed: int | None = 0) -> PairedDatastore:
+        """A new PairedDatastore in a random order, reproducible for an int seed (PCG64)."""
+        rng = np.random.Generator(np.random.PCG64(seed))
+        return self.subset(rng.permutation(len(self)))
+
+    def transform(self, fn: Callable[[Any, Any], tuple[Any, Any]]) -> PairedDatastore:
+        """A new PairedDatastore applying ``fn(image, label) -> (image, label)`` after the
+        existing steps (MATLAB ``transform``). ``fn`` must be picklable (a module-level
+        function or a callable object) for DataLoader workers."""
+        if not callable(fn):
+            raise ConfigurationError(f"transform: {fn!r} is not callable")
+        return self._derive(self.images, self.labels, self._transforms + (fn,), self._names)
+
+    def as_tensors(self) -> PairedDatastore:
+        """A new PairedDatastore yielding ``(image 3 x H x W float32 in [0, 1], label H x W
+        int64, void 255)``; transforms added afterwards receive tensors."""
+        return self.transform(to_tensors)
+
+    # ------------------------------------------------------------------ checks
+    def check_sizes(self) -> list[str]:
+        """Compare every image's and label's size from file headers (no pixel decoding).
+
+        Returns:
+            One message per mismatching (or unreadable) pair; empty when all match.
+        """
+        from pixelseg.data.io import image_size
+
+        problems = []
+        for i in range(len(self)):
+            img_file, lbl_file = self.images._file(i), self.labels._file(i)
+            try:
+                a, b = image_size(img_file), image_size(lbl_file)
+            except (DataError, FileNotFoundError) as exc:
+                problems.append(str(exc))
+                continue
+            if a != b:
+                problems.append(
+                    f"image {img_file} is {a[0]} x {a[1]} (H x W) but its label {lbl_file} is {b[0]} x {b[1]}"
+                )
+        return problems
+
+
+def combine(
+    imds: ImageDatastore,
+    pxds: PixelLabelDatastore,
+    label_suffix: str = "",
+    image_suffix: str = "",
+    unpaired: str = "error",
+    match: str = "name",
+) -> PairedDatastore:
+    """Pair images with label files by file name (MATLAB ``combine(imds, pxds)``).
+
+    A pair's name is the file stem without ``image_suffix`` (images) or ``label_suffix``
+    (labels): CamVid's ``0001TP_006690.png`` pairs with ``0001TP_006690_L.png`` with
+    ``label_suffix="_L"``; Cityscapes uses ``image_suffix="_leftImg8bit",
+    label_suffix="_gtFine_labelIds"``. Pairs follow the image datastore's order (natural
+    order when it was built from a folder: ``img_2`` before ``img_10``).
+
+    Args:
+        imds: the images. pxds: the label files.
+        label_suffix, image_suffix: suffixes removed from the stems before matching.
+        unpaired: ``"error"`` (default): images without a label or labels without an image
+            raise DataError naming them; ``"warn"``: they are dropped with an
+            :class:`UnpairedFilesWarning` naming them; ``"ignore"``: dropped silently.
+        match: ``"name"`` (default) or ``"order"`` (pair by list position: only for
+            datastores whose orders you built to correspond; counts must match).
+
+    Returns:
+        PairedDatastore.
+
+    Raises:
+        DataError: unpaired files (by default), two files with the same pair name.
+        ConfigurationError: bad option values.
+    """
+    if unpaired not in ("error", "warn", "ignore"):
+        raise ConfigurationError(f"unpaired must be 'error', 'warn' or 'ignore', got {unpaired!r}")
+    if match not in ("name", "order"):
+        raise ConfigurationError(f"match must be 'name' or 'order', got {match!r}")
+    if not isinstance(pxds, PixelLabelDatastore):
+        raise ConfigurationError(f"combine: the second argument must be a PixelLabelDatastore, got {type(pxds).__name__}")
+    image_files, label_files = imds._files, pxds._files
+    image_keys = [_key(f, image_suffix) for f in image_files]
+    if match == "order":
+        if len(image_files) != len(label_files):
+            raise DataError(f"combine(match='order'): {len(image_files)} images but {len(label_files)} label files")
+        return PairedDatastore(imds, pxds, names=image_keys)
+    label_keys = [_key(f, label_suffix) for f in label_files]
+    check_names_unique(image_keys, image_files, "combine (images)")
+    label_index = dict(zip(label_keys, range(len(label_keys)), strict=True))
+    if len(label_index) != len(label_keys):
+        check_names_unique(label_keys, label_files, "combine (labels)")
+    img_idx, lbl_idx, no_label = [], [], []
+    for i, key in enumerate(image_keys):
+        j = label_index.pop(key, None)
+        if j is None:
+            no_label.append(image_files[i])
+        else:
+            img_idx.append(i)
+            lbl_idx.append(j)
+    no_image = [label_files[j] for j in sorted(label_index.values())]
+    if no_label or no_image:
+        parts = []
+        if no_label:
+            parts.append(f"{len(no_label)} image(s) without a label: {_listing(no_label)}")
+        if no_image:
+            parts.append(f"{len(no_image)} label file(s) without an image: {_listing(no_image)}")
+        hint = (
+            f" (pairing by file stem with image_suffix={image_suffix!r}, label_suffix={label_suffix!r})"
+        )
+        message = "; ".join(parts) + hint
+        if unpaired == "error":
+            raise DataError(message + "; pass unpaired='warn' or 'ignore' to drop them")
+        if unpaired == "warn":
+            warnings.warn(message + "; they were left out", UnpairedFilesWarning, stacklevel=2)
+        if not img_idx:
+            raise DataError("combine: no image has a label file; " + message)
+    return PairedDatastore(
+        imds.subset(img_idx), pxds.subset(lbl_idx), names=[image_keys[i] for i in img_idx]
+    )

@@ -1,0 +1,164 @@
+"""Inspecting a dataset folder: layout, classes, sizes and every problem (``pixelseg info``).
+
+Unlike reading for training, inspection never stops at the first bad file: every unpaired
+file, unreadable file, stray label value and size mismatch is collected.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pixelseg.data.formats.detect import DetectedLayout, detect_layout
+from pixelseg.data.io import image_size
+from pixelseg.data.labels import VOID, ClassSet
+from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning
+from pixelseg.errors import DataError
+
+__all__ = ["SplitReport", "DatasetReport", "inspect_dataset"]
+
+_RAW_PLACEHOLDER = ClassSet(["<raw values>"])
+
+
+@dataclass
+class SplitReport:
+    """Statistics of one split. table: per class (or per raw value when no class set is
+    known) ``pixel_count`` and ``image_count``; sizes: Counter of (H, W)."""
+
+    name: str
+    pairs: int
+    table: pd.DataFrame
+    sizes: Counter
+    void_pixels: int = 0
+
+
+@dataclass
+class DatasetReport:
+    layout: DetectedLayout
+    class_set: ClassSet | None
+    splits: list[SplitReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        """The report as printable text."""
+        lines = [f"layout:        {self.layout.name} ({self.layout.root})", f"label format:  {self.layout.label_format}"]
+        lines += [f"               {note}" for note in self.layout.notes]
+        if self.class_set is None:
+            lines.append("classes:       unknown (no class file); raw label values are listed. Pass --classes FILE")
+        else:
+            void = self.class_set.void_ids
+            lines.append(f"classes:       {self.class_set.num_classes}" + (f", void ids {void}" if void else ", no void ids"))
+        for split in self.splits:
+            lines.append("")
+            lines.append(f"split {split.name!r}: {split.pairs} image/label pairs")
+            sizes = ", ".join(f"{h} x {w} ({n})" for (h, w), n in split.sizes.most_common(5))
+            more = f" and {len(split.sizes) - 5} more sizes" if len(split.sizes) > 5 else ""
+            lines.append(f"  image sizes (H x W): {sizes or 'none read'}{more}")
+            if self.class_set is not None:
+                lines.append(f"  void pixels: {split.void_pixels}")
+            lines.append("  " + split.table.to_string(index=False).replace("\n", "\n  "))
+        lines.append("")
+        lines += [f"note: {n}" for n in self.notes]
+        if self.problems:
+            lines.append(f"{len(self.problems)} problem(s):")
+            lines += [f"  - {p}" for p in self.problems]
+        else:
+            lines.append("no problems found")
+        return "\n".join(lines)
+
+
+def _scan_split(
+    name: str, ds: PairedDatastore, class_set: ClassSet | None, problems: list[str], notes: list[str]
+) -> SplitReport:
+    sizes: Counter = Counter()
+    k = class_set.num_classes if class_set else 0
+    pixels = np.zeros(k, dtype=np.int64)
+    images = np.zeros(k, dtype=np.int64)
+    raw_pixels: Counter = Counter()
+    raw_images: Counter = Counter()
+    void_pixels = 0
+    for i in range(len(ds)):
+        image_file, label_file = ds.images.files[i], ds.labels.files[i]
+        try:
+            size = image_size(image_file)
+            sizes[size] += 1
+        except (DataError, FileNotFoundError) as exc:
+            problems.append(str(exc))
+            size = None
+        try:
+            raw = ds.labels.read_raw(i)
+        except (DataError, FileNotFoundError) as exc:
+            problems.append(str(exc))
+            continue
+        if size is not None and raw.shape[:2] != size:
+            problems.append(
+                f"image {image_file} is {size[0]} x {size[1]} (H x W) but its label {label_file} is "
+                f"{raw.shape[0]} x {raw.shape[1]}"
+            )
+        if class_set is None:
+            flat = raw.reshape(-1, 3) if raw.ndim == 3 else raw.reshape(-1)
+            values, counts = np.unique(flat, axis=0 if raw.ndim == 3 else None, return_counts=True)
+            for v, c in zip(values.tolist(), counts.tolist(), strict=True):
+                key = tuple(v) if isinstance(v, list) else v
+                raw_pixels[key] += c
+                raw_images[key] += 1
+            continue
+        try:
+            label = class_set.encode(raw, source=str(label_file))
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
+        hist = np.bincount(label.reshape(-1), minlength=256)
+        pixels += hist[:k]
+        images += hist[:k] > 0
+        void_pixels += int(hist[VOID])
+    if class_set is None:
+        keys = sorted(raw_pixels, key=lambda v: (isinstance(v, tuple), v))
+        table = pd.DataFrame(
+            {"raw_value": [str(v) for v in keys], "pixel_count": [raw_pixels[v] for v in keys],
+             "image_count": [raw_images[v] for v in keys]}
+        )  # fmt: skip
+    else:
+        table = pd.DataFrame({"name": class_set.names, "pixel_count": pixels, "image_count": images})
+        absent = [n for n, c in zip(class_set.names, images, strict=True) if c == 0]
+        if absent and len(ds):
+            notes.append(f"split {name!r}: classes {absent} appear in no label file")
+    return SplitReport(name, len(ds), table, sizes, void_pixels)
+
+
+def inspect_dataset(path: str | os.PathLike, class_set: ClassSet | str | os.PathLike | None = None) -> DatasetReport:
+    """Detect the layout of ``path`` and scan every image/label pair (image sizes from
+    headers, every label read once), collecting every problem.
+
+    Args:
+        path: dataset folder. class_set: a ClassSet or class file overriding the layout's.
+
+    Returns:
+        DatasetReport (``.to_text()`` prints it; ``.problems`` lists the problems).
+
+    Raises:
+        FileNotFoundError / DataError: the folder is missing or its layout is unknown.
+    """
+    layout = detect_layout(path)
+    if class_set is not None and not isinstance(class_set, ClassSet):
+        class_set = ClassSet.load(Path(class_set))
+    class_set = class_set or layout.class_set
+    report = DatasetReport(layout, class_set)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnpairedFilesWarning)
+        try:
+            splits = layout.open(class_set or _RAW_PLACEHOLDER, unpaired="warn")
+        except (DataError, FileNotFoundError) as exc:
+            report.problems.append(str(exc))
+            splits = {}
+    report.problems += [str(w.message) for w in caught if issubclass(w.category, UnpairedFilesWarning)]
+    for name, ds in splits.items():
+        report.splits.append(_scan_split(name, ds, class_set, report.problems, report.notes))
+    return report

@@ -1,0 +1,202 @@
+"""``export_onnx``: a network to an ONNX file that knows its classes, checked with onnxruntime.
+
+Answers MATLAB's ``exportONNXNetwork``. The graph is produced by ``torch.onnx.export(...,
+dynamo=True)`` (``torch.export`` + onnxscript), which handles SegNet's max-unpooling. The
+model takes float32 N x C x H x W in [0, 1] (normalisation is inside the network) and returns
+logits N x K x H x W. Class names, colours and the input convention are stored in the model's
+``metadata_props`` (keys ``pixelseg.*``), which :class:`~pixelseg.export.runtime.OnnxSegmenter`
+reads, so a deployment knows its classes without pixelseg.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pixelseg.errors import ConfigurationError, PixelsegError
+from pixelseg.inference.predictor import default_class_set, network_in_channels, unwrap_network
+
+#: Version of the metadata layout written into ``metadata_props``.
+METADATA_VERSION = "1"
+INPUT_NAME = "image"
+OUTPUT_NAME = "logits"
+
+
+class ExportVerificationError(PixelsegError):
+    """The exported model's outputs differ from PyTorch's by more than the tolerance."""
+
+
+def export_onnx(
+    net,
+    path,
+    opset: int | None = None,
+    dynamic_size: bool = True,
+    *,
+    example_size: tuple[int, int] | None = None,
+    class_set=None,
+    verify: bool = True,
+    atol: float = 1e-4,
+    overwrite: bool = False,
+) -> Path:
+    """Export a segmentation network to ONNX and check it with onnxruntime.
+
+    Args:
+        net: a ``TrainedNetwork`` (its class set is stored too) or a ``SegmentationNetwork``.
+        path: destination ``.onnx`` file, written atomically.
+        opset: ONNX opset version; None lets the exporter choose (its default, >= 18).
+        dynamic_size: batch, height and width are dynamic axes (any N, H, W the network
+            takes). False: fixed at ``example_size`` with batch 1.
+        example_size: (H, W) of the example input used for tracing; default the network's
+            ``config["image_size"]`` when set, else 96 x 128.
+        class_set: the ClassSet stored in the metadata; default the TrainedNetwork's, else
+            names "class0".. with :func:`~pixelseg.inference.default_colormap` colours.
+        verify: run the model with onnxruntime on random inputs at two sizes (one with
+            ``dynamic_size=False``) and compare with PyTorch.
+        atol: the largest absolute difference of logits allowed (default 1e-4).
+        overwrite: replace an existing file.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ConfigurationError: bad arguments (not a network, bad sizes, a class set of the
+            wrong size).
+        ExportVerificationError: onnxruntime's logits differ from PyTorch's by more than
+            ``atol`` (the message gives the size and the difference).
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+    """
+    import onnx
+
+    from pixelseg.utils.atomic import atomic_write
+
+    module, net_class_set = unwrap_network(net)
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    in_channels = network_in_channels(module) or 3
+    size = _example_size(module, example_size)
+    sizes = [size, _second_size(size)] if dynamic_size else [size]
+    was_training = module.training
+    module.eval()
+    try:
+        device = next(iter(module.parameters()), torch.zeros(())).device
+        x = _random_input(1, in_channels, size, seed=0).to(device)
+        with torch.no_grad():
+            num_classes = int(module(x).shape[1])
+        class_set = default_class_set(num_classes, class_set if class_set is not None else net_class_set)
+        with _quiet_exporter():
+            program = torch.onnx.export(
+                module,
+                (x,),
+                dynamo=True,
+                opset_version=opset,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_shapes=({0: "batch", 2: "height", 3: "width"},) if dynamic_size else None,
+                verbose=False,
+                report=False,
+            )
+        model = program.model_proto
+        report = _verify(model, module, in_channels, sizes, atol, device) if verify else []
+        _set_metadata(model, module, class_set, in_channels, dynamic_size, report)
+        with atomic_write(path, overwrite=overwrite) as tmp:
+            onnx.save_model(model, str(tmp))
+    finally:
+        module.train(was_training)
+    return path
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Silence the exporter's progress chatter (warnings and log lines) during export."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "onnx_ir", "onnxscript", "torch._dynamo")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _example_size(module, example_size) -> tuple[int, int]:
+    if example_size is None:
+        config = getattr(module, "config", None) or {}
+        image_size = config.get("image_size") if isinstance(config, dict) else None
+        example_size = tuple(image_size[:2]) if image_size else (96, 128)
+    try:
+        h, w = (int(v) for v in example_size)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"example_size must be (H, W), got {example_size!r}") from None
+    if h < 1 or w < 1:
+        raise ConfigurationError(f"example_size must be positive, got {example_size!r}")
+    return h, w
+
+
+def _second_size(size: tuple[int, int]) -> tuple[int, int]:
+    """A different size, not a multiple of common strides, to exercise dynamic axes."""
+    return size[0] + 37, max(1, size[1] - 21)
+
+
+def _random_input(n: int, c: int, size: tuple[int, int], seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(n, c, *size, generator=generator)
+
+
+def _verify(model, module, in_channels, sizes, atol, device) -> list[dict]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    report = []
+    for k, size in enumerate(sizes):
+        x = _random_input(1 + k, in_channels, size, seed=1 + k)  # batch 2 at the second size
+        with torch.no_grad():
+            expected = module(x.to(device)).float().cpu().numpy()
+        got = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
+        if got.shape != expected.shape:
+            raise ExportVerificationError(
+                f"the ONNX model returns shape {got.shape} for input {tuple(x.shape)}, PyTorch {expected.shape}"
+            )
+        diff = float(np.max(np.abs(got - expected))) if got.size else 0.0
+        if not diff <= atol:
+            raise ExportVerificationError(
+                f"the ONNX model's logits differ from PyTorch's by up to {diff:.3g} (> atol {atol:g}) "
+                f"for input {tuple(x.shape)}"
+            )
+        report.append({"input_shape": list(x.shape), "max_abs_diff": diff})
+    return report
+
+
+def _set_metadata(model, module, class_set, in_channels, dynamic_size, report) -> None:
+    config = getattr(module, "config", None)
+    entries = {
+        "pixelseg.metadata_version": METADATA_VERSION,
+        "pixelseg.class_names": json.dumps(list(class_set.names)),
+        "pixelseg.class_colors": json.dumps(np.asarray(class_set.colors).astype(int).tolist()),
+        "pixelseg.num_classes": str(class_set.num_classes),
+        "pixelseg.in_channels": str(in_channels),
+        "pixelseg.void": "255",
+        "pixelseg.input": f"{INPUT_NAME}: float32 N x {in_channels} x H x W, values in [0, 1] "
+        "(uint8 / 255); normalisation is inside the model",
+        "pixelseg.output": f"{OUTPUT_NAME}: float32 N x K x H x W logits; class = argmax over K",
+        "pixelseg.dynamic_size": "true" if dynamic_size else "false",
+        "pixelseg.verification": json.dumps(report),
+    }
+    if isinstance(config, dict):
+        entries["pixelseg.config"] = json.dumps(config, default=str)
+    existing = {p.key: p for p in model.metadata_props}
+    for key, value in entries.items():
+        if key in existing:
+            existing[key].value = value
+        else:
+            prop = model.metadata_props.add()
+            prop.key, prop.value = key, value

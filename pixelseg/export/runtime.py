@@ -1,0 +1,179 @@
+"""``OnnxSegmenter``: run an exported pixelseg model with onnxruntime and NumPy only.
+
+This module imports only NumPy, onnxruntime and (for files) Pillow: no torch and no other
+part of pixelseg, so it can be copied on its own into a deployment. The pre- and
+post-processing are those of :func:`pixelseg.inference.semanticseg`: H x W x C uint8 images
+are divided by 255 into float32 N x C x H x W (the model normalises internally), the class is
+the argmax of the logits, scores are their softmax. Class names and colours come from the
+model's ``metadata_props`` written by :func:`pixelseg.export.export_onnx`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+__all__ = ["OnnxSegmenter", "OnnxSegmenterError"]
+
+VOID = 255
+
+
+class OnnxSegmenterError(ValueError):
+    """Bad input to an OnnxSegmenter (the message names the argument and the value)."""
+
+
+class OnnxSegmenter:
+    """A segmentation model exported by pixelseg, run with onnxruntime.
+
+    Args:
+        path: the ``.onnx`` file.
+        providers: onnxruntime execution providers; default ``["CPUExecutionProvider"]``.
+        num_threads: intra-op threads (None: onnxruntime's default).
+
+    Attributes:
+        class_names: list of K names; ``colors``: K x 3 uint8; ``num_classes``: K;
+        ``in_channels``: C the model takes; ``session``: the ``ort.InferenceSession``.
+
+    Raises:
+        FileNotFoundError: no such file. OnnxSegmenterError: the file is not an ONNX model
+            exported by pixelseg (no ``pixelseg.*`` metadata).
+    """
+
+    def __init__(self, path, providers=None, num_threads: int | None = None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path} does not exist")
+        options = ort.SessionOptions()
+        if num_threads is not None:
+            options.intra_op_num_threads = int(num_threads)
+        try:
+            self.session = ort.InferenceSession(
+                str(self.path), options, providers=providers or ["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise OnnxSegmenterError(f"{self.path} is not an ONNX model onnxruntime can load ({exc})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "pixelseg.class_names" not in meta:
+            raise OnnxSegmenterError(
+                f"{self.path} has no pixelseg metadata (class names); export it with pixelseg.export_onnx"
+            )
+        self.metadata = dict(meta)
+        self.class_names = list(json.loads(meta["pixelseg.class_names"]))
+        self.colors = np.asarray(json.loads(meta["pixelseg.class_colors"]), dtype=np.uint8).reshape(-1, 3)
+        self.num_classes = len(self.class_names)
+        self.in_channels = int(meta.get("pixelseg.in_channels", "3"))
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_name = self.session.get_outputs()[0].name
+
+    def __repr__(self) -> str:
+        return f"OnnxSegmenter({str(self.path)!r}, classes={self.class_names})"
+
+    # ------------------------------------------------------------------ inference
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """N x H x W x C (or H x W x C) uint8/uint16/float [0, 1] -> logits N x K x H x W float32."""
+        x = self._to_input(images)
+        return self.session.run([self.output_name], {self.input_name: x})[0]
+
+    def predict(self, image: np.ndarray, return_scores: bool = False, all_scores: bool = False):
+        """Label one image (H x W x C, or H x W for one channel) or a batch N x H x W x C.
+
+        Returns, like ``semanticseg``: labels (H x W uint8) and, when asked, the winning
+        softmax score (H x W float32) and all scores (K x H x W float32), as a tuple in that
+        order; with a leading N for a batch.
+
+        Raises:
+            OnnxSegmenterError: wrong channel count, dtype, or values outside [0, 1].
+        """
+        arr = np.asarray(image)
+        single = arr.ndim in (2, 3)
+        if arr.ndim == 2:
+            arr = arr[..., None]
+        batch = arr[None] if single else arr
+        logits = self.logits(batch)
+        labels = logits.argmax(axis=1).astype(np.uint8)
+        out = [labels]
+        if return_scores or all_scores:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs = (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
+            if return_scores:
+                out.append(probs.max(axis=1))
+            if all_scores:
+                out.append(probs)
+        if single:
+            out = [o[0] for o in out]
+        return out[0] if len(out) == 1 else tuple(out)
+
+    __call__ = predict
+
+    def predict_file(self, path) -> np.ndarray:
+        """Read an image file with Pillow (EXIF orientation applied; RGB, or L for a
+        one-channel model) and return its H x W uint8 label map."""
+        from PIL import Image, ImageOps
+
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            im = im.convert("L" if self.in_channels == 1 else "RGB")
+            arr = np.asarray(im)
+        return self.predict(arr)
+
+    def palette(self) -> list[int]:
+        """768 ints for a Pillow "P"-mode PNG: class colours, then black (void 255 black)."""
+        flat = np.zeros((256, 3), dtype=np.uint8)
+        flat[: self.num_classes] = self.colors
+        return flat.reshape(-1).tolist()
+
+    def save_labels(self, labels: np.ndarray, path, overwrite: bool = False) -> Path:
+        """Write an H x W uint8 label map as a palette PNG, atomically (temp file + rename).
+
+        Raises:
+            FileExistsError: ``path`` exists and ``overwrite`` is False.
+        """
+        from PIL import Image
+
+        path = Path(path)
+        labels = np.asarray(labels)
+        if labels.ndim != 2 or labels.dtype != np.uint8:
+            raise OnnxSegmenterError(f"labels must be H x W uint8, got shape {labels.shape} dtype {labels.dtype}")
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        image = Image.frombytes("P", (labels.shape[1], labels.shape[0]), np.ascontiguousarray(labels).tobytes())
+        image.putpalette(self.palette())
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.png", dir=path.parent)
+        os.close(fd)
+        try:
+            image.save(tmp, format="PNG")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    # ------------------------------------------------------------------ helpers
+    def _to_input(self, images: np.ndarray) -> np.ndarray:
+        arr = np.asarray(images)
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.ndim != 4:
+            raise OnnxSegmenterError(f"images must be H x W x C or N x H x W x C, got shape {arr.shape}")
+        if arr.shape[-1] != self.in_channels:
+            raise OnnxSegmenterError(
+                f"the image has {arr.shape[-1]} channel(s) but the model takes {self.in_channels}"
+            )
+        if arr.dtype == np.uint8:
+            x = arr.astype(np.float32) / np.float32(255.0)
+        elif arr.dtype == np.uint16:
+            x = arr.astype(np.float32) / np.float32(65535.0)
+        elif np.issubdtype(arr.dtype, np.floating):
+            if arr.size and (arr.min() < 0 or arr.max() > 1):
+                raise OnnxSegmenterError(
+                    f"a floating-point image must hold values in [0, 1], got [{arr.min():g}, {arr.max():g}]"
+                )
+            x = arr.astype(np.float32)
+        else:
+            raise OnnxSegmenterError(f"images must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))

@@ -1,0 +1,36 @@
+"""Inference: ``semanticseg`` on images, batches, folders and large tiled images; overlays.
+
+Public names (imported lazily, so ``label_overlay`` needs neither torch nor a network):
+
+- :func:`semanticseg` (MATLAB ``semanticseg``), in :mod:`pixelseg.inference.segment`
+- :func:`semanticseg_tiled` for images larger than memory, in :mod:`pixelseg.inference.tiled`
+- :func:`label_overlay`, :func:`label_legend`, :func:`default_colormap` (MATLAB
+  ``labeloverlay``), in :mod:`pixelseg.inference.overlay`
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "semanticseg": "pixelseg.inference.segment",
+    "semanticseg_tiled": "pixelseg.inference.tiled",
+    "label_overlay": "pixelseg.inference.overlay",
+    "label_legend": "pixelseg.inference.overlay",
+    "default_colormap": "pixelseg.inference.overlay",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pixelseg.inference' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,352 @@
+"""``semanticseg``: label images, batches, datastores and folders with a trained network.
+
+Answers MATLAB's ``semanticseg`` (``[C, score, allScores] = semanticseg(I, net)`` and
+``pxds = semanticseg(imds, net, 'WriteLocation', dir)``).
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.inference.predictor import Predictor, default_class_set
+from pixelseg.inference.sources import (
+    describe_read_error,
+    image_datastore,
+    is_datastore,
+    is_path_like,
+    sample_loader,
+)
+
+
+def semanticseg(
+    images,
+    net,
+    mini_batch_size: int = 8,
+    return_scores: bool = False,
+    all_scores: bool = False,
+    write_location=None,
+    name_prefix: str = "pred_",
+    device="auto",
+    tta=False,
+    class_set=None,
+    *,
+    overwrite: bool = False,
+    on_error: str = "raise",
+    num_workers: int | None = None,
+    progress: bool = True,
+    include_subfolders: bool = False,
+):
+    """Semantic segmentation of images with a trained network (MATLAB ``semanticseg``).
+
+    Args:
+        images: what to label:
+
+            - one image: numpy H x W x C (uint8, uint16, or float in [0, 1]; C the
+              network's input channels, H x W for one channel), or a torch tensor
+              C x H x W float in [0, 1]; or the path of one image file;
+            - a batch: numpy N x H x W x C, torch N x C x H x W, or a list of images
+              (sizes may differ);
+            - many files: an ``ImageDatastore``, a folder, a glob pattern
+              (``"scenes/**/*.png"``), or a list of paths.
+        net: a ``TrainedNetwork`` or a ``SegmentationNetwork`` (any ``nn.Module`` mapping
+            N x C x H x W float32 in [0, 1] to logits N x K x H x W). It is moved to
+            ``device`` and left there; its train/eval mode is restored afterwards.
+        mini_batch_size: images per forward pass (consecutive images of one size).
+        return_scores: also return the winning class's softmax score per pixel.
+        all_scores: also return the softmax scores of every class.
+        write_location: for many files, a folder to write the label maps to as palette
+            PNGs named ``name_prefix + <input stem> + ".png"``; created when missing.
+        name_prefix: prefix of the written file names.
+        device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:1", ...
+        tta: test-time augmentation: False; True (average the softmax scores of the image
+            and its horizontal flip); or a sequence of scales, e.g. ``(0.75, 1.0, 1.25)``
+            (image and flip at each scale, scores resized back and averaged).
+        class_set: the ``ClassSet`` whose palette the PNGs carry and which the returned
+            datastore uses; default the TrainedNetwork's, else names "class0".. with
+            :func:`~pixelseg.inference.default_colormap` colours.
+        overwrite: replace existing output files (default: refuse before any work).
+        on_error: an unreadable file among many: "raise" (DataError naming it, the
+            default) or "skip" (a warning lists the skipped files; the rest are labelled).
+        num_workers: DataLoader worker processes reading files ahead of the network;
+            None picks min(4, CPUs - 1) (0 for one or two files).
+        progress: show a tqdm progress bar for many files.
+        include_subfolders: for a folder, also read its subfolders.
+
+    Returns:
+        - one image: ``labels`` H x W uint8 (class indices 0..K-1); with
+          ``return_scores`` also ``scores`` H x W float32; with ``all_scores`` also
+          ``all_scores`` K x H x W float32, as a tuple in this order
+          (``labels, scores, all_scores``; the ones not asked for are left out);
+        - a batch array: the same with a leading N; a list: lists;
+        - many files with ``write_location``: a ``PixelLabelDatastore`` over the written
+          PNGs, in input order (skipped files left out); without: lists as for a list.
+
+    Raises:
+        ConfigurationError: an image's channel count is not the network's; a bad option;
+            ``write_location`` is a file; two inputs would write the same output name.
+        DataError: an image that cannot be read (``on_error="raise"``), or holds values
+            out of range; a path that names no image.
+        FileExistsError: output files exist and ``overwrite`` is False.
+    """
+    _check_options(mini_batch_size, on_error, name_prefix, return_scores, all_scores, write_location)
+    predictor = Predictor(net, device=device, tta=tta)
+    need_scores = bool(return_scores or all_scores)
+    with predictor:
+        if is_path_like(images) and _is_one_file(images) and write_location is None:
+            image = _read_one(images)
+            return _finish_single(_label_arrays(predictor, [image], mini_batch_size, need_scores)[0],
+                                  return_scores, all_scores)
+        if is_path_like(images) or is_datastore(images):
+            return _label_files(
+                predictor, images, mini_batch_size, need_scores, return_scores, all_scores,
+                write_location, name_prefix, class_set, overwrite, on_error, num_workers,
+                progress, include_subfolders,
+            )
+        if write_location is not None:
+            raise ConfigurationError(
+                "write_location applies to an ImageDatastore, a folder, a glob or a list of "
+                "files; for arrays, save the returned label maps yourself"
+            )
+        return _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores)
+
+
+# ---------------------------------------------------------------------------- options
+def _check_options(mini_batch_size, on_error, name_prefix, return_scores, all_scores, write_location):
+    if not isinstance(mini_batch_size, int) or isinstance(mini_batch_size, bool) or mini_batch_size < 1:
+        raise ConfigurationError(f"mini_batch_size must be a positive integer, got {mini_batch_size!r}")
+    if on_error not in ("raise", "skip"):
+        raise ConfigurationError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if not isinstance(name_prefix, str) or "/" in name_prefix or os.sep in name_prefix:
+        raise ConfigurationError(f"name_prefix must be a file-name prefix without folders, got {name_prefix!r}")
+    if write_location is not None and (return_scores or all_scores):
+        raise ConfigurationError(
+            "return_scores/all_scores cannot be combined with write_location (only label maps are written)"
+        )
+
+
+def _is_one_file(images) -> bool:
+    return isinstance(images, (str, os.PathLike)) and Path(images).is_file()
+
+
+def _read_one(path) -> np.ndarray:
+    from pixelseg.data import ImageDatastore
+
+    try:
+        return ImageDatastore([Path(path)]).read(0)
+    except Exception as exc:
+        raise DataError(describe_read_error(path, exc)) from exc
+
+
+# ---------------------------------------------------------------------------- core loop
+def _prepare(predictor: Predictor, batch: list[np.ndarray]) -> torch.Tensor:
+    stacked = np.stack(batch)
+    if np.issubdtype(stacked.dtype, np.floating):
+        return predictor.float_input(torch.from_numpy(stacked).permute(0, 3, 1, 2))
+    return predictor.to_input(stacked)
+
+
+def _as_hwc(image, source: str = "the image") -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3:
+        raise DataError(f"{source} must be H x W or H x W x C, got shape {arr.shape}")
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating) or arr.dtype in (np.uint8, np.uint16)):
+        raise DataError(f"{source} must be uint8, uint16 or float in [0, 1], got dtype {arr.dtype}")
+    return arr
+
+
+def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, on_result) -> None:
+    """Run ``items`` (iterable of (key, H x W x C array)) through the network in mini-batches
+    of consecutive same-size images; call ``on_result(key, labels, probs_or_None)`` (numpy)."""
+    keys: list = []
+    batch: list[np.ndarray] = []
+
+    def flush():
+        labels, probs = predictor.predict(_prepare(predictor, batch), need_scores)
+        labels = labels.cpu().numpy()
+        probs = probs.cpu().numpy() if probs is not None else None
+        for j, key in enumerate(keys):
+            on_result(key, labels[j], None if probs is None else probs[j])
+        keys.clear()
+        batch.clear()
+
+    for key, image in items:
+        if batch and (image.shape != batch[0].shape or image.dtype != batch[0].dtype):
+            flush()
+        predictor.check_channels(image.shape[2])
+        keys.append(key)
+        batch.append(image)
+        if len(batch) == mini_batch_size:
+            flush()
+    if batch:
+        flush()
+
+
+def _label_arrays(predictor, images, mini_batch_size, need_scores):
+    """list of H x W x C arrays -> list of (labels, probs or None)."""
+    results: list = [None] * len(images)
+
+    def store(i, labels, probs):
+        results[i] = (labels, probs)
+
+    _run(predictor, enumerate(images), mini_batch_size, need_scores, store)
+    return results
+
+
+def _outputs(result, return_scores, all_scores):
+    labels, probs = result
+    out = [labels]
+    if return_scores:
+        out.append(probs.max(axis=0))
+    if all_scores:
+        out.append(probs)
+    return out
+
+
+def _finish_single(result, return_scores, all_scores):
+    out = _outputs(result, return_scores, all_scores)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _finish_many(results, return_scores, all_scores, stack: bool):
+    columns = list(zip(*(_outputs(r, return_scores, all_scores) for r in results)))
+    columns = [np.stack(c) if stack else list(c) for c in columns]
+    return columns[0] if len(columns) == 1 else tuple(columns)
+
+
+def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores):
+    if isinstance(images, torch.Tensor):
+        if images.ndim not in (3, 4):
+            raise DataError(f"a tensor input must be C x H x W or N x C x H x W, got shape {tuple(images.shape)}")
+        single = images.ndim == 3
+        x = images[None] if single else images
+        if x.dtype == torch.uint8:
+            x = x.float() / 255.0
+        arrays = list(x.permute(0, 2, 3, 1).cpu().numpy())
+        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
+        if single:
+            return _finish_single(results[0], return_scores, all_scores)
+        return _finish_many(results, return_scores, all_scores, stack=True)
+    if isinstance(images, np.ndarray):
+        if images.ndim in (2, 3):
+            results = _label_arrays(predictor, [_as_hwc(images)], mini_batch_size, need_scores)
+            return _finish_single(results[0], return_scores, all_scores)
+        if images.ndim == 4:
+            arrays = [_as_hwc(a) for a in images]
+            results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
+            return _finish_many(results, return_scores, all_scores, stack=True)
+        raise DataError(f"an image array must be H x W, H x W x C or N x H x W x C, got shape {images.shape}")
+    if isinstance(images, (list, tuple)):
+        arrays = [_as_hwc(a, source=f"image {i}") for i, a in enumerate(images)]
+        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
+        return _finish_many(results, return_scores, all_scores, stack=False)
+    raise ConfigurationError(
+        "images must be an image array, a batch, a list of images, an ImageDatastore, a folder, "
+        f"a glob pattern or a list of paths; got {type(images).__name__}"
+    )
+
+
+# ---------------------------------------------------------------------------- many files
+def _output_paths(files, write_location, name_prefix, overwrite) -> list[Path]:
+    folder = Path(write_location)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigurationError(f"write_location {folder} is a file, not a folder")
+    paths = [folder / f"{name_prefix}{Path(f).stem}.png" for f in files]
+    seen: dict[Path, Path] = {}
+    for f, p in zip(files, paths):
+        if p in seen:
+            raise ConfigurationError(
+                f"{seen[p]} and {f} would both be written to {p}; give files distinct names"
+            )
+        seen[p] = Path(f)
+    if not overwrite:
+        existing = [p for p in paths if p.exists()]
+        if existing:
+            raise FileExistsError(
+                f"{len(existing)} output file(s) exist already, e.g. {existing[0]}; "
+                "pass overwrite=True to replace them"
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    return paths
+
+
+def _label_files(predictor, images, mini_batch_size, need_scores, return_scores, all_scores,
+                 write_location, name_prefix, class_set, overwrite, on_error, num_workers,
+                 progress, include_subfolders):
+    from tqdm.auto import tqdm
+
+    datastore = image_datastore(images, include_subfolders=include_subfolders)
+    files = list(datastore.files)
+    writing = write_location is not None
+    if writing:
+        from pixelseg.data import PixelLabelDatastore
+        from pixelseg.utils.atomic import save_png
+
+        class_set = default_class_set(
+            predictor.probe_num_classes(),
+            class_set if class_set is not None else predictor.class_set,
+        )
+        paths = _output_paths(files, write_location, name_prefix, overwrite)
+        palette = class_set.palette()
+    skipped: list[str] = []
+    written: list[int] = []
+    results: dict[int, tuple] = {}
+    bar = tqdm(total=len(files), disable=not progress, desc="semanticseg", unit="img")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2) if writing else None
+    pending: collections.deque = collections.deque()
+
+    def readable():
+        for i, image, error in sample_loader(datastore, num_workers, prefetch=mini_batch_size):
+            if error is not None:
+                if on_error == "raise":
+                    raise DataError(error)
+                skipped.append(error)
+                bar.update(1)
+                continue
+            image = _as_hwc(image, source=str(files[i]))
+            predictor.check_channels(image.shape[2], source=str(files[i]))
+            yield i, image
+
+    def on_result(i, labels, probs):
+        if writing:
+            pending.append(pool.submit(save_png, labels, paths[i], palette, overwrite))
+            written.append(i)
+            while len(pending) > 4 * mini_batch_size:
+                pending.popleft().result()
+        else:
+            results[i] = (labels, probs)
+        bar.update(1)
+
+    try:
+        _run(predictor, readable(), mini_batch_size, need_scores, on_result)
+        for future in pending:
+            future.result()
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if skipped:
+        warnings.warn(
+            f"semanticseg skipped {len(skipped)} of {len(files)} image(s) it could not read: "
+            + "; ".join(skipped[:20]) + (" ..." if len(skipped) > 20 else ""),
+            UserWarning,
+            stacklevel=3,
+        )
+    if not writing:
+        ordered = [results[i] for i in sorted(results)]
+        if not ordered:
+            return [] if not need_scores else tuple([] for _ in range(1 + bool(return_scores) + bool(all_scores)))
+        return _finish_many(ordered, return_scores, all_scores, stack=False)
+    if not written:
+        raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")
+    return PixelLabelDatastore([paths[i] for i in sorted(written)], class_set)
+

@@ -1,0 +1,201 @@
+"""Lazy band reading for tiled inference, and the tiled label TIFF writer.
+
+Reading: a TIFF is opened with ``tifffile`` and read through its zarr store
+(``TiffPageSeries.aszarr``), so that a slice of rows decodes only the TIFF tiles or strips
+it touches. Without the ``zarr`` package the TIFF is read whole (with a warning). Arrays
+(numpy, ``np.memmap``, zarr) are sliced directly; other image files are read whole.
+
+Writing: :func:`write_label_tiff` consumes finished label bands and hands ``tifffile`` the
+TIFF tiles in order, so the label map is never whole in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from pixelseg.errors import ConfigurationError, DataError
+
+_TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+class ImageSource:
+    """Rows of an image as (rows x W x C) arrays. ``name`` is used in messages."""
+
+    def __init__(self, data, axes: str, name: str, closer=None):
+        self.data, self.axes, self.name, self._closer = data, axes, name, closer
+        shape = dict(zip(axes, data.shape))
+        self.height, self.width = int(shape["Y"]), int(shape["X"])
+        self.channels = int(shape.get("S", 1))
+        self.dtype = np.dtype(data.dtype)
+        if self.dtype not in (np.uint8, np.uint16):
+            raise DataError(f"{name}: pixels of type {self.dtype} are not supported (uint8 or uint16)")
+
+    def read_rows(self, y0: int, y1: int) -> np.ndarray:
+        """Rows y0..y1-1 as (y1 - y0) x W x C (C = 1 for grey)."""
+        if self.axes == "YXS":
+            out = self.data[y0:y1]
+        elif self.axes == "SYX":
+            out = np.moveaxis(np.asarray(self.data[:, y0:y1]), 0, -1)
+        else:  # "YX"
+            out = np.asarray(self.data[y0:y1])[..., None]
+        return np.ascontiguousarray(out)
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+
+
+def _array_source(array, name: str) -> ImageSource:
+    if array.ndim == 2:
+        return ImageSource(array, "YX", name)
+    if array.ndim == 3:
+        return ImageSource(array, "YXS", name)
+    raise DataError(f"{name} must be H x W or H x W x C, got shape {tuple(array.shape)}")
+
+
+def _tiff_source(path: Path) -> ImageSource:
+    import tifffile
+
+    try:
+        tif = tifffile.TiffFile(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist") from None
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read the TIFF file ({exc})") from None
+    try:
+        series = tif.series[0]
+        axes, shape = series.axes, series.shape
+        squeezed = axes.replace("C", "S")
+        if squeezed not in ("YX", "YXS", "SYX"):
+            raise DataError(
+                f"{path}: the TIFF holds axes {axes} of shape {shape}; tiled inference reads "
+                "one 2-D image (Y, X and optionally samples)"
+            )
+        try:
+            import zarr
+
+            store = series.aszarr(level=0)
+            data = zarr.open(store, mode="r")
+            closer = _closer(store, tif)
+        except ImportError:
+            warnings.warn(
+                f"{path}: the zarr package is not installed, so the TIFF is read whole; "
+                "install zarr to read it tile by tile",
+                stacklevel=3,
+            )
+            data, closer = series.asarray(level=0), tif.close
+        return ImageSource(data, squeezed, str(path), closer)
+    except BaseException:
+        tif.close()
+        raise
+
+
+def _closer(store, tif):
+    def close():
+        with contextlib.suppress(Exception):
+            store.close()
+        tif.close()
+
+    return close
+
+
+@contextlib.contextmanager
+def open_image_source(image):
+    """Context manager yielding an :class:`ImageSource` for a path or an array.
+
+    Raises:
+        DataError: unreadable file, unsupported axes or pixel type.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        if not path.exists():
+            raise DataError(f"{path} does not exist")
+        if path.suffix.lower() in _TIFF_SUFFIXES:
+            source = _tiff_source(path)
+        else:
+            from pixelseg.data.io import read_image
+
+            source = _array_source(read_image(path, channels=None), str(path))
+    elif hasattr(image, "shape") and hasattr(image, "__getitem__") and hasattr(image, "dtype"):
+        source = _array_source(image, "the image")
+    else:
+        raise ConfigurationError(
+            f"image must be a file path or an H x W x C array, got {type(image).__name__}"
+        )
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def _tiff_tiles(bands: Iterable[tuple[int, np.ndarray]], width: int, tile: int):
+    """TIFF tiles (tile x tile uint8) in row-major order from consecutive label bands."""
+    pending: list[np.ndarray] = []
+    count = 0
+
+    def tile_row(rows: np.ndarray):
+        for x0 in range(0, width, tile):
+            t = rows[:, x0 : x0 + tile]
+            if t.shape != (tile, tile):
+                t = np.pad(t, ((0, tile - t.shape[0]), (0, tile - t.shape[1])))
+            yield t
+
+    for _, band in bands:
+        pending.append(band)
+        count += band.shape[0]
+        while count >= tile:
+            rows = np.concatenate(pending) if len(pending) > 1 else pending[0]
+            yield from tile_row(rows[:tile])
+            rest = rows[tile:]
+            pending, count = ([rest] if rest.shape[0] else []), rest.shape[0]
+    if count:
+        yield from tile_row(np.concatenate(pending))
+
+
+def write_label_tiff(path, bands, height: int, width: int, colors, tile: int = 256,
+                     overwrite: bool = False) -> Path:
+    """Write label bands (from tiled inference) as a tiled, deflate-compressed TIFF, atomically.
+
+    Args:
+        path: destination ``.tif``.
+        bands: iterable of (y0, rows x width uint8) covering rows 0..height-1 in order.
+        colors: K x 3 uint8 class colours stored as the TIFF palette (void 255 black), or
+            None for a grey (minisblack) TIFF.
+        tile: TIFF tile edge, a multiple of 16.
+
+    Raises:
+        ConfigurationError: ``tile`` not a positive multiple of 16.
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+    """
+    import tifffile
+
+    from pixelseg.utils.atomic import atomic_write
+
+    if not isinstance(tile, int) or tile < 16 or tile % 16:
+        raise ConfigurationError(f"tiff_tile must be a positive multiple of 16, got {tile!r}")
+    options = {}
+    if colors is not None:
+        colormap = np.zeros((3, 256), dtype=np.uint16)
+        colors = np.asarray(colors, dtype=np.uint16)
+        colormap[:, : colors.shape[0]] = colors.T * 257
+        options = {"photometric": "palette", "colormap": colormap}
+    else:
+        options = {"photometric": "minisblack"}
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        tifffile.imwrite(
+            tmp,
+            _tiff_tiles(bands, width, tile),
+            shape=(height, width),
+            dtype=np.uint8,
+            tile=(tile, tile),
+            compression="zlib",
+            bigtiff=height * width > 2**31,
+            **options,
+        )
+    return Path(path)

@@ -1,0 +1,344 @@
+"""The labeling web app: a FastAPI server and the static front end in ``static/``.
+
+Start it with ``pixelseg label IMAGES_DIR --labels LABELS_DIR --classes classes.json`` or
+:func:`run`; build the ASGI app for tests with :func:`create_app`.
+
+HTTP API (all under ``/api``; binary payloads are row-major, little-endian):
+
+=======================================  ================================================
+``GET  /api/info``                       folders, model present, limits, SLIC defaults
+``GET  /api/images``                     ``{images: [{name, labeled, duplicate_stem}],
+                                         labeled, total}`` in natural order
+``GET  /api/images/{name}``              ``{name, width, height, labeled, version}``
+``GET  /api/images/{name}/image``        the image (original file or a PNG)
+``GET  /api/images/{name}/label``        ``format=raw`` (default): H*W uint8 class
+                                         indices, void 255 (all 255 when unlabelled);
+                                         ``format=png``: the saved index PNG. Headers
+                                         ``X-Label-Version``, ``X-Width``, ``X-Height``
+``PUT  /api/images/{name}/label``        body: H*W uint8 (``Content-Encoding: gzip``
+                                         allowed); header ``X-Label-Version``: the
+                                         version loaded ("" = none), or ``?force=1``.
+                                         -> ``{version}``; 409 ``{detail,
+                                         current_version}`` when the file changed
+``GET  /api/images/{name}/superpixels``  ``n_segments``, ``compactness``, ``max_side``
+                                         -> H*W uint16 segment ids, ``X-Segments``
+``POST /api/images/{name}/prelabel``     H*W uint8 prediction of ``--model`` (not saved)
+``GET  /api/classes``                    ``{version, classes: [{index, name, color}]}``
+``PUT  /api/classes``                    ``{version, classes: [{name, color}]}`` (append,
+                                         rename, recolour; 409 on a changed file)
+=======================================  ================================================
+
+Errors: 400 bad name or argument, 403 link out of a folder / token / host / CSRF,
+404 unknown image, 409 conflict, 413 body too large, 422 bad label data. Every error
+body is ``{"detail": "<one sentence>"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import zlib
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.labeling import folders as fo
+from pixelseg.labeling.classes import ClassFile
+from pixelseg.labeling.images import browser_image, image_size, read_rgb
+from pixelseg.labeling.labels import VOID, Conflict, LabelWriter, decode_upload, file_version, read_label
+from pixelseg.labeling.security import AccessGuard, BodySizeLimit, is_loopback
+from pixelseg.labeling.superpixels import DEFAULT_COMPACTNESS, DEFAULT_MAX_SIDE, DEFAULT_N_SEGMENTS, superpixels
+
+STATIC_DIR = Path(__file__).parent / "static"
+DEFAULT_MAX_BODY_BYTES = 256 * 2**20  # a raw 16000 x 16000 label; gzip uploads are far smaller
+MAX_JSON_BYTES = 2**20
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+
+
+def _binary(request, data: bytes, headers: dict, media_type: str = "application/octet-stream"):
+    """Raw bytes, gzip-compressed (fast level) when the client accepts it."""
+    headers = {**headers, "Cache-Control": "no-store"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+        data = compressor.compress(data) + compressor.flush()
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=data, media_type=media_type, headers=headers)
+
+
+def create_app(
+    images_dir,
+    labels_dir,
+    classes_path,
+    model=None,
+    token: str | None = None,
+    *,
+    allowed_hosts: list[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+):
+    """Build the labeling app (an ASGI app; serve it with uvicorn or test it with TestClient).
+
+    Args:
+        images_dir: folder of images (never written).
+        labels_dir: folder of label PNGs, ``<image stem>.png`` (created when missing).
+        classes_path: classes.json (or .yaml) of the project; must exist (the class
+            editor rewrites it atomically).
+        model: optional checkpoint of a trained network (``TrainedNetwork.save``) for
+            pre-labeling; loaded on first use.
+        token: when given, every request must carry it (``?token=``, header
+            ``X-Pixelseg-Token`` or the cookie set when the page is opened with it).
+        allowed_hosts: when given, requests whose ``Host`` header names another host are
+            refused (:func:`run` sets the loopback names when bound to loopback).
+        max_body_bytes: largest request body accepted (413 above).
+
+    Raises:
+        ConfigurationError: a folder or the classes file is missing, labels_dir is
+            images_dir, a class set the app cannot save as palette PNGs, or a missing
+            model checkpoint.
+    """
+    folders = fo.LabelingFolders(images_dir, labels_dir)
+    classes = ClassFile(classes_path)
+    writer = LabelWriter()
+    prelabeler = None
+    if model is not None:
+        from pixelseg.labeling.prelabel import Prelabeler
+
+        prelabeler = Prelabeler(model)
+
+    app = FastAPI(title="pixelseg labeling", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def error(status: int, detail: str, **extra):
+        return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+    @app.exception_handler(fo.BadName)
+    async def _bad_name(request, exc):
+        return error(400, str(exc))
+
+    @app.exception_handler(fo.NotFound)
+    async def _not_found(request, exc):
+        return error(404, str(exc))
+
+    @app.exception_handler(fo.OutsideFolder)
+    async def _outside(request, exc):
+        return error(403, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request, exc):
+        return error(409, str(exc), current_version=exc.current_version)
+
+    @app.exception_handler(DataError)
+    async def _data_error(request, exc):
+        return error(422, str(exc))
+
+    @app.exception_handler(ConfigurationError)
+    async def _config_error(request, exc):
+        return error(400, str(exc))
+
+    def entry_and_size(name: str):
+        entry = folders.entry(name)
+        return entry, image_size(entry.image_path)
+
+    # ------------------------------------------------------------------ pages
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # -------------------------------------------------------------- read API
+    @app.get("/api/info")
+    def info():
+        return {
+            "images_dir": str(folders.images_dir),
+            "labels_dir": str(folders.labels_dir),
+            "classes_path": str(classes.path),
+            "prelabel": prelabeler is not None,
+            "max_body_bytes": max_body_bytes,
+            "void": VOID,
+            "superpixels": {
+                "n_segments": DEFAULT_N_SEGMENTS,
+                "compactness": DEFAULT_COMPACTNESS,
+                "max_side": DEFAULT_MAX_SIDE,
+            },
+        }
+
+    @app.get("/api/images")
+    def list_images():
+        entries = folders.list_images()
+        duplicates = folders.duplicate_stems(entries)
+        items = [
+            {"name": e.name, "labeled": e.label_path.is_file(), "duplicate_stem": e.name in duplicates}
+            for e in entries
+        ]
+        return {"images": items, "labeled": sum(i["labeled"] for i in items), "total": len(items)}
+
+    @app.get("/api/images/{name}")
+    def image_info(name: str):
+        entry, (height, width) = entry_and_size(name)
+        return {
+            "name": entry.name,
+            "width": width,
+            "height": height,
+            "labeled": entry.label_path.is_file(),
+            "version": file_version(entry.label_path),
+        }
+
+    @app.get("/api/images/{name}/image")
+    def get_image(name: str):
+        entry = folders.entry(name)
+        content, media_type = browser_image(entry.image_path)
+        if isinstance(content, Path):
+            return FileResponse(content, media_type=media_type, headers={"Cache-Control": "no-cache"})
+        return Response(content, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/images/{name}/label")
+    def get_label(name: str, request: Request, format: str = "raw"):
+        if format not in ("raw", "png"):
+            raise ConfigurationError(f"format must be 'raw' or 'png', got {format!r}")
+        entry, (height, width) = entry_and_size(name)
+        classes.reload_if_changed()
+        version = file_version(entry.label_path)
+        headers = {"X-Label-Version": version, "X-Width": str(width), "X-Height": str(height)}
+        if format == "png":
+            if not entry.label_path.is_file():
+                raise fo.NotFound(f"image {name!r} has no label file yet")
+            return FileResponse(entry.label_path, media_type="image/png", headers={**headers, "Cache-Control": "no-store"})
+        if version:
+            label = read_label(entry.label_path, classes.class_set)
+            if label.shape != (height, width):
+                raise DataError(
+                    f"label file {entry.label_path.name} is {label.shape[1]} x {label.shape[0]} but "
+                    f"image {name} is {width} x {height}"
+                )
+        else:
+            label = np.full((height, width), VOID, dtype=np.uint8)
+        return _binary(request, np.ascontiguousarray(label).tobytes(), headers)
+
+    @app.get("/api/images/{name}/superpixels")
+    def get_superpixels(
+        name: str,
+        request: Request,
+        n_segments: int = DEFAULT_N_SEGMENTS,
+        compactness: float = DEFAULT_COMPACTNESS,
+        max_side: int = DEFAULT_MAX_SIDE,
+    ):
+        entry = folders.entry(name)
+        segments = superpixels(read_rgb(entry.image_path), n_segments, compactness, max_side)
+        headers = {
+            "X-Width": str(segments.shape[1]),
+            "X-Height": str(segments.shape[0]),
+            "X-Segments": str(int(segments.max()) + 1),
+        }
+        return _binary(request, segments.astype("<u2").tobytes(), headers)
+
+    @app.post("/api/images/{name}/prelabel")
+    def prelabel(name: str, request: Request):
+        if prelabeler is None:
+            return error(404, "no model was given (start the app with --model CHECKPOINT to pre-label)")
+        entry = folders.entry(name)
+        image = read_rgb(entry.image_path)
+        prediction = prelabeler.predict(image, list(classes.class_set.names))
+        return _binary(request, np.ascontiguousarray(prediction).tobytes(), {"X-Width": str(image.shape[1]), "X-Height": str(image.shape[0])})
+
+    # ------------------------------------------------------------- write API
+    @app.put("/api/images/{name}/label")
+    async def put_label(name: str, request: Request, force: bool = False):
+        entry, (height, width) = await run_in_threadpool(entry_and_size, name)
+        if entry.name in folders.duplicate_stems(folders.list_images()):
+            raise ConfigurationError(
+                f"another image shares the stem of {name!r}, so both would use the label file "
+                f"{entry.label_path.name}; rename one of them"
+            )
+        base_version = None if force else request.headers.get("x-label-version")
+        if base_version is None and not force:
+            return error(428, "header X-Label-Version (the version loaded, '' for none) or ?force=1 is required")
+        body = await request.body()
+        label = decode_upload(body, request.headers.get("content-encoding"), height, width)
+        await run_in_threadpool(classes.reload_if_changed)
+        version = await run_in_threadpool(writer.save, label, entry.label_path, classes.codec, base_version)
+        return {"version": version, "labeled": True}
+
+    @app.get("/api/classes")
+    def get_classes():
+        classes.reload_if_changed()
+        return classes.describe()
+
+    @app.put("/api/classes")
+    async def put_classes(request: Request):
+        body = await request.body()
+        if len(body) > MAX_JSON_BYTES:
+            return error(413, f"class list larger than {MAX_JSON_BYTES} bytes")
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            raise ConfigurationError(f"class list is not valid JSON ({exc})") from None
+        if not isinstance(payload, dict):
+            raise ConfigurationError("class list must be a JSON object {version, classes}")
+        base_version = payload.get("version")
+        if base_version is not None and not isinstance(base_version, str):
+            raise ConfigurationError(f"version must be a string, got {base_version!r}")
+        return await run_in_threadpool(classes.update, payload.get("classes"), base_version)
+
+    guarded = BodySizeLimit(app, max_body_bytes)
+    guarded = AccessGuard(guarded, token=token, allowed_hosts=allowed_hosts)
+    guarded.fastapi_app = app  # for introspection in tests
+    guarded.notices = [n for n in (classes.notice,) if n]
+    return guarded
+
+
+def app_url(host: str, port: int, token: str | None = None) -> str:
+    """The URL to open: ``http://HOST:PORT/`` plus ``?token=...`` when a token is set."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def resolve_token(host: str, token: str | None) -> str | None:
+    """The token to require: the given one, or a random one when ``host`` is not loopback."""
+    if token is None and not is_loopback(host):
+        return secrets.token_urlsafe(18)
+    return token
+
+
+def run(
+    images_dir,
+    labels_dir,
+    classes_path,
+    model=None,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    echo=print,
+) -> None:
+    """Serve the labeling app with uvicorn until interrupted; prints the URL first.
+
+    Bound to a loopback address, requests naming another host are refused (DNS
+    rebinding). Bound to any other address, a token is required on every request (a
+    random one unless given) and is part of the printed URL.
+
+    Raises:
+        ConfigurationError: see :func:`create_app`; a port outside 1..65535.
+    """
+    import socket
+
+    import uvicorn
+
+    if not 0 < int(port) < 65536:
+        raise ConfigurationError(f"port must be 1..65535, got {port}")
+    token = resolve_token(host, token)
+    allowed = LOOPBACK_HOSTS if is_loopback(host) else None
+    app = create_app(images_dir, labels_dir, classes_path, model=model, token=token, allowed_hosts=allowed)
+    for notice in getattr(app, "notices", []):
+        echo(f"note: {notice}")
+    shown_host = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    echo(f"pixelseg label: open {app_url(shown_host, port, token)}  (Ctrl+C to stop)")
+    if not is_loopback(host):
+        echo("warning: the app is reachable from other machines; anyone with the URL (token) can edit labels")
+    uvicorn.run(app, host=host, port=int(port), log_level="warning")

@@ -1,0 +1,185 @@
+"""Segmentation losses: cross-entropy, Dice and focal, and a weighted sum of them.
+
+Every loss takes logits N x K x H x W (float) and a label map N x H x W (int64, class
+indices 0..K-1, void = 255 ignored) and returns a scalar tensor: the mean over the labelled
+(non-void) pixels, or over the classes for Dice. A batch whose pixels are all void gives a
+loss of 0 (with a gradient of 0), never NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pixelseg.errors import ConfigurationError
+
+__all__ = ["CrossEntropyLoss", "DiceLoss", "FocalLoss", "WeightedSumLoss", "build_loss", "VOID_INDEX"]
+
+VOID_INDEX = 255  # == pixelseg.data.VOID
+
+
+def _as_weight(class_weights, num_classes: int | None) -> torch.Tensor | None:
+    if class_weights is None:
+        return None
+    weight = torch.as_tensor(class_weights, dtype=torch.float32).reshape(-1).clone()
+    if num_classes is not None and weight.numel() != num_classes:
+        raise ConfigurationError(
+            f"class_weights has {weight.numel()} entries but the network has {num_classes} classes"
+        )
+    if not torch.isfinite(weight).all() or (weight < 0).any():
+        raise ConfigurationError(f"class_weights must be finite and >= 0, got {weight.tolist()}")
+    return weight
+
+
+class CrossEntropyLoss(nn.Module):
+    """Pixel-wise cross-entropy with optional class weights; void pixels ignored.
+
+    With class weights ``w``, the loss is ``sum_i w[y_i] * CE_i / sum_i w[y_i]`` over the
+    labelled pixels ``i`` (PyTorch ``F.cross_entropy`` with ``reduction="mean"``; MATLAB's
+    weighted ``crossentropy`` normalises the same way).
+
+    Args:
+        class_weights: K non-negative floats (e.g. ``pixelseg.data.class_weights``) or None.
+        ignore_index: label value excluded from the loss (255, void).
+    """
+
+    def __init__(self, class_weights: Sequence[float] | torch.Tensor | None = None, ignore_index: int = VOID_INDEX,
+                 num_classes: int | None = None) -> None:
+        super().__init__()
+        self.ignore_index = ignore_index
+        self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # Sum / total weight rather than reduction="mean": an all-void batch gives 0, not
+        # 0/0 = NaN, and no host-device sync is needed to detect it.
+        total = F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index, reduction="sum")
+        valid = target != self.ignore_index
+        if self.weight is None:
+            denominator = valid.sum()
+        else:
+            denominator = (self.weight[torch.where(valid, target, torch.zeros_like(target))] * valid).sum()
+        return total / denominator.to(total.dtype).clamp_min(torch.finfo(total.dtype).tiny)
+
+
+class FocalLoss(nn.Module):
+    """Focal loss ``-(1 - p_t) ** gamma * w[y] * log p_t``, mean over labelled pixels.
+
+    Source: Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017. With
+    ``gamma = 0`` and no class weights it equals cross-entropy.
+
+    Args:
+        gamma: focusing parameter (2.0).
+        class_weights: optional K weights (the alpha of the paper, per class); the mean is then
+            weighted like :class:`CrossEntropyLoss`.
+    """
+
+    def __init__(self, gamma: float = 2.0, class_weights=None, ignore_index: int = VOID_INDEX,
+                 num_classes: int | None = None) -> None:
+        super().__init__()
+        if gamma < 0:
+            raise ConfigurationError(f"focal gamma must be >= 0, got {gamma}")
+        self.gamma = float(gamma)
+        self.ignore_index = ignore_index
+        self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        valid = target != self.ignore_index
+        safe = torch.where(valid, target, torch.zeros_like(target))
+        log_p = F.log_softmax(logits.float(), dim=1).gather(1, safe.unsqueeze(1)).squeeze(1)
+        focal = -((1.0 - log_p.exp()).clamp_min(0) ** self.gamma) * log_p
+        w = valid.to(focal.dtype)
+        if self.weight is not None:
+            w = w * self.weight[safe]
+        return (focal * w).sum() / w.sum().clamp_min(torch.finfo(focal.dtype).tiny)
+
+
+class DiceLoss(nn.Module):
+    """Soft Dice loss ``1 - mean_k (2 sum p_k g_k + s) / (sum p_k + sum g_k + s)``.
+
+    Computed over the whole mini-batch for each class, on softmax probabilities, over
+    labelled pixels only; classes absent from both the batch truth and (softly) the
+    prediction contribute ~0 loss thanks to the smoothing ``s``. Class weights, when given,
+    weight the per-class terms (generalised mean).
+
+    Source: Milletari et al., "V-Net", 3DV 2016 (soft Dice); MATLAB ``dicePixelClassificationLayer``.
+
+    Args:
+        smooth: the additive smoothing ``s`` (1.0).
+    """
+
+    def __init__(self, class_weights=None, smooth: float = 1.0, ignore_index: int = VOID_INDEX,
+                 num_classes: int | None = None) -> None:
+        super().__init__()
+        self.smooth = float(smooth)
+        self.ignore_index = ignore_index
+        self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        num_classes = logits.shape[1]
+        valid = (target != self.ignore_index).unsqueeze(1)
+        safe = torch.where(valid.squeeze(1), target, torch.zeros_like(target))
+        probs = F.softmax(logits.float(), dim=1) * valid
+        truth = F.one_hot(safe, num_classes).permute(0, 3, 1, 2).to(probs.dtype) * valid
+        dims = (0, 2, 3)
+        intersection = (probs * truth).sum(dims)
+        total = probs.sum(dims) + truth.sum(dims)
+        dice = (2 * intersection + self.smooth) / (total + self.smooth)
+        if self.weight is None:
+            return 1.0 - dice.mean()
+        w = self.weight.to(dice.dtype)
+        return 1.0 - (dice * w).sum() / w.sum().clamp_min(torch.finfo(dice.dtype).tiny)
+
+
+class WeightedSumLoss(nn.Module):
+    """``sum_j weight_j * loss_j`` of named losses; ``.terms`` maps name -> (weight, module)."""
+
+    def __init__(self, terms: Mapping[str, tuple[float, nn.Module]]) -> None:
+        super().__init__()
+        if not terms:
+            raise ConfigurationError("a weighted loss needs at least one term")
+        self.names = list(terms)
+        self.weights = [float(w) for w, _ in terms.values()]
+        self.losses = nn.ModuleList(m for _, m in terms.values())
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        total = None
+        for weight, loss in zip(self.weights, self.losses):
+            if weight == 0:
+                continue
+            value = weight * loss(logits, target)
+            total = value if total is None else total + value
+        return total if total is not None else logits.sum() * 0.0
+
+
+_FACTORIES = {
+    "cross-entropy": lambda cw, k, opts: CrossEntropyLoss(cw, num_classes=k),
+    "dice": lambda cw, k, opts: DiceLoss(cw, num_classes=k),
+    "focal": lambda cw, k, opts: FocalLoss(opts.get("focal_gamma", 2.0), cw, num_classes=k),
+}
+
+
+def build_loss(spec: str | Mapping[str, float] = "cross-entropy", class_weights=None,
+               num_classes: int | None = None, focal_gamma: float = 2.0) -> nn.Module:
+    """A loss module from a name or a dict of name -> weight.
+
+    Args:
+        spec: ``"cross-entropy"``, ``"dice"``, ``"focal"`` or e.g. ``{"cross-entropy": 1, "dice": 0.5}``.
+        class_weights: K weights applied by every term, or None.
+        num_classes: K, to check the length of ``class_weights``.
+        focal_gamma: gamma of the focal term.
+
+    Raises:
+        ConfigurationError: unknown loss name, bad weights, or class_weights of the wrong length.
+    """
+    weights = {spec: 1.0} if isinstance(spec, str) else dict(spec)
+    unknown = [name for name in weights if name not in _FACTORIES]
+    if unknown:
+        raise ConfigurationError(f"unknown loss {unknown[0]!r}; choose from {', '.join(_FACTORIES)}")
+    opts = {"focal_gamma": focal_gamma}
+    modules = {name: (w, _FACTORIES[name](class_weights, num_classes, opts)) for name, w in weights.items()}
+    if len(modules) == 1 and next(iter(modules.values()))[0] == 1.0:
+        return next(iter(modules.values()))[1]
+    return WeightedSumLoss(modules)

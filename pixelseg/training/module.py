@@ -1,0 +1,157 @@
+"""The LightningModule that trains a segmentation network.
+
+It owns the network, the loss, the optimizer and schedule, and computes per-iteration
+training statistics without a host-device sync (the loss and a K x K mini-batch confusion
+matrix stay on the device until the recorder flushes them). Validation metrics come from
+:class:`pixelseg.evaluation.ConfusionMatrixAccumulator`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+
+from pixelseg.errors import DataError
+from pixelseg.training.faults import TrainingDivergedError
+from pixelseg.training.metrics import batch_confusion
+from pixelseg.training.schedules import LearnRateSchedule
+
+__all__ = ["SegmentationTask", "build_optimizer"]
+
+VOID = 255
+
+
+def build_optimizer(parameters, options) -> torch.optim.Optimizer:
+    """The optimizer of ``options.solver`` with MATLAB's hyper-parameter names.
+
+    sgdm: ``SGD(momentum, weight_decay=l2_regularization)``; adam: ``Adam(betas=(gradient_decay_factor,
+    squared_gradient_decay_factor), eps=epsilon, weight_decay=l2)``; adamw: ``AdamW`` (decoupled decay);
+    rmsprop: ``RMSprop(alpha=squared_gradient_decay_factor, eps=epsilon)``.
+    """
+    lr, l2 = options.initial_learn_rate, options.l2_regularization
+    betas = (options.gradient_decay_factor, options.squared_gradient_decay_factor)
+    if options.solver == "sgdm":
+        return torch.optim.SGD(parameters, lr=lr, momentum=options.momentum, weight_decay=l2)
+    if options.solver == "adam":
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, eps=options.epsilon, weight_decay=l2)
+    if options.solver == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, betas=betas, eps=options.epsilon, weight_decay=l2)
+    return torch.optim.RMSprop(parameters, lr=lr, alpha=options.squared_gradient_decay_factor,
+                               eps=options.epsilon, weight_decay=l2)
+
+
+class SegmentationTask(pl.LightningModule):
+    """Lightning wrapper of a segmentation network (N x C x H x W float in [0, 1] -> N x K x H x W logits).
+
+    Args:
+        network: a ``SegmentationNetwork`` (any nn.Module with ``num_classes``).
+        options: :class:`TrainingOptions`.
+        loss: loss module (logits, int64 labels with void 255) -> scalar.
+        schedule: learning-rate factor per iteration.
+        metadata: what checkpoints carry besides the weights (network config, class set,
+            options, normalisation); stored under ``checkpoint["pixelseg"]``.
+    """
+
+    def __init__(self, network: nn.Module, options, loss: nn.Module, schedule: LearnRateSchedule,
+                 metadata: dict[str, Any]) -> None:
+        super().__init__()
+        self.network = network
+        self.loss_fn = loss
+        self.options = options
+        self.schedule = schedule
+        self.metadata = metadata
+        self.num_classes = int(network.num_classes)
+        self.memory_format = torch.channels_last if options.channels_last else torch.contiguous_format
+        # Per-iteration values kept on the device until flushed by the recorder.
+        self.pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []
+        self.validation_accumulator = None
+        self._validation_loss = None
+        self._validation_weight = 0
+
+    # ---- forward and steps -----------------------------------------------------------------
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.network(images)
+
+    def setup(self, stage: str) -> None:
+        if self.options.channels_last:
+            self.network.to(memory_format=torch.channels_last)
+
+    def _loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        try:
+            return self.loss_fn(logits, labels)
+        except (IndexError, RuntimeError) as exc:
+            if "out of bounds" not in str(exc) and "index" not in str(exc).lower():
+                raise
+            values = torch.unique(labels)
+            bad = values[(values != VOID) & ((values < 0) | (values >= self.num_classes))]
+            raise DataError(
+                f"a mini-batch at iteration {self.global_step + 1} holds label value(s) {bad.tolist()} but the "
+                f"network has {self.num_classes} classes (0..{self.num_classes - 1}; void {VOID})"
+            ) from exc
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images, labels = batch
+        images = images.contiguous(memory_format=self.memory_format)
+        logits = self.network(images)
+        loss = self._loss(logits, labels)
+        # One scalar sync per step: a NaN must stop training before it reaches the weights.
+        if not bool(torch.isfinite(loss)):
+            value = float(loss.detach())
+            raise TrainingDivergedError(
+                f"non-finite loss {value} at iteration {self.global_step + 1} (epoch {self.current_epoch + 1})",
+                value=value, iteration=self.global_step + 1, epoch=self.current_epoch + 1,
+            )
+        learn_rate = self.trainer.optimizers[0].param_groups[0]["lr"]
+        self.pending.append((self.global_step + 1, self.current_epoch + 1, learn_rate, loss.detach(),
+                             batch_confusion(logits, labels)))
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        from pixelseg.evaluation import ConfusionMatrixAccumulator
+
+        self.validation_accumulator = ConfusionMatrixAccumulator(self.num_classes, void=VOID, device=self.device)
+        self._validation_loss = torch.zeros((), device=self.device)
+        self._validation_weight = 0
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        images, labels = batch
+        images = images.contiguous(memory_format=self.memory_format)
+        logits = self.network(images)
+        self._validation_loss += self._loss(logits, labels).detach() * images.shape[0]
+        self._validation_weight += images.shape[0]
+        self.validation_accumulator.update(logits.argmax(1), labels)
+
+    def validation_result(self) -> dict[str, float]:
+        """Loss (mean over images of the mini-batch losses) and metrics of the last validation."""
+        metrics = self.validation_accumulator.compute()
+        loss = float(self._validation_loss) / max(1, self._validation_weight)
+        return {"loss": loss, "global_accuracy": float(metrics["global_accuracy"]), "mean_iou": float(metrics["mean_iou"])}
+
+    # ---- optimisation -----------------------------------------------------------------------
+    def configure_optimizers(self):
+        optimizer = build_optimizer(self.network.parameters(), self.options)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        threshold, method = self.options.gradient_threshold, self.options.gradient_threshold_method
+        if threshold is None:
+            return
+        parameters = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if method == "global-l2norm":
+            nn.utils.clip_grad_norm_(parameters, threshold)
+        elif method == "absolute-value":
+            nn.utils.clip_grad_value_(parameters, threshold)
+        else:  # MATLAB "l2norm": each learnable parameter tensor separately
+            for p in parameters:
+                nn.utils.clip_grad_norm_([p], threshold)
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["pixelseg"] = dict(self.metadata)
+
+

@@ -1,0 +1,330 @@
+"""``train_network``: MATLAB ``trainnet`` for segmentation, on a Lightning ``Trainer``.
+
+Scale-out
+---------
+``execution_environment="multi-gpu"`` trains with DDP on all GPUs of the machine
+(``devices`` to choose how many) and, with ``num_nodes=N``, of N machines. Lightning
+starts one process per GPU itself when the script is run with plain ``python``; on a
+cluster, start the processes with ``torchrun`` or SLURM and Lightning joins them:
+
+* torchrun, on each of 2 machines with 4 GPUs each (``--node_rank`` 0 and 1)::
+
+      torchrun --nnodes 2 --nproc_per_node 4 --node_rank 0 \\
+          --master_addr node0.example.org --master_port 29500 train.py
+      # train.py: TrainingOptions(execution_environment="multi-gpu", devices=4, num_nodes=2)
+
+* SLURM (``srun`` starts one task per GPU; Lightning reads the SLURM variables)::
+
+      #SBATCH --nodes=2
+      #SBATCH --ntasks-per-node=4
+      #SBATCH --gpus-per-node=4
+      srun python train.py     # or: srun pixelseg train --config train.yaml \\
+                               #   --set options.execution_environment=multi-gpu \\
+                               #   --set options.devices=4 --set options.num_nodes=2
+
+``mini_batch_size`` is the global mini-batch (as in MATLAB): each of the P processes takes
+``mini_batch_size / P`` samples per iteration (it must divide evenly), and gradients are
+averaged, so one iteration with P processes equals one iteration of one process with the
+same global batch (tested with 2 CPU processes). Batch norm becomes SyncBatchNorm on GPUs
+(``sync_batch_norm``). Validation runs on every process over the whole validation set, so
+every process takes the same early-stopping and best-network decisions; rank 0 writes the
+log, the plot and the checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from torch import nn
+
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.training.callbacks import ProgressBar, TrainingRecorder
+from pixelseg.training.data import EpochSampler, make_loader
+from pixelseg.training.faults import (
+    TrainingDivergedError,
+    TrainingOutOfMemoryError,
+    check_class_count,
+    check_dataset,
+    diverged_message,
+    is_out_of_memory,
+    out_of_memory_message,
+)
+from pixelseg.training.losses import build_loss
+from pixelseg.training.module import SegmentationTask
+from pixelseg.training.options import TrainingOptions
+from pixelseg.training.schedules import schedule_from_options
+from pixelseg.training.trained import TrainedNetwork, network_metadata
+
+__all__ = ["train_network"]
+
+
+class _Data(pl.LightningDataModule):
+    """Builds the loaders inside each process, where the rank and world size are known."""
+
+    def __init__(self, train_ds, validation_ds, options: TrainingOptions, per_process_batch: int) -> None:
+        super().__init__()
+        self.train_ds, self.validation_ds, self.options = train_ds, validation_ds, options
+        self.per_process_batch = per_process_batch
+        self.pin_memory = False
+
+    def train_dataloader(self):
+        trainer = self.trainer
+        sampler = EpochSampler(len(self.train_ds), self.options.shuffle, self.options.seed or 0,
+                               rank=trainer.global_rank, world_size=trainer.world_size)
+        loader = make_loader(self.train_ds, self.per_process_batch, sampler, self.options.num_workers,
+                             self.pin_memory, self.options.seed, resumable=True)
+        epoch_loop = trainer.fit_loop.epoch_loop
+        loader.progress = lambda: (trainer.current_epoch, epoch_loop.batch_progress.current.processed)
+        return loader
+
+    def val_dataloader(self):
+        if self.validation_ds is None:
+            return []
+        return make_loader(self.validation_ds, self.per_process_batch, None, self.options.num_workers,
+                           self.pin_memory, self.options.seed)
+
+
+def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | None = None,
+                  validation_data=None, class_weights=None, class_set=None) -> TrainedNetwork:
+    """Train a segmentation network (MATLAB ``trainnet`` / ``trainNetwork``).
+
+    Args:
+        train_ds: torch Dataset of ``(image 3 x H x W float32 in [0, 1], label H x W int64)``
+            with void = 255, e.g. ``combine(imds, pxds).as_tensors()``; all images of one
+            mini-batch must share one size.
+        net: a ``pixelseg.models`` network (``.num_classes``, ``.config``); trained in place.
+        options: :class:`TrainingOptions` (or a dict of its fields); default TrainingOptions().
+        validation_data: Dataset like ``train_ds``, or None.
+        class_weights: K loss weights (e.g. ``pixelseg.data.class_weights(...)``), or None.
+        class_set: the ``ClassSet`` of the labels; default ``train_ds.class_set`` when present.
+
+    Returns:
+        :class:`TrainedNetwork` with ``.network`` (eval mode, CPU, the weights chosen by
+        ``options.output_network``), ``.class_set``, ``.history``, ``.options``.
+
+    Files (when ``options.output_dir`` is set): ``training_log.csv`` (the history),
+    ``training_progress.png`` (``plots="training-progress"``), ``checkpoints/`` with
+    ``epochNNN-iterationNNNNNN.ckpt`` every ``checkpoint_frequency`` epochs or iterations and
+    ``last.ckpt``; ``interrupted.ckpt`` after Ctrl-C, ``last-good.ckpt`` after a NaN loss.
+    Resume any of them with ``TrainingOptions(resume_from=path)``.
+
+    Raises:
+        ConfigurationError: class count of the data (class set, class weights) differs from the
+            network's (both numbers named), bad options for this data, resume_from of another
+            network.
+        DataError: empty data, a validation set without labels, numpy samples, label values
+            out of range.
+        TrainingDivergedError: the loss became NaN or infinite (iteration, checkpoint and tips
+            in the message).
+        TrainingOutOfMemoryError: out of memory (suggests a smaller ``mini_batch_size``).
+        KeyboardInterrupt: Ctrl-C; ``interrupted.ckpt`` was written first when possible.
+
+    See the module docstring for multi-GPU and multi-machine (torchrun, SLURM) runs.
+    """
+    options = _as_options(options)
+    _check_network(net)
+    if class_set is None:
+        class_set = getattr(train_ds, "class_set", None)
+    check_class_count(int(net.num_classes), class_set, class_weights)
+    in_channels = getattr(net, "in_channels", None)
+    input_size = check_dataset(train_ds, "training", in_channels, int(net.num_classes))
+    if validation_data is not None:
+        check_dataset(validation_data, "validation", in_channels, int(net.num_classes))
+        validation_classes = getattr(validation_data, "class_set", None)
+        if class_set is not None and validation_classes is not None and validation_classes != class_set:
+            raise ConfigurationError(
+                f"the validation data has a different class set ({validation_classes.num_classes} classes: "
+                f"{validation_classes.names}) from the training data ({class_set.num_classes}: {class_set.names})"
+            )
+    elif options.output_network != "last-iteration" or options.validation_patience is not None:
+        name = "output_network" if options.output_network != "last-iteration" else "validation_patience"
+        raise ConfigurationError(f"{name}={getattr(options, name)!r} needs validation_data")
+    resume = _check_resume(options, net)
+
+    if options.seed is not None:
+        pl.seed_everything(options.seed, workers=True, verbose=False)
+    loss = build_loss(options.loss, class_weights, int(net.num_classes), options.focal_gamma)
+    metadata = network_metadata(net, class_set, options, input_size)
+    recorder = TrainingRecorder(options)
+
+    previous_deterministic = torch.are_deterministic_algorithms_enabled()
+    previous_sigint = _sigint_handler()
+    with _quiet_lightning():
+        trainer = _make_trainer(options, recorder, has_validation=validation_data is not None)
+        world = trainer.world_size
+        if options.mini_batch_size % world:
+            raise ConfigurationError(
+                f"mini_batch_size={options.mini_batch_size} is the global mini-batch and must divide evenly "
+                f"among the {world} training processes"
+            )
+        per_process = options.mini_batch_size // world
+        iterations_per_epoch = math.ceil(math.ceil(len(train_ds) / world) / per_process)
+        task = SegmentationTask(net, options, loss, schedule_from_options(options, iterations_per_epoch), metadata)
+        data = _Data(train_ds, validation_data, options, per_process)
+        data.pin_memory = trainer.strategy.root_device.type == "cuda"
+        try:
+            trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)
+        except SystemExit:
+            if recorder.interrupted:
+                where = f"; resume with TrainingOptions(resume_from={str(recorder.fault_checkpoint)!r})" \
+                    if recorder.fault_checkpoint else " (no checkpoint: set output_dir to keep one)"
+                raise KeyboardInterrupt(f"training interrupted at iteration {trainer.global_step}{where}") from None
+            raise
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(
+                diverged_message(exc.value, exc.iteration, exc.epoch, options, recorder.fault_checkpoint),
+                value=exc.value, iteration=exc.iteration, epoch=exc.epoch, checkpoint=recorder.fault_checkpoint,
+            ) from None
+        except (RuntimeError, MemoryError) as exc:
+            if is_out_of_memory(exc):
+                device = trainer.strategy.root_device.type
+                raise TrainingOutOfMemoryError(out_of_memory_message(options, device)) from exc
+            raise
+        finally:
+            torch.use_deterministic_algorithms(previous_deterministic)
+            _restore_sigint(previous_sigint)  # Lightning ignores SIGINT after a Ctrl-C
+
+    if recorder.best_state is not None and options.output_network != "last-iteration":
+        net.load_state_dict(recorder.best_state)
+    net.to(memory_format=torch.contiguous_format)
+    net.cpu().eval()
+    checkpoint = None
+    callback = trainer.checkpoint_callback
+    if isinstance(callback, ModelCheckpoint) and callback.last_model_path:
+        checkpoint = Path(callback.last_model_path)
+    return TrainedNetwork(network=net, class_set=class_set, history=recorder.history, options=options,
+                          input_size=input_size, checkpoint=checkpoint)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _as_options(options) -> TrainingOptions:
+    if options is None:
+        return TrainingOptions()
+    if isinstance(options, TrainingOptions):
+        return options
+    if isinstance(options, dict):
+        return TrainingOptions(**options)
+    raise ConfigurationError(f"options must be a TrainingOptions or a dict, got {type(options).__name__}")
+
+
+def _check_network(net) -> None:
+    if not isinstance(net, nn.Module):
+        raise ConfigurationError(f"net must be a torch nn.Module (a pixelseg.models network), got {type(net).__name__}")
+    if not isinstance(getattr(net, "num_classes", None), int):
+        raise ConfigurationError(
+            f"net ({type(net).__name__}) has no integer .num_classes; build it with pixelseg.models.create_network"
+        )
+
+
+def _check_resume(options: TrainingOptions, net: nn.Module) -> Path | None:
+    if options.resume_from is None:
+        return None
+    path = Path(options.resume_from)
+    if not path.is_file():
+        raise FileNotFoundError(f"resume_from checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"resume_from {path} is not a readable checkpoint: {exc}") from None
+    meta = checkpoint.get("pixelseg") if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict) or "optimizer_states" not in checkpoint:
+        raise DataError(
+            f"resume_from {path} is not a training checkpoint (use a file from the run's checkpoints/ folder; "
+            "TrainedNetwork.save files hold no optimizer state)"
+        )
+    saved = meta.get("network_config")
+    if saved != dict(getattr(net, "config", {})):
+        raise ConfigurationError(f"resume_from {path} holds the network {saved}, not the given network {net.config}")
+    return path
+
+
+def _accelerator(options: TrainingOptions) -> tuple[str, Any, str]:
+    """(accelerator, devices, strategy) for the Trainer."""
+    env = options.execution_environment
+    if env == "multi-gpu":
+        if not torch.cuda.is_available():
+            raise ConfigurationError('execution_environment="multi-gpu" needs CUDA GPUs; none is available')
+        return "gpu", (-1 if options.devices == "auto" else options.devices), "ddp"
+    if env == "gpu" and not torch.cuda.is_available():
+        raise ConfigurationError('execution_environment="gpu" but no CUDA GPU is available; use "auto" or "cpu"')
+    accelerator = {"auto": "auto", "cpu": "cpu", "gpu": "gpu"}[env]
+    devices = 1 if options.devices == "auto" else options.devices
+    multi = (devices > 1) or options.num_nodes > 1
+    return accelerator, devices, ("ddp" if multi else "auto")
+
+
+def _make_trainer(options: TrainingOptions, recorder: TrainingRecorder, has_validation: bool) -> pl.Trainer:
+    accelerator, devices, strategy = _accelerator(options)
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    if on_cpu and options.precision == "16-mixed":
+        raise ConfigurationError('precision="16-mixed" needs a GPU; use "bf16-mixed" or "32" on the CPU')
+    callbacks: list[pl.Callback] = [recorder]
+    folder = options.checkpoint_dir
+    if folder is not None:
+        every = {"every_n_epochs": options.checkpoint_frequency} if options.checkpoint_frequency_unit == "epoch" \
+            else {"every_n_train_steps": options.checkpoint_frequency}
+        callbacks.append(ModelCheckpoint(dirpath=folder, filename="epoch{epoch:03d}-iteration{step:06d}",
+                                         auto_insert_metric_name=False, save_top_k=-1, save_last=True,
+                                         save_on_train_epoch_end=True, **every))
+    if options.verbose:
+        callbacks.append(ProgressBar(recorder))
+    validation = {"val_check_interval": options.validation_frequency, "check_val_every_n_epoch": None} \
+        if has_validation else {"limit_val_batches": 0}
+    return pl.Trainer(
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=options.num_nodes,
+        strategy=strategy,
+        sync_batchnorm=options.sync_batch_norm and accelerator == "gpu" and strategy == "ddp",
+        precision=options.precision,
+        max_epochs=options.max_epochs,
+        deterministic=options.deterministic,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=folder is not None,
+        enable_progress_bar=options.verbose,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,
+        default_root_dir=str(options.output_dir) if options.output_dir is not None else None,
+        **validation,
+    )
+
+
+def _sigint_handler():
+    return signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+
+
+def _restore_sigint(handler) -> None:
+    if handler is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+
+
+@contextlib.contextmanager
+def _quiet_lightning():
+    """Silence Lightning's info chatter (GPU available..., fit stopped...) and hint warnings."""
+    from lightning.fabric.utilities.warnings import PossibleUserWarning
+
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric", "lightning")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=PossibleUserWarning)
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)

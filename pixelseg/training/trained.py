@@ -1,0 +1,193 @@
+"""``TrainedNetwork`` and the checkpoint format that ``load_network`` reads with no user code.
+
+A pixelseg checkpoint is a ``torch.save`` dict (Lightning's layout) with:
+
+- ``state_dict``: the network weights under the prefix ``network.``;
+- ``pixelseg``: ``{"format": 1, "network_config": net.config, "class_set": ClassSet.to_dict()
+  or None, "options": TrainingOptions.to_dict(), "normalization": {...}, "input_size": [H, W],
+  "history": [rows] (files written by TrainedNetwork.save)}``;
+- in Lightning checkpoints also ``optimizer_states``, ``lr_schedulers``, ``loops``,
+  ``callbacks`` (the training history), ``epoch`` and ``global_step``: what
+  ``TrainingOptions(resume_from=...)`` needs to continue.
+
+Every value is a tensor, number, string, list or dict, so the files load with
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from pixelseg.errors import ConfigurationError, DataError
+
+__all__ = ["TrainedNetwork", "load_network", "network_metadata", "FORMAT_VERSION", "NORMALIZATION"]
+
+FORMAT_VERSION = 1
+NORMALIZATION = {
+    "input": "float32 N x C x H x W in [0, 1] (uint8 / 255)",
+    "scale": 1.0 / 255.0,
+    "normalized_inside_network": True,
+}
+_PREFIX = "network."
+
+
+def network_metadata(network: nn.Module, class_set=None, options=None, input_size=None) -> dict[str, Any]:
+    """The ``checkpoint["pixelseg"]`` entry for ``network``.
+
+    Raises:
+        ConfigurationError: the network has no ``.config`` dict (not built by
+            ``pixelseg.models``), so it could not be rebuilt without user code.
+    """
+    config = getattr(network, "config", None)
+    if not isinstance(config, dict) or "name" not in config:
+        raise ConfigurationError(
+            f"the network ({type(network).__name__}) has no .config dict with a 'name'; build it with "
+            "pixelseg.models.create_network so that checkpoints can rebuild it"
+        )
+    return {
+        "format": FORMAT_VERSION,
+        "network_config": dict(config),
+        "class_set": class_set.to_dict() if class_set is not None else None,
+        "options": options.to_dict() if options is not None else None,
+        "normalization": dict(NORMALIZATION),
+        "input_size": list(input_size) if input_size is not None else None,
+    }
+
+
+@dataclass
+class TrainedNetwork:
+    """A trained network with what inference, evaluation and resuming need.
+
+    Attributes:
+        network: the ``SegmentationNetwork`` in eval mode (N x C x H x W float32 in [0, 1] ->
+            N x K x H x W logits), on the CPU after training.
+        class_set: the ``ClassSet`` of its outputs, or None.
+        history: DataFrame with columns iteration, epoch, phase ("train" per iteration,
+            "validation" per validation), loss, global_accuracy, mean_iou, learn_rate.
+        options: the ``TrainingOptions`` of the run (None for a bare network).
+        normalization: how inputs are scaled (networks normalise inside; callers pass [0, 1]).
+        input_size: (H, W) of the training images, or None.
+        checkpoint: the checkpoint this object was loaded from or the run's last checkpoint.
+    """
+
+    network: nn.Module
+    class_set: Any = None
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    options: Any = None
+    normalization: dict[str, Any] = field(default_factory=lambda: dict(NORMALIZATION))
+    input_size: tuple[int, int] | None = None
+    checkpoint: Path | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.network.num_classes)
+
+    @property
+    def in_channels(self) -> int:
+        return int(getattr(self.network, "in_channels", 3))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.network.config)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """Logits N x K x H x W of images N x C x H x W float32 in [0, 1] (no gradient)."""
+        with torch.inference_mode():
+            return self.network(images)
+
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the network, class set, options, normalisation and history to one file.
+
+        The file is a pixelseg checkpoint without optimizer state (``load_network`` reads
+        it; it cannot resume training: use the run's ``checkpoints/`` for that). Written
+        atomically.
+
+        Raises:
+            FileExistsError: ``path`` exists and ``overwrite`` is False.
+            ConfigurationError: the network has no ``.config``.
+        """
+        from pixelseg.utils.atomic import atomic_write
+
+        meta = network_metadata(self.network, self.class_set, self.options, self.input_size)
+        meta["history"] = self.history.to_dict(orient="list") if len(self.history) else None
+        state = {_PREFIX + k: v.detach().cpu() for k, v in self.network.state_dict().items()}
+        path = Path(path)
+        with atomic_write(path, overwrite=overwrite) as tmp:
+            torch.save({"pixelseg": meta, "state_dict": state}, tmp)
+        return path
+
+
+def load_network(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> TrainedNetwork:
+    """Rebuild a :class:`TrainedNetwork` from a file of :meth:`TrainedNetwork.save` or a run checkpoint.
+
+    The network is built with ``pixelseg.models.create_network(**config)`` and given the
+    saved weights; no user code is needed. A run checkpoint (``checkpoints/*.ckpt``) gives the
+    weights of its iteration.
+
+    Raises:
+        FileNotFoundError: no such file.
+        DataError: not a pixelseg checkpoint, or its weights do not fit its configuration.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"network file {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file
+        raise DataError(f"{path} is not a readable pixelseg network file: {exc}") from None
+    meta = checkpoint.get("pixelseg") if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict) or "network_config" not in meta:
+        raise DataError(f"{path} is not a pixelseg network file (no 'pixelseg' entry with a network configuration)")
+    network = build_network(meta["network_config"], source=str(path))
+    state = {k[len(_PREFIX):]: v for k, v in checkpoint.get("state_dict", {}).items() if k.startswith(_PREFIX)}
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as exc:
+        raise DataError(f"the weights in {path} do not fit the network {meta['network_config']}: {exc}") from None
+    network.eval()
+
+    class_set = None
+    if meta.get("class_set") is not None:
+        from pixelseg.data import ClassSet
+
+        class_set = ClassSet.from_dict(meta["class_set"])
+    options = None
+    if meta.get("options") is not None:
+        from pixelseg.training.options import TrainingOptions
+
+        options = TrainingOptions(**meta["options"])
+    history = _history_from(checkpoint, meta)
+    size = meta.get("input_size")
+    return TrainedNetwork(network=network, class_set=class_set, history=history, options=options,
+                          normalization=dict(meta.get("normalization") or NORMALIZATION),
+                          input_size=tuple(size) if size else None, checkpoint=path)
+
+
+def build_network(config: dict[str, Any], source: str = "<config>") -> nn.Module:
+    """``pixelseg.models.create_network(**config)`` with an error naming the source."""
+    from pixelseg.models import create_network
+
+    config = dict(config)
+    config.pop("weights", None)  # the saved state dict supplies the weights
+    try:
+        return create_network(**config)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"cannot rebuild the network of {source} from {config}: {exc}") from None
+
+
+def _history_from(checkpoint: dict, meta: dict) -> pd.DataFrame:
+    from pixelseg.training.callbacks import HISTORY_COLUMNS
+
+    if meta.get("history"):
+        return pd.DataFrame(meta["history"])
+    for key, state in (checkpoint.get("callbacks") or {}).items():
+        if "TrainingRecorder" in str(key) and isinstance(state, dict):
+            return pd.DataFrame(state.get("rows", []), columns=HISTORY_COLUMNS)
+    return pd.DataFrame(columns=HISTORY_COLUMNS)

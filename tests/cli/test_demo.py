@@ -1,0 +1,100 @@
+"""The demo job end to end on a few bundled pairs, and its one-sentence errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixelseg.cli import main
+from pixelseg.workflow.camvid_job import DemoConfig, parse_image_size, run_demo
+
+
+def _tiny_camvid(src: Path, dst: Path, n_train: int = 4, n_val: int = 2) -> Path:
+    for split, n in (("train", n_train), ("val", n_val)):
+        (dst / split).mkdir(parents=True)
+        (dst / f"{split}annot").mkdir(parents=True)
+        for image in sorted((src / split).iterdir())[:n]:
+            shutil.copy(image, dst / split / image.name)
+            label = src / f"{split}annot" / f"{image.stem}.png"
+            shutil.copy(label, dst / f"{split}annot" / label.name)
+    return dst
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from pixelseg.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_demo_job_writes_metrics_plots_and_overlays(demo_data, tmp_path):
+    data = _tiny_camvid(demo_data, tmp_path / "data")
+    out = tmp_path / "out"
+    config = DemoConfig(data=data, output=out, epochs=1, network="deeplabv3plus", image_size=(64, 96),
+                        mini_batch_size=2, num_overlays=2)
+    metrics = run_demo(config, echo=lambda _: None)
+
+    assert set(metrics) >= {"global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou", "mean_bf_score"}
+    assert 0.0 <= metrics["global_accuracy"] <= 1.0
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["dataset_metrics"]["global_accuracy"] == pytest.approx(metrics["global_accuracy"])
+    for name in ("confusion_matrix.png", "training_progress.png", "class_metrics.csv", "network.ckpt"):
+        assert (out / name).is_file(), name
+    overlays = sorted((out / "overlays").glob("*.png"))
+    assert len(overlays) == 2
+    assert Image.open(overlays[0]).size[0] > 500
+
+
+def test_parse_image_size():
+    assert parse_image_size("360x480") == (360, 480)
+    assert parse_image_size(None) is None
+    with pytest.raises(ValueError, match="360x480"):
+        parse_image_size("big")
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing", "does not exist"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "not in CamVid layout"),
+        (lambda p: (p / "f.txt").write_text("x") and p / "f.txt", "is not a folder"),
+    ],
+)
+def test_bad_data_folder_is_one_sentence_and_nonzero_exit(tmp_path, make, message):
+    result = _run_cli("demo", "--data", str(make(tmp_path)), "--output", str(tmp_path / "out"))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_label_value_without_class_names_file_and_value(demo_data, tmp_path):
+    data = _tiny_camvid(demo_data, tmp_path / "data", n_train=2, n_val=1)
+    bad = sorted((data / "trainannot").iterdir())[0]
+    label = np.array(Image.open(bad))
+    label[:2, :3] = 42
+    Image.fromarray(label).save(bad)
+    result = _run_cli("demo", "--data", str(data), "--output", str(tmp_path / "out"), "--epochs", "1",
+                      "--image-size", "32x48")
+    assert result.returncode != 0
+    assert bad.name in result.stderr and "42" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_non_empty_output_folder_is_refused(demo_data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("user file")
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--output", str(out)])
+    assert exc.value.code == 2
+    assert (out / "mine.txt").read_text() == "user file"

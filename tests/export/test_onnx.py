@@ -1,0 +1,152 @@
+"""export_onnx on SegNet (max-unpooling) and OnnxSegmenter without torch.
+
+One tiny SegNet (2 VGG stages) is exported once per session: the exporter costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from pixelseg.data import ClassSet
+from pixelseg.export import ExportVerificationError, OnnxSegmenter, export_onnx
+from pixelseg.export.onnx import _verify
+from pixelseg.inference import semanticseg
+from pixelseg.cli import main
+from pixelseg.cli.predict import run_export
+from pixelseg.models import segnet
+from pixelseg.training import TrainedNetwork
+
+CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
+
+
+@pytest.fixture(scope="session")
+def tiny_segnet():
+    torch.manual_seed(0)
+    return segnet(image_size=(32, 48), num_classes=3, encoder_depth=1).eval()
+
+
+@pytest.fixture(scope="session")
+def export_run(tiny_segnet, tmp_path_factory):
+    """The one export of the session, through `pixelseg export`'s work function."""
+    folder = tmp_path_factory.mktemp("onnx")
+    checkpoint = TrainedNetwork(network=tiny_segnet, class_set=CLASSES).save(folder / "tiny.pt")
+    messages: list[str] = []
+    path = run_export(checkpoint, folder / "segnet.onnx", echo=messages.append)
+    return path, messages
+
+
+@pytest.fixture(scope="session")
+def exported(export_run):
+    return export_run[0]
+
+
+def test_segnet_export_verified_at_two_sizes(export_run):
+    exported, messages = export_run
+    model = onnx.load(exported)
+    meta = {p.key: p.value for p in model.metadata_props}
+    report = json.loads(meta["pixelseg.verification"])
+    assert [r["input_shape"] for r in report] == [[1, 3, 32, 48], [2, 3, 69, 27]]
+    assert all(r["max_abs_diff"] <= 1e-4 for r in report)
+    ops = {node.op_type for node in model.graph.node}
+    assert "MaxPool" in ops and ("MaxUnpool" in ops or "ScatterND" in ops)  # the unpooling is in the graph
+    assert json.loads(meta["pixelseg.class_names"]) == ["sky", "road", "car"]
+    assert json.loads(meta["pixelseg.class_colors"])[2] == [64, 0, 128]
+    assert json.loads(meta["pixelseg.config"])["name"] == "segnet"
+    dims = [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert dims[1] == 3 and all(isinstance(d, str) for d in (dims[0], dims[2], dims[3]))
+    assert messages == [f"wrote {exported} (onnxruntime vs PyTorch max |difference| "
+                        f"1x3x32x48: {report[0]['max_abs_diff']:.1e}, 2x3x69x27: {report[1]['max_abs_diff']:.1e})"]
+
+
+def test_onnx_segmenter_matches_semanticseg(exported, tiny_segnet):
+    seg = OnnxSegmenter(exported)
+    assert seg.class_names == ["sky", "road", "car"] and seg.colors.shape == (3, 3)
+    image = np.random.default_rng(0).integers(0, 256, (37, 29, 3), dtype=np.uint8)
+    labels, score, probs = seg.predict(image, return_scores=True, all_scores=True)
+    ref_labels, ref_probs = semanticseg(image, tiny_segnet, all_scores=True, device="cpu")
+    assert labels.dtype == np.uint8 and labels.shape == (37, 29)
+    np.testing.assert_allclose(probs, ref_probs, atol=1e-5)
+    assert np.mean(labels == ref_labels) > 0.999  # argmax may flip only on exact ties
+    np.testing.assert_allclose(score, probs.max(0), atol=1e-7)
+    batch = seg.predict(np.stack([image, image[::-1]]))
+    assert batch.shape == (2, 37, 29) and np.array_equal(batch[0], labels)
+
+
+def test_onnx_segmenter_files_and_errors(exported, tmp_path):
+    from PIL import Image
+
+    seg = OnnxSegmenter(exported)
+    image = np.random.default_rng(1).integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    labels = seg.predict_file(tmp_path / "a.png")
+    assert np.array_equal(labels, seg.predict(image))
+    out = seg.save_labels(labels, tmp_path / "a_labels.png")
+    with Image.open(out) as png:
+        assert png.mode == "P" and png.getpalette()[:3] == [128, 128, 128]
+        assert np.array_equal(np.asarray(png), labels)
+    with pytest.raises(FileExistsError):
+        seg.save_labels(labels, out)
+    with pytest.raises(ValueError, match="4 channel.*takes 3"):
+        seg.predict(np.zeros((8, 8, 4), np.uint8))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        seg.predict(np.full((8, 8, 3), 2.0, np.float32))
+    bare = onnx.load(exported)
+    del bare.metadata_props[:]
+    onnx.save(bare, tmp_path / "bare.onnx")
+    with pytest.raises(ValueError, match="no pixelseg metadata"):
+        OnnxSegmenter(tmp_path / "bare.onnx")
+
+
+def test_runtime_imports_neither_torch_nor_the_rest_of_pixelseg(exported):
+    code = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["torch"] = None  # any 'import torch' now fails
+        import numpy as np
+        from pixelseg.export.runtime import OnnxSegmenter
+        seg = OnnxSegmenter({str(exported)!r})
+        labels = seg.predict(np.zeros((16, 16, 3), np.uint8))
+        assert labels.shape == (16, 16), labels.shape
+        loaded = sorted(m for m in sys.modules if m.startswith("pixelseg"))
+        assert loaded == ["pixelseg", "pixelseg.export", "pixelseg.export.runtime"], loaded
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_verification_catches_a_mismatch(exported, tiny_segnet):
+    class Shifted(torch.nn.Module):
+        def forward(self, x):
+            return tiny_segnet(x) + 1e-3
+
+    with pytest.raises(ExportVerificationError, match=r"differ from PyTorch's by up to 0.001"):
+        _verify(onnx.load(exported), Shifted(), 3, [(32, 48)], 1e-4, torch.device("cpu"))
+
+
+def test_existing_file_not_overwritten(exported, tiny_segnet):
+    with pytest.raises(FileExistsError, match="segnet.onnx"):
+        export_onnx(tiny_segnet, exported)
+
+
+def test_cli_export_errors_are_one_sentence(exported, tmp_path, capsys):
+    bogus = tmp_path / "bogus.pt"
+    bogus.write_bytes(b"junk")
+    for args, expected in (
+        (["export", str(bogus), str(tmp_path / "m.onnx")], "bogus.pt"),
+        (["export", str(exported), str(tmp_path / "m.onnx")], "pixelseg"),  # an .onnx is no checkpoint
+    ):
+        with pytest.raises(SystemExit) as info:
+            main(args)
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and expected in err and len(err.strip().splitlines()) == 1

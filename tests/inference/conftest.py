@@ -1,0 +1,62 @@
+"""Tiny stand-in networks for inference tests (fast, with known answers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+
+class DominantChannel(nn.Module):
+    """Logits = 10 * x, so class k wins where channel k is the largest: a hand-checkable
+    'network' with ``num_classes`` = ``in_channels`` = C. A BatchNorm in train mode would
+    change the answer, which lets tests see that inference runs in eval mode."""
+
+    def __init__(self, channels: int = 3):
+        super().__init__()
+        self.in_channels = channels
+        self.num_classes = channels
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.config = {"name": "dominant_channel", "num_classes": channels}
+
+    def forward(self, x):
+        return 10.0 * self.bn(x)
+
+
+class TinyConvNet(nn.Module):
+    """A small random conv net with a 3 x 3 receptive field stack (for tiling / TTA tests)."""
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 4, seed: int = 0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.in_channels, self.num_classes = in_channels, num_classes
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, 8, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(8, num_classes, 3, padding=1),
+        )
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.fixture
+def dominant_net():
+    return DominantChannel(3)
+
+
+@pytest.fixture
+def tiny_net():
+    return TinyConvNet().eval()
+
+
+def expected_dominant(image: np.ndarray) -> np.ndarray:
+    """Argmax over channels (first on ties), as uint8."""
+    return image.argmax(axis=2).astype(np.uint8)
+
+
+@pytest.fixture
+def rgb_images():
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8) for _ in range(3)]

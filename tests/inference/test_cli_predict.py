@@ -1,0 +1,94 @@
+"""`pixelseg predict`: label PNGs, overlays, tiled TIFFs, and one-sentence errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from pixelseg.cli import main
+from pixelseg.data import ClassSet
+from pixelseg.inference import semanticseg, semanticseg_tiled
+from pixelseg.models import segnet
+from pixelseg.training import TrainedNetwork
+
+CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    net = segnet(num_classes=3, encoder_depth=1).eval()
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    TrainedNetwork(network=net, class_set=CLASSES).save(path)
+    return path
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for name in ("b", "a"):
+        arrays[name] = rng.integers(0, 256, (20, 28, 3), dtype=np.uint8)
+        Image.fromarray(arrays[name]).save(folder / f"{name}.png")
+    return folder, arrays
+
+
+def _run(args, capsys):
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_predict_folder_with_overlays(checkpoint, images, tmp_path, capsys):
+    from pixelseg.training import load_network
+
+    folder, arrays = images
+    out = tmp_path / "out"
+    code, stdout, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--overlay", "--device", "cpu"], capsys)
+    assert code == 0, err
+    assert "labelled 2 image(s)" in stdout
+    net = load_network(checkpoint)
+    for name, image in arrays.items():
+        with Image.open(out / f"pred_{name}.png") as png:
+            assert png.mode == "P" and png.getpalette()[3:6] == [128, 64, 128]
+            assert np.array_equal(np.asarray(png), semanticseg(image, net, device="cpu"))
+        assert (out / "overlays" / f"{name}.png").is_file()
+
+
+def test_predict_tiled_tiff(checkpoint, tmp_path, capsys):
+    from pixelseg.training import load_network
+
+    image = np.random.default_rng(1).integers(0, 256, (40, 52, 3), dtype=np.uint8)
+    src = tmp_path / "scene.tif"
+    tifffile.imwrite(src, image, tile=(16, 16))
+    out = tmp_path / "out"
+    code, _, err = _run(["predict", str(checkpoint), str(src), "--out", str(out), "--tile-size", "32", "--overlap", "8", "--device", "cpu"], capsys)
+    assert code == 0, err
+    expected = semanticseg_tiled(image, load_network(checkpoint), tile_size=32, overlap=8, device="cpu", progress=False)
+    assert np.array_equal(tifffile.imread(out / "pred_scene.tif"), expected)
+
+
+def test_not_a_checkpoint_is_one_sentence(tmp_path, images, capsys):
+    bogus = tmp_path / "bogus.pt"
+    bogus.write_bytes(b"not a checkpoint at all")
+    code, _, err = _run(["predict", str(bogus), str(images[0]), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "bogus.pt" in err and "pixelseg" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_output_folder_that_is_a_file(checkpoint, images, tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    code, _, err = _run(["predict", str(checkpoint), str(images[0]), "--out", str(target)], capsys)
+    assert code == 2 and "taken is a file, not a folder" in err
+    assert len(err.strip().splitlines()) == 1

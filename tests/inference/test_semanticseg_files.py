@@ -1,0 +1,115 @@
+"""semanticseg on folders, globs and datastores: palette PNGs, PixelLabelDatastore, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixelseg.data import ClassSet, ImageDatastore, PixelLabelDatastore
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.inference import default_colormap, semanticseg
+
+from .conftest import expected_dominant
+
+
+@pytest.fixture
+def folder(tmp_path, rgb_images):
+    src = tmp_path / "images"
+    src.mkdir()
+    for name, image in zip(["img_10", "img_2", "img_1"], rgb_images):
+        Image.fromarray(image).save(src / f"{name}.png")
+    return src
+
+
+def _by_stem(folder, rgb_images):
+    return dict(zip(["img_10", "img_2", "img_1"], rgb_images))
+
+
+def test_folder_writes_palette_pngs_and_returns_datastore(folder, rgb_images, dominant_net, tmp_path):
+    out = tmp_path / "out"
+    pxds = semanticseg(folder, dominant_net, write_location=out, device="cpu", progress=False,
+                       num_workers=0)
+    assert isinstance(pxds, PixelLabelDatastore)
+    assert [p.name for p in pxds.files] == ["pred_img_1.png", "pred_img_2.png", "pred_img_10.png"]
+    images = _by_stem(folder, rgb_images)
+    for i, path in enumerate(pxds.files):
+        with Image.open(path) as png:
+            assert png.mode == "P"
+            palette = np.array(png.getpalette()[:9]).reshape(3, 3)
+        assert np.array_equal(palette, default_colormap(3))
+        stem = path.stem.removeprefix("pred_")
+        assert np.array_equal(pxds.read(i), expected_dominant(images[stem]))
+
+
+def test_class_set_palette_and_workers(folder, dominant_net, tmp_path):
+    classes = ClassSet(["red", "green", "blue"], colors=[[200, 0, 0], [0, 200, 0], [0, 0, 200]])
+    pxds = semanticseg(ImageDatastore(folder), dominant_net, write_location=tmp_path / "o",
+                       name_prefix="", class_set=classes, device="cpu", progress=False,
+                       num_workers=1, mini_batch_size=2)
+    assert pxds.class_set == classes
+    assert [p.name for p in pxds.files] == ["img_1.png", "img_2.png", "img_10.png"]
+    with Image.open(pxds.files[0]) as png:
+        assert png.getpalette()[:6] == [200, 0, 0, 0, 200, 0]
+
+
+def test_existing_outputs_are_not_overwritten(folder, dominant_net, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pred_img_2.png").write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match="pred_img_2.png.*overwrite=True"):
+        semanticseg(folder, dominant_net, write_location=out, device="cpu", progress=False)
+    assert (out / "pred_img_2.png").read_bytes() == b"mine"
+    assert not (out / "pred_img_1.png").exists()  # refused before any work
+    pxds = semanticseg(folder, dominant_net, write_location=out, device="cpu", progress=False,
+                       overwrite=True)
+    assert len(pxds) == 3 and pxds.read(1).shape == (12, 16)
+
+
+def test_write_location_that_is_a_file(folder, dominant_net, tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    with pytest.raises(ConfigurationError, match="file.txt is a file"):
+        semanticseg(folder, dominant_net, write_location=target, device="cpu", progress=False)
+
+
+def test_unreadable_image_skipped_or_raised(folder, dominant_net, tmp_path):
+    (folder / "img_5.png").write_bytes(b"not a png")
+    with pytest.raises(DataError, match="img_5.png"):
+        semanticseg(folder, dominant_net, write_location=tmp_path / "a", device="cpu", progress=False)
+    with pytest.warns(UserWarning, match=r"skipped 1 of 4.*img_5.png"):
+        pxds = semanticseg(folder, dominant_net, write_location=tmp_path / "b", device="cpu",
+                           progress=False, on_error="skip", num_workers=1)
+    assert [p.name for p in pxds.files] == ["pred_img_1.png", "pred_img_2.png", "pred_img_10.png"]
+
+
+def test_glob_and_list_without_write_location(folder, rgb_images, dominant_net):
+    labels = semanticseg(str(folder / "img_1*.png"), dominant_net, device="cpu", progress=False)
+    images = _by_stem(folder, rgb_images)
+    assert len(labels) == 2  # img_1, img_10 in natural order
+    assert np.array_equal(labels[0], expected_dominant(images["img_1"]))
+    assert np.array_equal(labels[1], expected_dominant(images["img_10"]))
+    labels, scores = semanticseg([folder / "img_2.png"], dominant_net, return_scores=True,
+                                 device="cpu", progress=False)
+    assert scores[0].shape == (12, 16) and np.all(scores[0] > 0.3)
+
+
+def test_one_file_path_gives_one_label_map(folder, rgb_images, dominant_net):
+    labels = semanticseg(folder / "img_2.png", dominant_net, device="cpu")
+    assert np.array_equal(labels, expected_dominant(_by_stem(folder, rgb_images)["img_2"]))
+
+
+def test_duplicate_stems_refused(tmp_path, rgb_images, dominant_net):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(rgb_images[0]).save(tmp_path / sub / "x.png")
+    with pytest.raises(ConfigurationError, match="both be written"):
+        semanticseg([tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"], dominant_net,
+                    write_location=tmp_path / "out", device="cpu", progress=False)
+
+
+def test_missing_path_and_scores_with_write_location(dominant_net, tmp_path, folder):
+    with pytest.raises(DataError, match="nowhere"):
+        semanticseg(tmp_path / "nowhere", dominant_net, device="cpu")
+    with pytest.raises(ConfigurationError, match="return_scores"):
+        semanticseg(folder, dominant_net, write_location=tmp_path / "o", return_scores=True)

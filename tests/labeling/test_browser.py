@@ -1,0 +1,245 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+The server runs in a thread on a free loopback port; the test paints with the mouse like a
+user and checks the PNG written to the labels folder. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixelseg.data import PixelLabelDatastore
+from pixelseg.data.labels import ClassSet
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+H, W = 120, 160
+
+pytestmark = pytest.mark.browser
+
+
+def _skip_reason() -> str | None:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return f"{CHROMIUM} is missing (Debian: apt-get install chromium); the browser test needs it"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install playwright); the browser test needs it"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (skips with the reason when unavailable)."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app_server(request, tmp_path, browser):
+    """Serve two 160 x 120 two-colour images on a free loopback port.
+
+    Yields (url, labels_dir, classes_path); the url carries ?token= when the test is
+    parametrized indirectly with a token.
+    """
+    import uvicorn
+
+    from pixelseg.labeling.server import LOOPBACK_HOSTS, create_app
+
+    token = getattr(request, "param", None)
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    image = np.full((H, W, 3), 30, np.uint8)
+    image[:, W // 2 :] = (200, 200, 190)
+    Image.fromarray(image).save(images / "scene.png")
+    Image.fromarray(image).save(images / "second.png")
+    ClassSet(["sky", "road", "car"], void_ids=[255]).save(tmp_path / "classes.json")
+    app = create_app(images, labels, tmp_path / "classes.json", token=token, allowed_hosts=LOOPBACK_HOSTS)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the labeling server did not start")
+        time.sleep(0.05)
+    query = f"?token={token}" if token else ""
+    yield f"http://127.0.0.1:{port}/{query}#scene.png", labels, tmp_path / "classes.json"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(app_server, browser):
+    context = browser.new_context(viewport={"width": 1000, "height": 640})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(app_server[0])
+    page.wait_for_selector("body[data-ready=true]", timeout=20000)
+    page.click("#zoom-1")  # one image pixel per screen pixel, image at the canvas origin
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def canvas_origin(page):
+    box = page.locator("#view").bounding_box()
+    return box["x"], box["y"]
+
+
+def set_range(page, selector, value):
+    page.fill(selector, str(value))
+    page.dispatch_event(selector, "input")
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_paint_brush_and_polygon_then_save(app_server, page):
+    _, labels, classes = app_server
+    x0, y0 = canvas_origin(page)
+    page.keyboard.press("2")  # class "road" (index 1)
+    page.keyboard.press("b")
+    set_range(page, "#brush-size", 9)
+    page.mouse.move(x0 + 20.5, y0 + 30.5)
+    page.mouse.down()
+    page.mouse.move(x0 + 60.5, y0 + 30.5, steps=8)
+    page.mouse.up()
+    page.click("#classes li[data-index='2']")  # class "car" (index 2)
+    page.keyboard.press("p")
+    for x, y in [(100, 60), (140, 60), (140, 100), (100, 100)]:
+        page.mouse.click(x0 + x, y0 + y)
+    page.keyboard.press("Enter")
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    screenshot(page, "labeling_brush_polygon.png")
+
+    png = Image.open(labels / "scene.png")
+    assert png.mode == "P"
+    label = np.asarray(png)
+    assert label.shape == (H, W)
+    # brush: a 9 px wide stroke along row 30 from x = 20.5 to 60.5
+    assert (label[30, 17:64] == 1).all()
+    assert (label[27:34, 20:61] == 1).all()
+    stroke = np.zeros((H, W), bool)
+    stroke[25:36, 15:66] = True
+    # polygon: pixel centres inside [100, 140) x [60, 100)
+    assert (label[60:100, 100:140] == 2).all()
+    polygon = np.zeros((H, W), bool)
+    polygon[60:100, 100:140] = True
+    assert set(np.unique(label[stroke]).tolist()) <= {1, 255}
+    assert set(np.unique(label[~stroke & ~polygon]).tolist()) == {255}
+    assert (label == 2).sum() == 40 * 40
+    np.testing.assert_array_equal(PixelLabelDatastore(labels, ClassSet.load(classes)).read(0), label)
+    assert page.locator("#images li.labeled").count() == 1
+    assert page.locator("#progress-text").text_content() == "1 / 2 labeled"
+
+
+def test_fill_superpixels_undo_redo_and_conflict(app_server, page):
+    _, labels, _ = app_server
+    page.uncheck("#autosave")
+    x0, y0 = canvas_origin(page)
+    data = "() => Array.from(new Set(window.pixelseg.state.current.map.data))"
+
+    # flood fill the bright right half with class 0
+    page.keyboard.press("1")
+    page.keyboard.press("g")
+    page.mouse.click(x0 + 120, y0 + 60)
+    assert sorted(page.evaluate(data)) == [0, 255]
+    page.keyboard.press("Control+z")
+    assert page.evaluate(data) == [255]
+    page.keyboard.press("Control+y")
+    assert sorted(page.evaluate(data)) == [0, 255]
+
+    # superpixels: click one in the dark left half, class 1
+    page.keyboard.press("2")
+    page.keyboard.press("s")
+    page.wait_for_function("() => window.pixelseg.state.current.superpixels !== null", timeout=20000)
+    page.mouse.click(x0 + 20, y0 + 20)
+    assert sorted(page.evaluate(data)) == [0, 1, 255]
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    label = np.asarray(Image.open(labels / "scene.png"))
+    assert (label[:, W // 2 :] == 0).all() and (label[:, : W // 2] != 0).all()
+    assert label[20, 20] == 1 and (label == 1).sum() < H * W // 4
+
+    # someone else changes the file; the next save is refused and the conflict shown
+    Image.fromarray(np.full((H, W), 2, np.uint8)).save(labels / "scene.png")
+    page.keyboard.press("b")
+    page.mouse.click(x0 + 10, y0 + 110)
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=conflict]", timeout=10000)
+    assert "changed on disk" in page.locator("#banner-text").text_content()
+    screenshot(page, "labeling_conflict.png")
+    assert (np.asarray(Image.open(labels / "scene.png")) == 2).all()  # not overwritten
+    page.click("text=Overwrite it with my edits")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    assert np.asarray(Image.open(labels / "scene.png"))[110, 10] == 1
+
+
+@pytest.mark.parametrize("app_server", ["tok-123"], indirect=True)
+def test_app_works_through_the_access_token(app_server, page, browser):
+    _, labels, _ = app_server
+    assert page.locator("#banner").is_hidden()
+    assert page.locator("#images li").count() == 2
+    x0, y0 = canvas_origin(page)
+    page.keyboard.press("3")
+    page.mouse.click(x0 + 50, y0 + 50)
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    assert np.asarray(Image.open(labels / "scene.png"))[50, 50] == 2
+    stranger = browser.new_context()  # no token, no cookie: nothing is served
+    response = stranger.new_page().goto(app_server[0].split("?")[0])
+    assert response.status == 403
+    stranger.close()
+
+
+def test_class_editor_and_switching_images_saves_first(app_server, page):
+    _, labels, classes = app_server
+    page.click("#edit-classes")
+    rows = page.locator("#class-editor-rows li")
+    rows.nth(0).locator("input[type=text]").fill("heaven")
+    page.click("#class-add")
+    rows.nth(3).locator("input[type=text]").fill("person")
+    rows.nth(3).locator("input[type=color]").fill("#ff00ff")
+    page.click("#class-save")
+    page.wait_for_selector("#class-editor", state="hidden")
+    saved = ClassSet.load(classes)
+    assert saved.names == ["heaven", "road", "car", "person"]
+    assert saved.colors[3].tolist() == [255, 0, 255]
+    assert page.locator("#classes li").count() == 4
+
+    x0, y0 = canvas_origin(page)
+    page.keyboard.press("4")
+    page.mouse.click(x0 + 40, y0 + 40)
+    page.keyboard.press("ArrowRight")  # saves scene.png before opening second.png
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'second.png'", timeout=10000)
+    label = np.asarray(Image.open(labels / "scene.png"))
+    assert label[40, 40] == 3
+    assert Image.open(labels / "scene.png").getpalette()[9:12] == [255, 0, 255]
+    np.testing.assert_array_equal(PixelLabelDatastore(labels, saved).read(0), label)

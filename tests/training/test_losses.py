@@ -1,0 +1,89 @@
+"""Losses against PyTorch references and hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pixelseg.errors import ConfigurationError
+from pixelseg.training import CrossEntropyLoss, DiceLoss, FocalLoss, WeightedSumLoss, build_loss
+
+
+@pytest.fixture()
+def batch():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 3, 4, 5, generator=g, requires_grad=True)
+    target = torch.randint(0, 3, (2, 4, 5), generator=g)
+    target[0, 0] = 255
+    return logits, target
+
+
+def test_cross_entropy_matches_torch_with_weights_and_void(batch):
+    logits, target = batch
+    w = torch.tensor([1.0, 2.0, 0.5])
+    expected = F.cross_entropy(logits, target, weight=w, ignore_index=255)
+    assert torch.allclose(CrossEntropyLoss(w)(logits, target), expected)
+    assert torch.allclose(CrossEntropyLoss()(logits, target), F.cross_entropy(logits, target, ignore_index=255))
+
+
+def test_void_pixels_do_not_change_the_loss(batch):
+    logits, target = batch
+    changed = logits.detach().clone()
+    changed[0, :, 0] = 100.0  # row 0 of image 0 is void
+    assert torch.allclose(CrossEntropyLoss()(changed, target), CrossEntropyLoss()(logits, target))
+
+
+@pytest.mark.parametrize("loss", [CrossEntropyLoss(), FocalLoss(), DiceLoss(), CrossEntropyLoss([1.0, 2.0, 3.0])])
+def test_all_void_batch_gives_zero_and_finite_gradient(loss):
+    logits = torch.randn(1, 3, 2, 2, requires_grad=True)
+    target = torch.full((1, 2, 2), 255)
+    value = loss(logits, target)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+    if not isinstance(loss, DiceLoss):
+        assert value.item() == 0.0
+
+
+def test_focal_with_gamma_zero_is_cross_entropy(batch):
+    logits, target = batch
+    w = torch.tensor([1.0, 2.0, 0.5])
+    assert torch.allclose(FocalLoss(0.0)(logits, target), CrossEntropyLoss()(logits, target), atol=1e-6)
+    assert torch.allclose(FocalLoss(0.0, w)(logits, target), CrossEntropyLoss(w)(logits, target), atol=1e-6)
+
+
+def test_focal_single_pixel_by_hand():
+    logits = torch.tensor([[[[0.0]], [[math.log(3.0)]]]])  # p = (1/4, 3/4)
+    target = torch.tensor([[[1]]])
+    expected = -((1 - 0.75) ** 2) * math.log(0.75)
+    assert FocalLoss(2.0)(logits, target).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_dice_by_hand():
+    # Two pixels, two classes; softmax probabilities (0.5, 0.5) everywhere; truth (0, 1).
+    logits = torch.zeros(1, 2, 1, 2)
+    target = torch.tensor([[[0, 1]]])
+    # per class: intersection 0.5, sum p = 1, sum g = 1 -> dice = (1 + 1) / (2 + 1) = 2/3
+    assert DiceLoss(smooth=1.0)(logits, target).item() == pytest.approx(1 - 2 / 3, rel=1e-6)
+    confident = torch.tensor([[[[50.0, -50.0]], [[-50.0, 50.0]]]])
+    assert DiceLoss(smooth=0.0)(confident, target).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_weighted_sum(batch):
+    logits, target = batch
+    loss = build_loss({"cross-entropy": 1.0, "dice": 0.5})
+    assert isinstance(loss, WeightedSumLoss)
+    expected = CrossEntropyLoss()(logits, target) + 0.5 * DiceLoss()(logits, target)
+    assert torch.allclose(loss(logits, target), expected)
+    assert isinstance(build_loss("focal", focal_gamma=1.0), FocalLoss)
+
+
+def test_build_loss_errors():
+    with pytest.raises(ConfigurationError, match="hinge"):
+        build_loss("hinge")
+    with pytest.raises(ConfigurationError, match="4 entries.*3 classes"):
+        build_loss("cross-entropy", class_weights=[1, 1, 1, 1], num_classes=3)
+    with pytest.raises(ConfigurationError, match="finite"):
+        build_loss("cross-entropy", class_weights=[1, float("nan"), 1], num_classes=3)

@@ -1,0 +1,183 @@
+"""train_network end to end on a tiny network: history, files, checkpoints, resume, selection."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from pixelseg.data import ClassSet
+from pixelseg.training import TrainedNetwork, TrainingOptions, load_network, train_network
+from pixelseg.training.callbacks import HISTORY_COLUMNS
+from pixelseg.training.losses import CrossEntropyLoss
+
+from .conftest import SyntheticSegmentation, TinyNet
+
+
+def fast(**kwargs) -> TrainingOptions:
+    base = dict(max_epochs=2, mini_batch_size=4, solver="sgdm", initial_learn_rate=0.5, verbose=False,
+                validation_frequency=4, shuffle="every-epoch", seed=0)
+    base.update(kwargs)
+    return TrainingOptions(**base)
+
+
+def weights(net) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in net.state_dict().values()]
+
+
+def same_weights(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(weights(a), weights(b)))
+
+
+def validation_loss(net, ds) -> float:
+    loss = CrossEntropyLoss()
+    with torch.no_grad():
+        values = [loss(net(ds.images[i:i + 4]), ds.labels[i:i + 4]).item() * len(ds.images[i:i + 4])
+                  for i in range(0, len(ds), 4)]
+    return sum(values) / len(ds)
+
+
+def test_training_learns_and_records_history(net, data, validation, tmp_path):
+    classes = ClassSet(["red", "green", "blue"])
+    trained = train_network(data, net, fast(max_epochs=3, output_dir=tmp_path, plots="training-progress"),
+                            validation_data=validation, class_set=classes)
+    assert isinstance(trained, TrainedNetwork)
+    assert trained.class_set == classes and not trained.network.training
+    history = trained.history
+    assert list(history.columns) == HISTORY_COLUMNS
+    train = history[history.phase == "train"]
+    assert train.iteration.tolist() == list(range(1, 13))  # 16 images / 4 per batch * 3 epochs
+    assert train.epoch.tolist() == [1] * 4 + [2] * 4 + [3] * 4
+    val = history[history.phase == "validation"]
+    assert val.iteration.tolist() == [4, 8, 12]  # every 4 iterations; the last also "at the end"
+    assert val.loss.iloc[-1] < val.loss.iloc[0] and val.global_accuracy.iloc[-1] > 0.9
+    assert (history.learn_rate == 0.5).all()
+    # files: CSV log = history, plot, checkpoints per epoch and last
+    logged = pd.read_csv(tmp_path / "training_log.csv")
+    pd.testing.assert_frame_equal(logged, history.reset_index(drop=True), check_dtype=False)
+    assert (tmp_path / "training_progress.png").stat().st_size > 1000
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert names == ["epoch000-iteration000004.ckpt", "epoch001-iteration000008.ckpt",
+                     "epoch002-iteration000012.ckpt", "last.ckpt"]
+    assert trained.checkpoint == tmp_path / "checkpoints" / "last.ckpt"
+
+
+def test_validation_metrics_match_a_direct_evaluation(net, data, validation):
+    from pixelseg.evaluation import ConfusionMatrixAccumulator
+
+    trained = train_network(data, net, fast(max_epochs=1), validation_data=validation)
+    last = trained.history[trained.history.phase == "validation"].iloc[-1]
+    acc = ConfusionMatrixAccumulator(3)
+    with torch.no_grad():
+        acc.update(trained.network(validation.images).argmax(1), validation.labels)
+    expected = acc.compute()
+    assert last.global_accuracy == pytest.approx(expected["global_accuracy"])
+    assert last.mean_iou == pytest.approx(expected["mean_iou"])
+    assert last.loss == pytest.approx(validation_loss(trained.network, validation), rel=1e-5)
+
+
+def test_save_and_load_network_rebuild_without_user_code(net, data, tmp_path):
+    classes = ClassSet(["a", "b", "c"])
+    trained = train_network(data, net, fast(max_epochs=1, output_dir=tmp_path), class_set=classes)
+    path = trained.save(tmp_path / "net.pt")
+    with pytest.raises(FileExistsError):
+        trained.save(path)
+    for source in (path, tmp_path / "checkpoints" / "last.ckpt"):
+        loaded = load_network(source)
+        assert type(loaded.network) is TinyNet and not loaded.network.training
+        assert loaded.class_set == classes and loaded.options == trained.options
+        assert same_weights(loaded.network, trained.network)
+        pd.testing.assert_frame_equal(loaded.history, trained.history, check_dtype=False)
+        assert loaded.input_size == (16, 16)
+    x = torch.rand(1, 3, 16, 16)
+    assert torch.equal(loaded(x), trained(x))
+
+
+def test_same_seed_deterministic_gives_the_same_loss_curve(data, validation):
+    curves = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        net = TinyNet()
+        trained = train_network(data, net, fast(deterministic=True, seed=7), validation_data=validation)
+        curves.append(trained.history.loss.tolist())
+    assert curves[0] == curves[1]
+    torch.manual_seed(0)
+    other = train_network(data, TinyNet(), fast(deterministic=True, seed=8), validation_data=validation)
+    assert other.history.loss.tolist() != curves[0]  # the seed drives the shuffling
+
+
+@pytest.mark.parametrize("unit, frequency, resume_name", [
+    ("epoch", 1, "epoch000-iteration000004.ckpt"),        # end of epoch 1
+    ("iteration", 3, "epoch000-iteration000003.ckpt"),    # mid-epoch
+])
+def test_resume_continues_at_the_same_epoch_and_step(data, validation, tmp_path, unit, frequency, resume_name):
+    options = dict(max_epochs=2, checkpoint_frequency_unit=unit, checkpoint_frequency=frequency,
+                   solver="adam", initial_learn_rate=0.01, learn_rate_schedule="cosine")
+    torch.manual_seed(0)
+    straight = train_network(data, TinyNet(), fast(output_dir=tmp_path / "a", **options), validation_data=validation)
+    torch.manual_seed(1)  # different initial weights: the checkpoint must supply everything
+    resumed = train_network(data, TinyNet(), fast(output_dir=tmp_path / "b", resume_from=tmp_path / "a" /
+                                                  "checkpoints" / resume_name, **options), validation_data=validation)
+    for a, b in zip(weights(straight.network), weights(resumed.network)):
+        assert torch.allclose(a, b, atol=1e-6)
+    pd.testing.assert_frame_equal(straight.history, resumed.history, check_exact=False, atol=1e-6)
+
+
+def test_resume_rejects_another_network(data, tmp_path):
+    train_network(data, TinyNet(), fast(max_epochs=1, output_dir=tmp_path))
+    from pixelseg.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="resume_from"):
+        train_network(data, TinyNet(width=4), fast(resume_from=tmp_path / "checkpoints" / "last.ckpt"))
+
+
+def test_output_network_best_validation_loss(data, validation):
+    # A learning rate this large makes the validation loss jump around; the returned network
+    # must be the one with the smallest validation loss in the history.
+    torch.manual_seed(0)
+    trained = train_network(data, TinyNet(), fast(max_epochs=3, initial_learn_rate=8.0, validation_frequency=2,
+                                                  output_network="best-validation-loss"), validation_data=validation)
+    val = trained.history[trained.history.phase == "validation"]
+    assert validation_loss(trained.network, validation) == pytest.approx(val.loss.min(), rel=1e-5)
+    assert val.loss.idxmin() != val.index[-1] or val.loss.is_monotonic_decreasing
+
+
+def test_validation_patience_stops_early(data, validation):
+    trained = train_network(data, TinyNet(), fast(max_epochs=10, initial_learn_rate=1e-12, validation_frequency=2,
+                                                  validation_patience=2), validation_data=validation)
+    val = trained.history[trained.history.phase == "validation"]
+    # the first validation sets the best loss; the next two do not improve on it -> stop
+    assert val.iteration.tolist() == [2, 4, 6]
+    assert trained.history.iteration.max() == 6
+
+
+def test_gradient_threshold_methods(net):
+    from pixelseg.training.module import SegmentationTask
+
+    options = fast(gradient_threshold=0.1)
+    for method in ("l2norm", "global-l2norm", "absolute-value"):
+        options.gradient_threshold_method = method
+        task = SegmentationTask(net, options, CrossEntropyLoss(), lambda i: 1.0, {})
+        for p in net.parameters():
+            p.grad = torch.full_like(p, 3.0)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        task.configure_gradient_clipping(optimizer)
+        grads = [p.grad for p in net.parameters()]
+        if method == "l2norm":
+            assert all(g.norm().item() == pytest.approx(0.1, rel=1e-4) for g in grads)
+        elif method == "global-l2norm":
+            assert torch.cat([g.flatten() for g in grads]).norm().item() == pytest.approx(0.1, rel=1e-4)
+        else:
+            assert all(torch.allclose(g, torch.full_like(g, 0.1)) for g in grads)
+
+
+def test_class_weights_and_combined_loss_train(net, data):
+    trained = train_network(data, net, fast(max_epochs=1, loss={"cross-entropy": 1.0, "dice": 1.0}),
+                            class_weights=[1.0, 2.0, 1.0])
+    assert trained.history.loss.notna().all()
+
+
+def test_void_pixels_are_ignored_in_training_metrics(net):
+    data = SyntheticSegmentation(8, 16, 3, void_fraction=0.3, seed=2)
+    trained = train_network(data, net, fast(max_epochs=1), validation_data=data)
+    assert trained.history.notna().all().all()
