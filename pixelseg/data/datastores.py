@@ -32,20 +32,33 @@ class _FileDatastore:
         file_extensions: Sequence[str] | str | None = None,
         read_fn: Callable[[str], np.ndarray] | None = None,
     ) -> None:
-        self._files: list[str] = list_files(
+        single_folder = isinstance(location_or_files, (str, os.PathLike)) and os.path.isdir(location_or_files)
+        # A single folder's listing is natural-sorted on first use, so that combine() can
+        # pair 100,000 label files without sorting them (it orders them by the images).
+        self._file_list: list[str] = list_files(
             location_or_files,
             include_subfolders=include_subfolders,
             file_extensions=file_extensions,
             default_extensions=self._default_extensions,
             what=self._what,
+            sort=not single_folder,
         )
+        self._unsorted = single_folder
         self._read_fn = read_fn
         self._paths: list[Path] | None = None
+
+    @property
+    def _files(self) -> list[str]:
+        if self._unsorted:
+            self._file_list = natural_sorted(self._file_list)
+            self._unsorted = False
+        return self._file_list
 
     def _with_files(self, files: list[str]):
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._files = files
+        new._file_list = files
+        new._unsorted = False
         new._paths = None
         return new
 
@@ -62,7 +75,7 @@ class _FileDatastore:
         return [stem(f) for f in self._files]
 
     def __len__(self) -> int:
-        return len(self._files)
+        return len(self._file_list)
 
     def __getitem__(self, i: int) -> np.ndarray:
         return self.read(i)

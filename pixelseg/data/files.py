@@ -18,12 +18,19 @@ __all__ = ["natural_key", "natural_sorted", "list_files", "select_indices", "ste
 _DIGITS = re.compile(r"(\d+)")
 
 
-def natural_key(text: str) -> tuple:
-    """Sort key putting ``img_2`` before ``img_10`` (digit runs compared as numbers)."""
-    parts = _DIGITS.split(text)
-    parts[1::2] = [int(p) for p in parts[1::2]]
-    # (str, int, str, ...) tuples compare element-wise; str positions always align.
-    return tuple(parts)
+def _pad(match: re.Match) -> str:
+    digits = match.group()
+    return digits.zfill(_PAD) if len(digits) <= _PAD else digits
+
+
+_PAD = 24
+
+
+def natural_key(text: str) -> str:
+    """Sort key putting ``img_2`` before ``img_10``: digit runs compared as numbers
+    (zero-padded to 24 digits, so keys compare as plain strings, which is fast); ties
+    (``img_01`` / ``img_1``) broken by the text itself (after a NUL, which sorts first)."""
+    return _DIGITS.sub(_pad, text) + "\0" + text
 
 
 def natural_sorted(items: Iterable[str]) -> list[str]:
@@ -50,26 +57,20 @@ def _normalise_extensions(file_extensions: Sequence[str] | str | None, default: 
     return tuple(out)
 
 
-def _list_folder(folder: str, include_subfolders: bool, extensions: tuple[str, ...]) -> list[str]:
+def _list_folder(folder: str, include_subfolders: bool, extensions: tuple[str, ...], sort: bool = True) -> list[str]:
+    """Files in folder with the extensions (hidden ones skipped), natural order if sort."""
     found: list[str] = []
     if include_subfolders:
         for root, dirs, names in os.walk(folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(
-                os.path.join(root, n)
-                for n in names
-                if not n.startswith(".") and os.path.splitext(n)[1].lower() in extensions
+                os.path.join(root, n) for n in names if not n.startswith(".") and n.lower().endswith(extensions)
             )
     else:
-        with os.scandir(folder) as it:
-            found = [
-                e.path
-                for e in it
-                if not e.name.startswith(".")
-                and os.path.splitext(e.name)[1].lower() in extensions
-                and e.is_file()
-            ]
-    return natural_sorted(found)
+        # names only (no stat per file: 100,000 files list in a fraction of a second)
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        found = [prefix + n for n in os.listdir(folder) if n.lower().endswith(extensions) and not n.startswith(".")]
+    return natural_sorted(found) if sort else found
 
 
 def list_files(
@@ -78,11 +79,13 @@ def list_files(
     file_extensions: Sequence[str] | str | None = None,
     default_extensions: Sequence[str] = (),
     what: str = "files",
+    sort: bool = True,
 ) -> list[str]:
     """Resolve a folder, a file, a glob pattern, or a list of them into file names.
 
     Folders are listed in natural order (hidden files skipped; subfolders with
-    ``include_subfolders``); explicitly given files keep the order given.
+    ``include_subfolders``); explicitly given files keep the order given. ``sort=False``
+    skips sorting a single folder's listing (the caller sorts later).
 
     Raises:
         FileNotFoundError: a folder or file that does not exist.
@@ -97,7 +100,7 @@ def list_files(
     for item in items:
         text = os.fspath(item)
         if os.path.isdir(text):
-            files.extend(_list_folder(text, include_subfolders, extensions))
+            files.extend(_list_folder(text, include_subfolders, extensions, sort or len(items) > 1))
         elif os.path.isfile(text):
             files.append(text)
         elif any(ch in text for ch in "*?["):
@@ -145,6 +148,8 @@ def as_paths(files: Sequence[str]) -> list[Path]:
 
 def check_names_unique(keys: Sequence[str], files: Sequence[str], what: str) -> None:
     """DataError naming two files whose pairing keys collide."""
+    if len(set(keys)) == len(keys):
+        return
     seen: dict[str, str] = {}
     for key, f in zip(keys, files, strict=True):
         if key in seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 import torch
 
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.files import check_names_unique, select_indices, stem
+from pixelseg.data.files import check_names_unique, natural_sorted, select_indices
 from pixelseg.data.labels import ClassSet
 from pixelseg.errors import ConfigurationError, DataError
 
@@ -23,11 +24,15 @@ class UnpairedFilesWarning(UserWarning):
     """Issued by ``combine(..., unpaired="warn")`` for images or labels left without a partner."""
 
 
-def _key(path: str, suffix: str) -> str:
-    name = stem(path)
-    if suffix and name.endswith(suffix):
-        return name[: -len(suffix)]
-    return name
+def _keys(paths: list[str], suffix: str) -> list[str]:
+    """Pair names: file stems without ``suffix`` (one pass, no per-file function call)."""
+    sep = os.sep
+    stems = [p.rpartition(sep)[2] for p in paths]
+    stems = [s.rpartition(".")[0] or s for s in stems]
+    if suffix:
+        n = len(suffix)
+        stems = [s[:-n] if s.endswith(suffix) else s for s in stems]
+    return stems
 
 
 def _listing(names: Sequence[str]) -> str:
@@ -220,13 +225,14 @@ def combine(
         raise ConfigurationError(f"match must be 'name' or 'order', got {match!r}")
     if not isinstance(pxds, PixelLabelDatastore):
         raise ConfigurationError(f"combine: the second argument must be a PixelLabelDatastore, got {type(pxds).__name__}")
-    image_files, label_files = imds._files, pxds._files
-    image_keys = [_key(f, image_suffix) for f in image_files]
+    image_files = imds._files
+    label_files = pxds._files if match == "order" else pxds._file_list  # order set by the images
+    image_keys = _keys(image_files, image_suffix)
     if match == "order":
         if len(image_files) != len(label_files):
             raise DataError(f"combine(match='order'): {len(image_files)} images but {len(label_files)} label files")
         return PairedDatastore(imds, pxds, names=image_keys)
-    label_keys = [_key(f, label_suffix) for f in label_files]
+    label_keys = _keys(label_files, label_suffix)
     check_names_unique(image_keys, image_files, "combine (images)")
     label_index = dict(zip(label_keys, range(len(label_keys)), strict=True))
     if len(label_index) != len(label_keys):
@@ -239,7 +245,7 @@ def combine(
         else:
             img_idx.append(i)
             lbl_idx.append(j)
-    no_image = [label_files[j] for j in sorted(label_index.values())]
+    no_image = natural_sorted(label_files[j] for j in label_index.values())
     if no_label or no_image:
         parts = []
         if no_label:
@@ -256,6 +262,8 @@ def combine(
             warnings.warn(message + "; they were left out", UnpairedFilesWarning, stacklevel=2)
         if not img_idx:
             raise DataError("combine: no image has a label file; " + message)
-    return PairedDatastore(
-        imds.subset(img_idx), pxds.subset(lbl_idx), names=[image_keys[i] for i in img_idx]
-    )
+    if len(img_idx) == len(image_files):  # every image paired: keep the image datastore as it is
+        images, names = imds, image_keys
+    else:
+        images, names = imds._with_files([image_files[i] for i in img_idx]), [image_keys[i] for i in img_idx]
+    return PairedDatastore(images, pxds._with_files([label_files[j] for j in lbl_idx]), names=names)

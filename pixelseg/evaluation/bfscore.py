@@ -3,8 +3,8 @@
 Definition (MATLAB ``bfscore`` as used by ``evaluateSemanticSegmentation``; Csurka,
 Larlus, Perronnin, BMVC 2013), for one image and one class c:
 
-- masks: ``pred == c`` and ``truth == c`` (a void truth pixel is simply "not c"; the
-  prediction is kept everywhere, as MATLAB does).
+- masks: ``pred == c`` and ``truth == c``, taken as they are: a void truth pixel is simply
+  "not c", and the prediction is not masked at void pixels (issue 9's definition).
 - boundary of a mask: the mask minus its erosion by the 4-connected cross, the mask being
   zero-padded first, so mask pixels on the image border are boundary pixels.
 - tolerance ``theta`` = 0.75 % of the image diagonal, ``0.0075 * sqrt(H**2 + W**2)``

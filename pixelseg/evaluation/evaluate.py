@@ -36,6 +36,34 @@ _ALIASES = {
 }
 
 
+class _ImageStats:
+    """Per-image statistics from per-image confusion matrices, derived 256 images at a time
+    (vectorised) while only the data set matrix and one small row per image are kept."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.total = np.zeros((k, k), np.int64)
+        self.count = 0
+        self._pending: list[np.ndarray] = []
+        self._blocks: list[dict] = []
+
+    def add(self, cm: np.ndarray) -> None:
+        self.total += cm
+        self.count += 1
+        self._pending.append(cm)
+        if len(self._pending) == 256:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._blocks.append(stack_image_stats(np.stack(self._pending), self.k))
+            self._pending.clear()
+
+    def result(self) -> dict:
+        self._flush()
+        return {key: np.concatenate([b[key] for b in self._blocks]) for key in self._blocks[0]}
+
+
 class AbsentClassWarning(UserWarning):
     """A class has no true pixels (accuracy NaN) or is absent from both truth and
     prediction (IoU NaN) over the whole data set; the message says how means treat it."""
@@ -186,41 +214,30 @@ def evaluate_semantic_segmentation(
     names = _class_names(class_set, predictions, truth)
     k = len(names)
     want_bf = "bf_score" in selected
-    total = np.zeros((k, k), np.int64)
+    stats = _ImageStats(k)
     rows: list[str] = []
-    cms: list[np.ndarray] = []
     bfs: list[np.ndarray] = []
     pairs = iter_pairs(predictions, truth)
     if verbose:
         from tqdm.auto import tqdm
 
         pairs = tqdm(pairs, total=length_of(predictions), desc="evaluating", unit="image", leave=False)
-    # Per-image statistics are derived in blocks of images to keep small-array overhead low.
-    stats_blocks: list[dict] = []
     for name, pred, true in pairs:
         pred = _to_numpy(pred)
         true = _to_numpy(true)
-        cm = confusion_matrix(pred, true, k, void=void, strict=True, source=str(name))
-        total += cm
-        cms.append(cm)
+        stats.add(confusion_matrix(pred, true, k, void=void, strict=True, source=str(name)))
         rows.append(str(name))
         if want_bf:
             bfs.append(bf_score(_squeeze(pred, name), _squeeze(true, name), k, threshold=bf_threshold, source=str(name)))
-        if len(cms) == 256:
-            stats_blocks.append(stack_image_stats(np.stack(cms), k))
-            cms.clear()
-    if cms:
-        stats_blocks.append(stack_image_stats(np.stack(cms), k))
     if not rows:
         raise ConfigurationError("no images to evaluate: predictions and truth are empty")
-    stats = {key: np.concatenate([b[key] for b in stats_blocks]) for key in stats_blocks[0]}
     if image_names is not None:
         rows = _check_names(image_names, len(rows))
     result = SemanticSegmentationMetrics(
         class_names=tuple(names),
-        confusion=total,
+        confusion=stats.total,
         image_names=tuple(rows),
-        image_confusion_stats=stats,
+        image_confusion_stats=stats.result(),
         image_bf=np.stack(bfs) if want_bf else None,
         metrics=selected,
         nan_policy=nan_policy,
@@ -269,10 +286,7 @@ def _from_confusion(cms: Any, names: list[str], selected: tuple[str, ...], nan_p
     if arrays is not None and arrays.ndim == 2:
         arrays = arrays[None]
     items = arrays if arrays is not None else cms
-    total = np.zeros((k, k), np.int64)
-    blocks: list[dict] = []
-    batch: list[np.ndarray] = []
-    n = 0
+    stats = _ImageStats(k)
     for i, cm in enumerate(items):
         cm = _to_numpy(cm)
         if cm.shape != (k, k):
@@ -281,21 +295,14 @@ def _from_confusion(cms: Any, names: list[str], selected: tuple[str, ...], nan_p
             raise ConfigurationError(f"confusion matrix {i} holds non-integer counts")
         if (cm < 0).any():
             raise ConfigurationError(f"confusion matrix {i} holds negative counts")
-        cm = cm.astype(np.int64)
-        total += cm
-        batch.append(cm)
-        n += 1
-        if len(batch) == 256:
-            blocks.append(stack_image_stats(np.stack(batch), k))
-            batch.clear()
-    if batch:
-        blocks.append(stack_image_stats(np.stack(batch), k))
+        stats.add(cm.astype(np.int64))
+    n = stats.count
     if n == 0:
         raise ConfigurationError("confusion_matrices is empty")
-    stats = {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
     rows = _check_names(image_names, n) if image_names is not None else [f"image_{i}" for i in range(n)]
     result = SemanticSegmentationMetrics(
-        class_names=tuple(names), confusion=total, image_names=tuple(rows), image_confusion_stats=stats,
+        class_names=tuple(names), confusion=stats.total, image_names=tuple(rows),
+        image_confusion_stats=stats.result(),
         image_bf=None, metrics=selected, nan_policy=nan_policy,
     )
     return _finish(result, verbose)

@@ -1,8 +1,9 @@
 """Streams of (name, prediction, truth) pairs from every input evaluation accepts.
 
 Accepted inputs (each side): a datastore with ``read(i)`` and ``len`` (e.g.
-``PixelLabelDatastore``; names from its files), a numpy array or torch tensor N x H x W,
-a list, or any iterable of H x W label maps (read one at a time, never all at once).
+``PixelLabelDatastore``; names from its files), a numpy array or torch tensor N x H x W
+(or one H x W label map), a list, or any iterable of H x W label maps (read one at a
+time, never all at once).
 With ``truth=None`` the predictions must yield ``(prediction, truth)`` pairs (a
 PairedDatastore-like dataset).
 """
@@ -32,6 +33,8 @@ def _is_indexable(x: Any) -> bool:
 
 def length_of(x: Any) -> int | None:
     """Number of items when known without reading them, else None."""
+    if getattr(x, "ndim", None) == 2 and hasattr(x, "shape"):
+        return 1
     try:
         return len(x)
     except TypeError:
@@ -64,6 +67,9 @@ def _items(x: Any, what: str) -> Iterator[Any]:
         raise ConfigurationError(
             f"{what}: got the path {str(x)!r}; pass a PixelLabelDatastore(path, class_set) instead"
         )
+    if getattr(x, "ndim", None) == 2 and hasattr(x, "shape"):  # one H x W label map
+        yield x
+        return
     if _is_datastore(x):
         for i in range(len(x)):
             yield x.read(i)

@@ -112,15 +112,12 @@ def metrics_dict(m: SemanticSegmentationMetrics, worst: int = 10) -> dict:
 
 
 def plot_confusion_matrix(m: SemanticSegmentationMetrics, path: Path, overwrite: bool = False) -> Path:
-    """Write the row-normalised confusion matrix as a labelled PNG (matplotlib, Agg).
+    """Write the row-normalised confusion matrix as a labelled PNG (matplotlib's Agg canvas).
 
     Rows are the true classes, columns the predicted ones; each cell shows the share of the
     row's true pixels (in %) when there are at most 25 classes.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: the Agg canvas, no global backend change
 
     norm = m.normalized_confusion_matrix.to_numpy()
     k = m.num_classes
@@ -130,7 +127,7 @@ def plot_confusion_matrix(m: SemanticSegmentationMetrics, path: Path, overwrite:
     ax = fig.add_subplot()
     image = ax.imshow(np.nan_to_num(norm, nan=0.0), cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class's pixels")
-    font = max(5, min(10, int(220 / max(k, 1))))
+    font = 9 if k <= 60 else 7  # the figure grows with K (about 0.45 inch per class)
     ax.set_xticks(range(k), labels=list(m.class_names), rotation=45, ha="right", rotation_mode="anchor", fontsize=font)
     ax.set_yticks(range(k), labels=list(m.class_names), fontsize=font)
     ax.set_xlabel("predicted class")

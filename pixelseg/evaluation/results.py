@@ -60,7 +60,7 @@ class SemanticSegmentationMetrics:
 
     ``nan_policy`` says how ``mean_accuracy`` and ``mean_iou`` treat a class without a
     value (NaN): "omit" averages over the other classes; "propagate" is MATLAB (NaN).
-    :meth:`with_nan_policy` gives the other view. BF means always leave NaN out (MATLAB).
+    :meth:`with_nan_policy` gives the other view. BF means always leave NaN out (issue 9).
     Only the metrics named in ``metrics`` appear as columns.
     """
 
@@ -76,10 +76,12 @@ class SemanticSegmentationMetrics:
     # ----------------------------------------------------------------- tables
     @property
     def num_classes(self) -> int:
+        """K, the number of classes."""
         return len(self.class_names)
 
     @property
     def num_images(self) -> int:
+        """N, the number of images (or blocks) evaluated."""
         return len(self.image_names)
 
     def _classes(self, name: str) -> pd.Index:
@@ -105,10 +107,12 @@ class SemanticSegmentationMetrics:
 
     @property
     def class_accuracy(self) -> np.ndarray:
+        """(K,) data set accuracy (recall) per class; NaN for a class without true pixels."""
         return class_accuracy(self.confusion)
 
     @property
     def class_iou(self) -> np.ndarray:
+        """(K,) data set IoU per class (summed intersections / summed unions); NaN when absent."""
         return class_iou(self.confusion)
 
     @property

@@ -101,7 +101,7 @@ def semanticseg(
     need_scores = bool(return_scores or all_scores)
     with predictor:
         if is_path_like(images) and _is_one_file(images) and write_location is None:
-            image = _read_one(images)
+            image = _read_one(images, predictor.in_channels or 3)
             return _finish_single(_label_arrays(predictor, [image], mini_batch_size, need_scores)[0],
                                   return_scores, all_scores)
         if is_path_like(images) or is_datastore(images):
@@ -136,11 +136,11 @@ def _is_one_file(images) -> bool:
     return isinstance(images, (str, os.PathLike)) and Path(images).is_file()
 
 
-def _read_one(path) -> np.ndarray:
+def _read_one(path, channels: int) -> np.ndarray:
     from pixelseg.data import ImageDatastore
 
     try:
-        return ImageDatastore([Path(path)]).read(0)
+        return ImageDatastore([Path(path)], channels=channels).read(0)
     except Exception as exc:
         raise DataError(describe_read_error(path, exc)) from exc
 
@@ -284,7 +284,8 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
                  progress, include_subfolders):
     from tqdm.auto import tqdm
 
-    datastore = image_datastore(images, include_subfolders=include_subfolders)
+    datastore = image_datastore(images, include_subfolders=include_subfolders,
+                                channels=predictor.in_channels or 3)
     files = list(datastore.files)
     writing = write_location is not None
     if writing:

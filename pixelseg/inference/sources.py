@@ -34,9 +34,9 @@ def is_datastore(images) -> bool:
     return hasattr(images, "read") and hasattr(images, "files") and hasattr(images, "__len__")
 
 
-def image_datastore(images, include_subfolders: bool = False):
-    """An ``ImageDatastore`` from a datastore, a folder, a glob pattern, a file, or a list
-    of files.
+def image_datastore(images, include_subfolders: bool = False, channels: int | None = 3):
+    """An ``ImageDatastore`` from a datastore (returned as is), a folder, a glob pattern, a
+    file, or a list of files; ``channels`` as for ``ImageDatastore`` (3: RGB).
 
     Raises:
         DataError: a folder, file or pattern that names no image.
@@ -46,19 +46,19 @@ def image_datastore(images, include_subfolders: bool = False):
     if is_datastore(images):
         return images
     if isinstance(images, (list, tuple)):
-        return ImageDatastore([Path(p) for p in images])
+        return ImageDatastore([Path(p) for p in images], channels=channels)
     text = os.fspath(images)
     path = Path(text)
     if path.is_dir():
-        return ImageDatastore(path, include_subfolders=include_subfolders)
+        return ImageDatastore(path, include_subfolders=include_subfolders, channels=channels)
     if path.is_file():
-        return ImageDatastore([path])
+        return ImageDatastore([path], channels=channels)
     if _GLOB_CHARS & set(text):
         matches = sorted(glob.glob(text, recursive=True))
         files = [Path(m) for m in matches if Path(m).is_file()]
         if not files:
             raise DataError(f"the pattern {text!r} matches no file")
-        return ImageDatastore(files)
+        return ImageDatastore(files, channels=channels)
     raise DataError(f"{text} does not exist (expected an image, a folder or a glob pattern)")
 
 

@@ -13,6 +13,7 @@ lies outside its folder is refused (:class:`OutsideFolder`, 403).
 
 from __future__ import annotations
 
+import glob
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,15 @@ class LabelingFolders:
         for entry in entries:
             by_stem.setdefault(entry.image_path.stem, []).append(entry.name)
         return {name for names in by_stem.values() if len(names) > 1 for name in names}
+
+    def shares_stem(self, entry: ImageEntry) -> bool:
+        """True when another image of the folder has the same stem (hence the same label file)."""
+        stem = entry.image_path.stem
+        return any(
+            path.name != entry.name and path.suffix.lower() in IMAGE_EXTENSIONS
+            for path in self.images_dir.glob(glob.escape(stem) + ".*")
+            if path.stem == stem
+        )
 
     # ---------------------------------------------------------------- resolving
     @staticmethod

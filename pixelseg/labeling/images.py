@@ -36,10 +36,15 @@ def browser_image(path: Path) -> tuple[Path | bytes, str]:
     """What to send the browser: (the file itself or PNG bytes, media type)."""
     from PIL import Image
 
-    with Image.open(path) as img:
-        media = _PASSTHROUGH.get(img.format or "")
-        orientation = img.getexif().get(_ORIENTATION_TAG, 1)
-        plain = img.mode in ("RGB", "L") and orientation in (1, None)
+    from pixelseg.errors import DataError
+
+    try:
+        with Image.open(path) as img:
+            media = _PASSTHROUGH.get(img.format or "")
+            orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+            plain = img.mode in ("RGB", "L") and orientation in (1, None)
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{path.name}: cannot read the image ({exc})") from None
     if media and plain:
         return path, media
     buffer = io.BytesIO()

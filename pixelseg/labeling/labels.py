@@ -34,13 +34,18 @@ class Conflict(Exception):
         self.current_version = current_version
 
 
+def version_of(data: bytes) -> str:
+    """Version of a label file's content: 16 hex digits of its SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def file_version(path: Path) -> str:
-    """Hash (16 hex digits of SHA-256) of the file's bytes; "" when the file is absent."""
+    """:func:`version_of` the file's bytes; "" when the file is absent."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return NO_FILE_VERSION
-    return hashlib.sha256(data).hexdigest()[:16]
+    return version_of(data)
 
 
 def _grey_id(value, what: str) -> int:
@@ -107,6 +112,25 @@ def read_label(path: Path, class_set) -> np.ndarray:
     from pixelseg.data.io import read_label as read_label_file
 
     return np.asarray(read_label_file(Path(path), class_set), dtype=np.uint8)
+
+
+def read_label_versioned(path: Path, class_set, attempts: int = 5) -> tuple[np.ndarray | None, str]:
+    """(label, version) read consistently: the version is that of the bytes decoded.
+
+    Returns (None, "") when there is no file. Retries when the file changes while it is
+    read (another writer); DataError when it keeps changing.
+    """
+    for _ in range(attempts):
+        before = file_version(path)
+        if not before:
+            return None, NO_FILE_VERSION
+        try:
+            label = read_label(path, class_set)
+        except FileNotFoundError:
+            continue
+        if file_version(path) == before:
+            return label, before
+    raise DataError(f"label file {Path(path).name} keeps changing while it is read; try again")
 
 
 def decode_upload(body: bytes, encoding: str | None, height: int, width: int) -> np.ndarray:

@@ -50,7 +50,15 @@ from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.labeling import folders as fo
 from pixelseg.labeling.classes import ClassFile
 from pixelseg.labeling.images import browser_image, image_size, read_rgb
-from pixelseg.labeling.labels import VOID, Conflict, LabelWriter, decode_upload, file_version, read_label
+from pixelseg.labeling.labels import (
+    VOID,
+    Conflict,
+    LabelWriter,
+    decode_upload,
+    file_version,
+    read_label_versioned,
+    version_of,
+)
 from pixelseg.labeling.security import AccessGuard, BodySizeLimit, is_loopback
 from pixelseg.labeling.superpixels import DEFAULT_COMPACTNESS, DEFAULT_MAX_SIDE, DEFAULT_N_SEGMENTS, superpixels
 
@@ -205,14 +213,17 @@ def create_app(
             raise ConfigurationError(f"format must be 'raw' or 'png', got {format!r}")
         entry, (height, width) = entry_and_size(name)
         classes.reload_if_changed()
-        version = file_version(entry.label_path)
-        headers = {"X-Label-Version": version, "X-Width": str(width), "X-Height": str(height)}
+        size_headers = {"X-Width": str(width), "X-Height": str(height)}
         if format == "png":
-            if not entry.label_path.is_file():
-                raise fo.NotFound(f"image {name!r} has no label file yet")
-            return FileResponse(entry.label_path, media_type="image/png", headers={**headers, "Cache-Control": "no-store"})
-        if version:
-            label = read_label(entry.label_path, classes.class_set)
+            try:
+                data = entry.label_path.read_bytes()
+            except FileNotFoundError:
+                raise fo.NotFound(f"image {name!r} has no label file yet") from None
+            headers = {**size_headers, "X-Label-Version": version_of(data), "Cache-Control": "no-store"}
+            return Response(data, media_type="image/png", headers=headers)
+        label, version = read_label_versioned(entry.label_path, classes.class_set)
+        headers = {**size_headers, "X-Label-Version": version}
+        if label is not None:
             if label.shape != (height, width):
                 raise DataError(
                     f"label file {entry.label_path.name} is {label.shape[1]} x {label.shape[0]} but "
@@ -252,7 +263,7 @@ def create_app(
     @app.put("/api/images/{name}/label")
     async def put_label(name: str, request: Request, force: bool = False):
         entry, (height, width) = await run_in_threadpool(entry_and_size, name)
-        if entry.name in folders.duplicate_stems(folders.list_images()):
+        if await run_in_threadpool(folders.shares_stem, entry):
             raise ConfigurationError(
                 f"another image shares the stem of {name!r}, so both would use the label file "
                 f"{entry.label_path.name}; rename one of them"
@@ -333,7 +344,7 @@ def run(
     if not 0 < int(port) < 65536:
         raise ConfigurationError(f"port must be 1..65535, got {port}")
     token = resolve_token(host, token)
-    allowed = LOOPBACK_HOSTS if is_loopback(host) else None
+    allowed = [*LOOPBACK_HOSTS, host] if is_loopback(host) else None
     app = create_app(images_dir, labels_dir, classes_path, model=model, token=token, allowed_hosts=allowed)
     for notice in getattr(app, "notices", []):
         echo(f"note: {notice}")

@@ -20,7 +20,7 @@ def write_overlays(pairs, predictions: list[np.ndarray], class_set, out_dir: Pat
     import matplotlib.pyplot as plt
 
     from pixelseg.inference import label_overlay
-    from pixelseg.inference.overlay import add_legend
+    from pixelseg.inference import label_legend
     from pixelseg.utils.atomic import atomic_write
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -33,12 +33,12 @@ def write_overlays(pairs, predictions: list[np.ndarray], class_set, out_dir: Pat
             (label_overlay(image, truth, colormap=class_set, transparency=0.3), "ground truth"),
             (label_overlay(image, predictions[int(i)], colormap=class_set, transparency=0.3), "prediction"),
         ]
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True)
+        fig, axes = plt.subplots(1, 3, figsize=(17, 4.4), constrained_layout=True)
         for ax, (panel, title) in zip(axes, panels):
             ax.imshow(panel)
             ax.set_title(f"{name}: {title}")
             ax.axis("off")
-        add_legend(fig, class_set)
+        label_legend(axes[-1], class_set)
         path = out_dir / f"{name}.png"
         with atomic_write(path, overwrite=True) as tmp:
             fig.savefig(tmp, format="png", dpi=80)

@@ -239,3 +239,11 @@ def test_streaming_memory_does_not_grow_with_the_number_of_images():
     small, large = peak(20), peak(320)
     # the 300 extra image pairs hold 2.5 MB of pixels; only a small row per image may stay
     assert large - small < 300_000, (small, large)
+
+
+def test_one_label_map_each_side():
+    m = evaluate(PRED, TRUTH, class_set=NAMES)
+    assert m.num_images == 1
+    np.testing.assert_allclose(m.class_metrics["iou"], [1 / 3, 2 / 3, 1 / 2])
+    with pytest.raises(DataError, match="differ in size"):
+        evaluate(PRED, TRUTH[:1], class_set=NAMES)

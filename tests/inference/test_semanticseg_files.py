@@ -113,3 +113,26 @@ def test_missing_path_and_scores_with_write_location(dominant_net, tmp_path, fol
         semanticseg(tmp_path / "nowhere", dominant_net, device="cpu")
     with pytest.raises(ConfigurationError, match="return_scores"):
         semanticseg(folder, dominant_net, write_location=tmp_path / "o", return_scores=True)
+
+
+def test_decompression_bomb_points_to_tiled_inference(tmp_path, dominant_net, monkeypatch, rgb_images):
+    from PIL import Image as PILImage
+
+    path = tmp_path / "huge.png"
+    PILImage.fromarray(rgb_images[0]).save(path)  # 12 x 16 = 192 px
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 50)  # > 2x the limit: an error, not a warning
+    with pytest.raises(DataError, match="huge.png.*tiled"):
+        semanticseg(path, dominant_net, device="cpu")
+
+
+def test_one_channel_network_reads_grey_files(tmp_path):
+    from .conftest import TinyConvNet
+
+    net = TinyConvNet(in_channels=1, num_classes=2).eval()
+    grey = np.random.default_rng(2).integers(0, 256, (10, 12), dtype=np.uint8)
+    Image.fromarray(grey).save(tmp_path / "g.png")
+    from_file = semanticseg(tmp_path / "g.png", net, device="cpu")
+    assert np.array_equal(from_file, semanticseg(grey, net, device="cpu"))
+    Image.fromarray(np.dstack([grey] * 3)).save(tmp_path / "rgb.png")
+    with pytest.raises(DataError, match="rgb.png.*3 channels"):
+        semanticseg([tmp_path / "rgb.png", tmp_path / "g.png"], net, device="cpu", progress=False)

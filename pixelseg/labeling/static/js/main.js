@@ -121,11 +121,17 @@ async function openImage(name) {
   if (state.current && state.current.name !== name && !(await save())) return;
   clearTimeout(state.autosaveTimer);
   setStatus("loading");
-  const [info, img, label] = await Promise.all([
-    getJson(imagePath(name)),
-    loadImageElement(name),
-    getBinary(`${imagePath(name)}/label`, { format: "raw" }),
-  ]);
+  let info, img, label;
+  try {
+    [info, img, label] = await Promise.all([
+      getJson(imagePath(name)),
+      loadImageElement(name),
+      getBinary(`${imagePath(name)}/label`, { format: "raw" }),
+    ]);
+  } catch (error) {
+    setStatus("error", `cannot open ${name}`);
+    throw error;
+  }
   const { width, height } = info;
   if (img.naturalWidth !== width || img.naturalHeight !== height) {
     throw new Error(`${name}: the browser shows ${img.naturalWidth} x ${img.naturalHeight}, pixelseg reads ${width} x ${height}`);

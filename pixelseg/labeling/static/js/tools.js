@@ -125,16 +125,20 @@ export class Superpixels {
     map.touch(x0, y0, x1, y1);
   }
 
-  /** Canvas with the segment borders drawn in a light colour (transparent elsewhere). */
+  /** Canvas with the segment borders in a light colour (transparent elsewhere); lines are
+   *  about 1/1000 of the image size thick so that they stay visible when zoomed out. */
   bordersCanvas() {
     const { width, height, ids } = this;
     const canvas = document.createElement("canvas");
     canvas.width = width; canvas.height = height;
     const ctx = canvas.getContext("2d"), img = ctx.createImageData(width, height);
-    const px = new Uint32Array(img.data.buffer), color = 0xc000ffff; // yellow, alpha 0.75
+    const px = new Uint32Array(img.data.buffer), color = 0x9000ffff; // yellow, alpha 0.56
+    const t = Math.max(1, Math.round(Math.max(width, height) / 1000));
     for (let y = 0, i = 0; y < height; y++) {
       for (let x = 0; x < width; x++, i++) {
-        if ((x + 1 < width && ids[i] !== ids[i + 1]) || (y + 1 < height && ids[i] !== ids[i + width])) px[i] = color;
+        if ((x + 1 < width && ids[i] !== ids[i + 1]) || (y + 1 < height && ids[i] !== ids[i + width])) {
+          for (let dy = 0; dy < t && y + dy < height; dy++) px.fill(color, i + dy * width, i + dy * width + Math.min(t, width - x));
+        }
       }
     }
     ctx.putImageData(img, 0, 0);

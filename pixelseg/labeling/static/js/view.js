@@ -64,8 +64,8 @@ export class View {
     ctx.imageSmoothingEnabled = this.scale < 1;
     const { image, label, borders } = this.layers;
     if (image) ctx.drawImage(image, 0, 0);
-    ctx.imageSmoothingEnabled = false;
     if (borders) ctx.drawImage(borders, 0, 0);
+    ctx.imageSmoothingEnabled = false;
     if (label) {
       ctx.globalAlpha = this.opacity;
       ctx.drawImage(label, 0, 0);

@@ -1,0 +1,29 @@
+"""``pixelseg train --config train.yaml``: one YAML (data, classes, network, options) -> a run folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``train`` command to ``app``."""
+
+    @app.command("train")
+    def train(
+        config: Path = typer.Option(..., "--config", "-c", help="YAML with data, classes, class_weights, network, options "
+                                    "(see pixelseg.training.job)."),
+        overrides: list[str] = typer.Option(None, "--set", "-s", help="Override a field: key.sub=value (YAML value), "
+                                            "e.g. --set options.max_epochs=3; repeatable."),
+        output: Path = typer.Option(None, "--output", "-o", help="Run folder (default: runs/train-<time>); must be "
+                                    "new or empty."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty run folder."),
+    ) -> None:
+        """Train a network as the config says; writes checkpoints, log, plot, resolved config and metrics."""
+        from pixelseg.training.job import load_job, run_train_job
+
+        job = load_job(config, overrides or [])
+        run_train_job(job, output or Path("runs") / time.strftime("train-%Y%m%d-%H%M%S"), overwrite=overwrite,
+                      echo=typer.echo)

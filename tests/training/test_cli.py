@@ -1,0 +1,80 @@
+"""``pixelseg train --config``: one YAML -> a run folder; overrides; clear errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pixelseg.errors import ConfigurationError
+from pixelseg.training import load_network
+from pixelseg.training.job import apply_overrides, load_job
+
+
+@pytest.fixture()
+def small_camvid(demo_data, tmp_path) -> Path:
+    """4 train + 2 val pairs of the bundled CamVid sample."""
+    root = tmp_path / "camvid"
+    for split, count in (("train", 4), ("val", 2)):
+        for folder in (split, f"{split}annot"):
+            (root / folder).mkdir(parents=True)
+        for image in sorted((demo_data / split).iterdir())[:count]:
+            shutil.copy(image, root / split / image.name)
+            label = demo_data / f"{split}annot" / (image.stem + ".png")
+            shutil.copy(label, root / f"{split}annot" / label.name)
+    return root
+
+
+def write_config(tmp_path: Path, **extra) -> Path:
+    config = {
+        "data": {"root": "camvid", "image_size": [24, 32], "augment": "none"},
+        "class_weights": "median_frequency",
+        "network": {"name": "unet", "encoder_depth": 2, "num_first_encoder_filters": 4},
+        "options": {"max_epochs": 1, "mini_batch_size": 2, "verbose": False, "validation_frequency": 2},
+        **extra,
+    }
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.filterwarnings("ignore:class_weights")
+def test_train_command_writes_a_run_folder(small_camvid, tmp_path):
+    from pixelseg.cli import main
+
+    config = write_config(tmp_path)
+    out = tmp_path / "run"
+    main(["train", "--config", str(config), "--output", str(out), "--set", "options.max_epochs=2",
+          "--set", "options.solver=adam"])
+    for name in ("config.yaml", "network.ckpt", "training_log.csv", "training_progress.png",
+                 "validation_metrics.json", "checkpoints/last.ckpt"):
+        assert (out / name).is_file(), name
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["options"]["max_epochs"] == 2 and resolved["options"]["solver"] == "adam"
+    metrics = json.loads((out / "validation_metrics.json").read_text())
+    assert 0 <= metrics["dataset_metrics"]["global_accuracy"] <= 1
+    assert len(metrics["class_metrics"]["name"]) == 11
+    trained = load_network(out / "network.ckpt")
+    assert trained.class_set.num_classes == 11 and trained.network.config["name"] == "unet"
+    assert trained.history.epoch.max() == 2
+    with pytest.raises(SystemExit) as info:  # a non-empty run folder is not overwritten unasked
+        main(["train", "--config", str(config), "--output", str(out)])
+    assert info.value.code == 2
+
+
+def test_overrides_and_config_errors(tmp_path):
+    config = {"options": {"max_epochs": 3}}
+    apply_overrides(config, ["options.max_epochs=5", "network.name=unet", "data.image_size=[8, 8]"])
+    assert config == {"options": {"max_epochs": 5}, "network": {"name": "unet"}, "data": {"image_size": [8, 8]}}
+    with pytest.raises(ConfigurationError, match="key=value"):
+        apply_overrides({}, ["options.max_epochs"])
+    path = write_config(tmp_path)
+    with pytest.raises(ConfigurationError, match=r"train\.yaml: options:.*max_epochs"):
+        load_job(path, ["options.max_epochs=0"])
+    with pytest.raises(ConfigurationError, match=r"train\.yaml.*colour"):
+        load_job(path, ["colour=red"])
+    job = load_job(path)
+    assert job.data.root == tmp_path / "camvid"  # relative to the YAML file
