@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pixelseg`` console script."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except (PixelsegError, FileNotFoundError, FileExistsError, NotADirectoryError) as exc:
         if debug:
             raise
@@ -68,3 +68,5 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, click.exceptions.Abort):
             raise SystemExit(1) from None
         raise
+    if isinstance(code, int) and code != 0:  # typer.Exit(code) returns it in this mode
+        raise SystemExit(code)

@@ -27,11 +27,12 @@ _TIFF_SUFFIXES = (".tif", ".tiff")
 class ImageSource:
     """Rows of an image as (rows x W x C) arrays. ``name`` is used in messages."""
 
-    def __init__(self, data, axes: str, name: str, closer=None):
+    def __init__(self, data, axes: str, name: str, closer=None, drop_alpha: bool = False):
         self.data, self.axes, self.name, self._closer = data, axes, name, closer
         shape = dict(zip(axes, data.shape))
         self.height, self.width = int(shape["Y"]), int(shape["X"])
-        self.channels = int(shape.get("S", 1))
+        self.channels = int(shape.get("S", 1)) - int(drop_alpha)
+        self._drop_alpha = drop_alpha
         self.dtype = np.dtype(data.dtype)
         if self.dtype not in (np.uint8, np.uint16):
             raise DataError(f"{name}: pixels of type {self.dtype} are not supported (uint8 or uint16)")
@@ -44,6 +45,8 @@ class ImageSource:
             out = np.moveaxis(np.asarray(self.data[:, y0:y1]), 0, -1)
         else:  # "YX"
             out = np.asarray(self.data[y0:y1])[..., None]
+        if self._drop_alpha:
+            out = out[..., :3]
         return np.ascontiguousarray(out)
 
     def close(self) -> None:
@@ -90,7 +93,9 @@ def _tiff_source(path: Path) -> ImageSource:
                 stacklevel=3,
             )
             data, closer = series.asarray(level=0), tif.close
-        return ImageSource(data, squeezed, str(path), closer)
+        # RGB + an extra sample (alpha): the alpha is dropped, as when reading images
+        rgba = tif.pages[0].photometric == 2 and dict(zip(squeezed, shape)).get("S") == 4
+        return ImageSource(data, squeezed, str(path), closer, drop_alpha=rgba)
     except BaseException:
         tif.close()
         raise

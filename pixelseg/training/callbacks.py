@@ -4,12 +4,14 @@
 keeps on the device into history rows (one host-device transfer every
 ``verbose_frequency`` iterations), adds a row per validation, applies
 ``validation_patience``, keeps the weights that ``output_network`` asks for, writes
-``training_log.csv`` and ``training_progress.png`` and, on Ctrl-C or a NaN loss, a
-checkpoint. Its state is saved in every checkpoint, so a resumed run keeps its history.
+``training_log.csv``, ``training_progress.png`` and (when the ``tensorboard`` package is
+installed) TensorBoard scalars under ``output_dir/tensorboard``, and, on Ctrl-C or a NaN
+loss, a checkpoint. Its state is saved in every checkpoint, so a resumed run keeps its history.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 from pathlib import Path
@@ -50,6 +52,8 @@ class TrainingRecorder(pl.Callback):
         self._started = time.perf_counter()
         self._plotted_rows = 0
         self._task = None
+        self._tensorboard = None  # SummaryWriter when the tensorboard package is installed
+        self._tensorboard_rows = 0
 
     # ---- state saved in checkpoints ------------------------------------------------------------
     def setup(self, trainer, pl_module, stage: str) -> None:
@@ -102,6 +106,11 @@ class TrainingRecorder(pl.Callback):
     def on_train_start(self, trainer, pl_module) -> None:
         self._started = time.perf_counter()
         self.total_iterations = int(trainer.num_training_batches) * int(trainer.max_epochs)
+        self._tensorboard_rows = len(self.rows)
+        if self.options.output_dir is not None and trainer.is_global_zero and importlib.util.find_spec("tensorboard"):
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tensorboard = SummaryWriter(log_dir=str(Path(self.options.output_dir) / "tensorboard"))
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if len(pl_module.pending) >= self.options.verbose_frequency:
@@ -162,6 +171,15 @@ class TrainingRecorder(pl.Callback):
     def on_train_end(self, trainer, pl_module) -> None:
         self.flush(pl_module)
         self._write_log(trainer, plot=True)
+        self._close_tensorboard()
+
+    def teardown(self, trainer, pl_module, stage: str) -> None:
+        self._close_tensorboard()
+
+    def _close_tensorboard(self) -> None:
+        if self._tensorboard is not None:
+            self._tensorboard.close()
+            self._tensorboard = None
 
     # ---- faults -------------------------------------------------------------------------------------
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
@@ -192,6 +210,12 @@ class TrainingRecorder(pl.Callback):
         history = self.history
         with atomic_write(out / LOG_NAME, overwrite=True) as tmp:
             history.to_csv(tmp, index=False)
+        if self._tensorboard is not None:
+            for row in self.rows[self._tensorboard_rows:]:
+                for column in ("loss", "global_accuracy", "mean_iou", "learn_rate"):
+                    self._tensorboard.add_scalar(f"{row['phase']}/{column}", row[column], row["iteration"])
+            self._tensorboard_rows = len(self.rows)
+            self._tensorboard.flush()
         if plot and self.options.plots == "training-progress" and len(self.rows) != self._plotted_rows:
             self._plotted_rows = len(self.rows)
             from pixelseg.training.plots import plot_training_progress

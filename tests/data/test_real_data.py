@@ -153,3 +153,18 @@ def test_format_zoo_variants(shared_data):
 )
 def test_detect_layout(shared_data, folder, name):
     assert detect_layout(shared_data / folder).name == name
+
+
+def test_inspect_isbi_with_a_class_file(shared_data, tmp_path):
+    from pixelseg.data.report import inspect_dataset
+
+    classes = ClassSet(["membrane", "cell"], label_ids=[0, 255])
+    classes.save(tmp_path / "classes.json")
+    report = inspect_dataset(shared_data / "isbi_membrane" / "train", tmp_path / "classes.json")
+    assert report.problems == []
+    table = report.splits[0].table
+    assert table["name"].tolist() == ["membrane", "cell"]
+    assert table["pixel_count"].sum() == 30 * 512 * 512 and table["image_count"].tolist() == [30, 30]
+    # without classes: the raw values are listed
+    raw = inspect_dataset(shared_data / "isbi_membrane" / "train").splits[0].table
+    assert raw["raw_value"].tolist() == ["0", "255"]

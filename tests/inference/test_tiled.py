@@ -110,3 +110,11 @@ def test_bad_options_and_inputs(tmp_path, image, net, dominant_net):
     tifffile.imwrite(stack, np.zeros((2, 3, 8, 8), np.uint8), photometric="minisblack")
     with pytest.raises(DataError, match="axes"):
         semanticseg_tiled(stack, net, device="cpu")
+
+
+def test_rgba_tiff_alpha_is_dropped(tmp_path, image, net):
+    rgba = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    src = tmp_path / "rgba.tif"
+    tifffile.imwrite(src, rgba, photometric="rgb", extrasamples=["unassalpha"], tile=(32, 32))
+    expected = semanticseg_tiled(image, net, tile_size=32, overlap=8, device="cpu", progress=False)
+    assert np.array_equal(semanticseg_tiled(src, net, tile_size=32, overlap=8, device="cpu", progress=False), expected)

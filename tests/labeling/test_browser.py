@@ -182,11 +182,17 @@ def test_fill_superpixels_undo_redo_and_conflict(app_server, page):
     page.wait_for_function("() => window.pixelseg.state.current.superpixels !== null", timeout=20000)
     page.mouse.click(x0 + 20, y0 + 20)
     assert sorted(page.evaluate(data)) == [0, 1, 255]
+    # eraser: back to void (unlabelled)
+    page.keyboard.press("e")
+    set_range(page, "#brush-size", 3)
+    page.mouse.click(x0 + 150.5, y0 + 10.5)
     page.click("#save")
     page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
     label = np.asarray(Image.open(labels / "scene.png"))
-    assert (label[:, W // 2 :] == 0).all() and (label[:, : W // 2] != 0).all()
+    assert ((label[:, W // 2 :] == 0) | (label[:, W // 2 :] == 255)).all() and (label[:, : W // 2] != 0).all()
+    assert (label[:, W // 2 :] == 0).sum() == H * W // 2 - 9  # all but the 3 x 3 erased pixels
     assert label[20, 20] == 1 and (label == 1).sum() < H * W // 4
+    assert label[10, 150] == 255 and label[10, 146] == 0
 
     # someone else changes the file; the next save is refused and the conflict shown
     Image.fromarray(np.full((H, W), 2, np.uint8)).save(labels / "scene.png")
@@ -210,8 +216,7 @@ def test_app_works_through_the_access_token(app_server, page, browser):
     x0, y0 = canvas_origin(page)
     page.keyboard.press("3")
     page.mouse.click(x0 + 50, y0 + 50)
-    page.click("#save")
-    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=15000)  # autosave, no click
     assert np.asarray(Image.open(labels / "scene.png"))[50, 50] == 2
     stranger = browser.new_context()  # no token, no cookie: nothing is served
     response = stranger.new_page().goto(app_server[0].split("?")[0])

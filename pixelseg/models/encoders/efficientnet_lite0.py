@@ -87,7 +87,7 @@ class EfficientNetLite0Encoder(Encoder):
 
     ``output_stride`` 16 or 8 turns the stride-2 blocks beyond it into stride-1 blocks with
     dilated depthwise convolutions (the first block of such a stage keeps the previous
-    dilation, as torchvision does for ResNet). 3.6 M parameters at depth 5 (the 1280-channel
+    dilation, as torchvision does for ResNet). 2.96 M parameters at depth 5 (the 1280-channel
     head and the classifier are not built).
     """
 
@@ -96,11 +96,9 @@ class EfficientNetLite0Encoder(Encoder):
     mean: ClassVar[tuple[float, ...]] = (127.0 / 255.0,) * 3
     std: ClassVar[tuple[float, ...]] = (128.0 / 255.0,) * 3
     first_conv_key: ClassVar[str] = "_conv_stem.weight"
-    head_keys: ClassVar[tuple[str, ...]] = tuple(
-        f"{m}.{p}" for m, ps in (("_conv_head", ("weight",)),
-                                  ("_bn1", ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")),
-                                  ("_fc", ("weight", "bias")))
-        for p in ps)
+    head_keys: ClassVar[tuple[str, ...]] = (  # 1x1 conv to 1280, its BN, the ImageNet classifier
+        "_conv_head.weight", "_bn1.weight", "_bn1.bias", "_bn1.running_mean", "_bn1.running_var",
+        "_bn1.num_batches_tracked", "_fc.weight", "_fc.bias")
     output_strides: ClassVar[tuple[int, ...]] = (32, 16, 8)
 
     def __init__(self, in_channels: int = 3, depth: int = 5, output_stride: int = 32):
