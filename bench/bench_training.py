@@ -1,6 +1,7 @@
 """Training throughput: train_network (Lightning) against a plain PyTorch loop, same run.
 
-Same network (DeepLab v3+ on EfficientNet-Lite0, the demo network, random init), same
+Same network (DeepLab v3+ on EfficientNet-Lite0, the demo network, random init; or
+``--network unet-small``, where per-step framework overhead weighs most), same
 synthetic data (N images of H x W, 11 classes, 5 % void), same mini-batch and optimizer
 (AdamW, constant learning rate), same number of epochs. Each contender is timed over the
 whole call (setup included) after one untimed warm-up epoch of the plain loop, and reported
@@ -35,11 +36,19 @@ class Synthetic(torch.utils.data.Dataset):
         return self.images[i], self.labels[i]
 
 
+NETWORKS = {
+    "deeplabv3plus": {"name": "deeplabv3plus", "backbone": "efficientnet_lite0"},
+    # A small classic U-Net: per-step framework overhead weighs most here.
+    "unet-small": {"name": "unet", "encoder_depth": 3, "num_first_encoder_filters": 8},
+}
+NETWORK = "deeplabv3plus"
+
+
 def make_net(num_classes: int = 11):
     from pixelseg.models import create_network
 
     torch.manual_seed(0)
-    return create_network("deeplabv3plus", num_classes=num_classes, backbone="efficientnet_lite0")
+    return create_network(num_classes=num_classes, **NETWORKS[NETWORK])
 
 
 def plain_loop(ds, batch: int, epochs: int, lr: float, channels_last: bool) -> float:
@@ -78,7 +87,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--network", choices=sorted(NETWORKS), default="deeplabv3plus")
     args = parser.parse_args()
+    global NETWORK
+    NETWORK = args.network
     ds = Synthetic(args.images, args.size)
     lr = 1e-3
     plain_loop(ds, args.batch, 1, lr, channels_last=False)  # warm-up (allocator, kernels, imports)
@@ -94,7 +106,7 @@ def main() -> None:
             best[name] = min(best[name], run())
     images = args.images * args.epochs
     base = images / best["plain loop (contiguous)"]
-    print(f"training throughput, deeplabv3plus/efficientnet_lite0, {args.images} images {args.size}x{args.size}, "
+    print(f"training throughput, {NETWORKS[NETWORK]}, {args.images} images {args.size}x{args.size}, "
           f"batch {args.batch}, {args.epochs} epochs, torch threads {torch.get_num_threads()}")
     print(f"{'contender':<28} {'seconds':>8} {'images/s':>9} {'ratio':>6}")
     for name, seconds in best.items():

@@ -207,6 +207,16 @@ def test_fill_superpixels_undo_redo_and_conflict(app_server, page):
     page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
     assert np.asarray(Image.open(labels / "scene.png"))[110, 10] == 1
 
+    # again, and this time take the version on disk (the own edits stay undoable)
+    Image.fromarray(np.full((H, W), 2, np.uint8)).save(labels / "scene.png")
+    page.mouse.click(x0 + 30, y0 + 110)
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=conflict]", timeout=10000)
+    page.click("text=Load the version on disk")
+    page.wait_for_selector("#save-status[data-state=clean]", timeout=10000)
+    assert page.evaluate(data) == [2]
+    assert (np.asarray(Image.open(labels / "scene.png")) == 2).all()
+
 
 @pytest.mark.parametrize("app_server", ["tok-123"], indirect=True)
 def test_app_works_through_the_access_token(app_server, page, browser):

@@ -1,5 +1,6 @@
 // pixelseg labeling app: wiring of the page (state, loading, saving, tools, keyboard).
-import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request, sendJson } from "./api.js";
+import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request } from "./api.js";
+import { bindClassEditor } from "./classeditor.js";
 import { LabelMap, VOID } from "./labelmap.js";
 import { Superpixels, fillPolygon, floodFill, stampDisc, strokeSegment } from "./tools.js";
 import { View } from "./view.js";
@@ -406,47 +407,6 @@ function applyClasses(described) {
   if (state.current) { state.current.map.setColors(state.classes.map((c) => c.color)); view.requestDraw(); }
 }
 
-function editorRow(name, color) {
-  const li = document.createElement("li");
-  const nameInput = Object.assign(document.createElement("input"), { type: "text", value: name, required: true });
-  const colorInput = Object.assign(document.createElement("input"), { type: "color", value: color });
-  li.append(colorInput, nameInput);
-  return li;
-}
-
-function openClassEditor() {
-  const rows = $("class-editor-rows");
-  rows.replaceChildren(...state.classes.map((c) => editorRow(c.name, c.color)));
-  $("class-editor-error").textContent = "";
-  $("class-editor").showModal();
-}
-
-async function saveClassEditor() {
-  const classes = [...$("class-editor-rows").children].map((li) => ({
-    name: li.querySelector('input[type="text"]').value.trim(),
-    color: li.querySelector('input[type="color"]').value,
-  }));
-  try {
-    applyClasses(await sendJson("/api/classes", "PUT", { version: state.classesVersion, classes }));
-    $("class-editor").close();
-  } catch (error) {
-    let message = error.message;
-    if (error instanceof ApiError && error.status === 409) {
-      message = "The classes file changed on disk; the editor now shows it. Apply your changes again.";
-      applyClasses(await getJson("/api/classes"));
-      openClassEditor();
-    }
-    $("class-editor-error").textContent = message;
-  }
-}
-
-function randomColor() {
-  const hue = Math.floor(Math.random() * 360);
-  const canvas = document.createElement("canvas").getContext("2d");
-  canvas.fillStyle = `hsl(${hue} 80% 50%)`;
-  return canvas.fillStyle; // normalised to #rrggbb
-}
-
 // ------------------------------------------------------------------ keyboard
 function onKey(event) {
   const target = event.target;
@@ -513,10 +473,7 @@ function bindControls() {
   $("sp-show").addEventListener("change", showBorders);
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
-  $("edit-classes").addEventListener("click", openClassEditor);
-  $("class-add").addEventListener("click", () => $("class-editor-rows").append(editorRow(`class ${$("class-editor-rows").children.length}`, randomColor())));
-  $("class-cancel").addEventListener("click", () => $("class-editor").close());
-  $("class-save").addEventListener("click", saveClassEditor);
+  bindClassEditor(() => state, applyClasses);
   document.addEventListener("keydown", onKey);
   window.addEventListener("focus", () => refreshImages().catch(() => {})); // new files, other tabs' saves
   document.addEventListener("keyup", (event) => { if (event.key === " ") state.spaceDown = false; });
