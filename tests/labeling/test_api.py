@@ -13,7 +13,7 @@ from PIL import Image
 from pixelseg.data import PixelLabelDatastore
 from pixelseg.data.labels import ClassSet
 
-from .conftest import CLASS_NAMES, HEIGHT, WIDTH, WRITE, put_label, sample_label, write_image
+from .conftest import HEIGHT, WIDTH, WRITE, put_label, sample_label, write_image
 
 
 def folder_state(folder):
