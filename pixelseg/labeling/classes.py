@@ -65,10 +65,11 @@ class ClassFile:
         class_set = ClassSet.load(self.path)
         if class_set.id_type == "grey" and not any(0 <= v <= 255 for v in class_set.void_ids):
             # Unlabelled pixels are saved as void 255; a class set without a void id could
-            # not read them back, so the project's classes file gets void id 255 (once).
-            class_set = ClassSet(class_set.names, class_set.label_ids, class_set.colors, [*class_set.void_ids, VOID])
-            class_set.save(self.path, overwrite=True)
-            self.notice = f"added void id {VOID} (unlabelled pixels) to {self.path}"
+            # not read them back. The user's file is never rewritten unasked: say the fix.
+            raise ConfigurationError(
+                f"classes file {self.path} declares no void id, so unlabelled pixels (saved as "
+                f"{VOID}) could not be read back; add \"void_ids\": [{VOID}] to it"
+            )
         self.class_set = class_set
         self.codec = LabelCodec(class_set)
         self.version = file_version(self.path)

@@ -80,14 +80,12 @@ def test_class_file_changed_on_disk_conflicts(client, project):
     assert [c["name"] for c in client.get("/api/classes").json()["classes"]][-1] == "tree"
 
 
-def test_classes_file_without_void_id_gets_void_255(make_client, project):
+def test_classes_file_without_void_id_is_refused_and_left_untouched(make_client, project):
     ClassSet(CLASS_NAMES).save(project["classes"], overwrite=True)
-    client = make_client()
-    assert ClassSet.load(project["classes"]).void_ids == [255]
-    assert any("void id 255" in n for n in client.app.notices)
-    assert put_label(client, "img_1.png", sample_label()).status_code == 200
-    datastore = PixelLabelDatastore(project["labels"], ClassSet.load(project["classes"]))
-    np.testing.assert_array_equal(datastore.read(0), sample_label())
+    before = project["classes"].read_bytes()
+    with pytest.raises(ConfigurationError, match=r"void_ids.*\[255\]"):
+        make_client()
+    assert project["classes"].read_bytes() == before
 
 
 def test_custom_grey_ids_are_written_as_those_ids_and_read_back_exactly(make_client, project):
