@@ -8,7 +8,7 @@ the stride (``forward_padded``), i.e. without the input checks, normalisation, p
 and registry of ``SegmentationNetwork``; "overhead" is the relative difference of the medians
 (target: at most 5 %).
 
-    python bench/bench_models.py            # --quick (default): EfficientNet-Lite0 networks
+    python bench/bench_models.py            # --quick (default): DeepLab v3+ on EfficientNet-Lite0, NHWC and NCHW
     python bench/bench_models.py --full     # every network (minutes)
 
 Prints a Markdown table (paste it into bench/RESULTS.md). Timings are medians of ``--repeats``
@@ -31,10 +31,9 @@ H, W, K = 360, 480, 11
 QUICK = [
     ("deeplabv3plus", {"backbone": "efficientnet_lite0"}, True),
     ("deeplabv3plus", {"backbone": "efficientnet_lite0"}, False),
-    ("unet", {"encoder": "efficientnet_lite0", "encoder_depth": 5}, True),
 ]
 FULL = QUICK + [
-    ("unet", {"encoder": "efficientnet_lite0", "encoder_depth": 5}, False),
+    ("unet", {"encoder": "efficientnet_lite0", "encoder_depth": 5}, True),
     ("deeplabv3plus", {"backbone": "resnet18"}, True),
     ("deeplabv3plus", {"backbone": "resnet50"}, True),
     ("unet", {}, True),
@@ -108,9 +107,9 @@ def bench(name: str, kwargs: dict, channels_last: bool, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="EfficientNet-Lite0 networks only (default)")
+    mode.add_argument("--quick", action="store_true", help="DeepLab v3+ / EfficientNet-Lite0 only (default)")
     mode.add_argument("--full", action="store_true", help="every network")
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per measurement (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (median)")
     args = parser.parse_args()
     configs = FULL if args.full else QUICK
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, input {H} x {W}, {K} classes")

@@ -20,10 +20,17 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(None, "--output", "-o", help="Run folder (default: runs/train-<time>); must be "
                                     "new or empty."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty run folder."),
+        resume: Path = typer.Option(None, "--resume", help="Continue from a checkpoint of a previous run (e.g. "
+                                    "RUN/checkpoints/interrupted.ckpt); the run folder defaults to that run's."),
     ) -> None:
         """Train a network as the config says; writes checkpoints, log, plot, resolved config and metrics."""
         from pixelseg.training.job import load_job, run_train_job
 
-        job = load_job(config, overrides or [])
-        run_train_job(job, output or Path("runs") / time.strftime("train-%Y%m%d-%H%M%S"), overwrite=overwrite,
-                      echo=typer.echo)
+        overrides = list(overrides or [])
+        if resume is not None:
+            overrides.append(f"options.resume_from={resume.resolve()}")
+            if output is None and resume.resolve().parent.name == "checkpoints":
+                output = resume.resolve().parent.parent
+        job = load_job(config, overrides)
+        run_train_job(job, output or Path("runs") / time.strftime("train-%Y%m%d-%H%M%S"),
+                      overwrite=overwrite or resume is not None, echo=typer.echo)

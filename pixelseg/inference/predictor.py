@@ -236,10 +236,10 @@ class Predictor:
             if not need_scores and not self.flip and self.scales == (1.0,):
                 logits = self._forward(x)
                 self._check_num_classes(logits)
-                return logits.argmax(1).to(torch.uint8), None
+                return _argmax_classes(logits), None
             probs = self.scores(x)
             self._check_num_classes(probs)
-            return probs.argmax(1).to(torch.uint8), probs
+            return _argmax_classes(probs), probs
 
     @staticmethod
     def _check_num_classes(out: torch.Tensor) -> None:
@@ -269,3 +269,12 @@ def default_class_set(num_classes: int, class_set=None, source: str = "the netwo
         return class_set
     return ClassSet([f"class{i}" for i in range(num_classes)], colors=default_colormap(num_classes))
 
+
+
+def _argmax_classes(scores: torch.Tensor) -> torch.Tensor:
+    """Class indices N x H x W (uint8) of scores N x K x H x W; first class on ties.
+
+    ``max(1).indices`` rather than ``argmax(1)``: the same result, several times faster on
+    CPU for channels-first tensors in current PyTorch builds.
+    """
+    return scores.max(1).indices.to(torch.uint8)

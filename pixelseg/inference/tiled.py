@@ -265,21 +265,21 @@ class _Blender:
         if i != self.row:
             yield from self._start_row(i, probs.shape[0], probs.device)
         rows, cols = self.rows, self.cols
-        own = probs * self.w
-        block = own.clone()
         oh, ow = rows.overlap, cols.overlap
         x0 = cols.start(j)
+        block = probs * self.w  # this tile's own weighted scores, then completed in place
+        if self.next_down is not None:  # own scores only: taken before the carries are added
+            self.next_down[:, :, x0 : x0 + cols.size] += block[:, rows.step :]
         if self.right is not None:
             block[:, :, :ow] += self.right
         if self.down is not None:
             c0 = ow if j > 0 else 0
             block[:, :oh, c0:] += self.down[:, :, x0 + c0 : x0 + cols.size]
-        if self.next_down is not None:
-            self.next_down[:, :, x0 : x0 + cols.size] += own[:, rows.step :]
-        self.right = block[:, :, cols.step :].clone() if ow and j + 1 < cols.count else None
+        # a view: block is not touched again, so no copy is needed
+        self.right = block[:, :, cols.step :] if ow and j + 1 < cols.count else None
         final_cols = cols.size if j == cols.count - 1 else cols.step
         final_rows = self.band.shape[0]
-        self.band[:, x0 : x0 + final_cols] = block[:, :final_rows, :final_cols].argmax(0).to(torch.uint8)
+        self.band[:, x0 : x0 + final_cols] = block[:, :final_rows, :final_cols].max(0).indices.to(torch.uint8)
 
     def finish(self):
         if self.row >= 0:

@@ -55,12 +55,15 @@ class SegmentationNetwork(nn.Module):
                 H, W >= 1, or (training mode only) the batch would give BatchNorm a single value
                 per channel at the coarsest level.
         """
-        if not (torch.jit.is_tracing() or torch.compiler.is_compiling()):
+        tracing = torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting()
+        if not tracing:
             self._check_input(x)
         h, w = x.shape[-2], x.shape[-1]
         x = self.normalize(x)
-        pad_h, pad_w = (-h) % self.stride, (-w) % self.stride
-        if torch.compiler.is_compiling() or pad_h or pad_w:
+        # written as stride * ceil(h / stride) so that torch.export sees a multiple of the stride
+        pad_h = (h + self.stride - 1) // self.stride * self.stride - h
+        pad_w = (w + self.stride - 1) // self.stride * self.stride - w
+        if tracing or pad_h or pad_w:  # no data-dependent branch when exported
             x = F.pad(x, (0, pad_w, 0, pad_h))
         logits = self.forward_padded(x)
         return logits[:, :, :h, :w]

@@ -57,7 +57,8 @@ class DeepLabV3Plus(SegmentationNetwork):
         size = check_common(num_classes, in_channels, image_size)
         if downsampling_factor not in ASPP_RATES:
             raise ConfigurationError(
-                f"downsampling_factor={downsampling_factor!r} is not allowed: use one of {sorted(ASPP_RATES, reverse=True)}"
+                f"downsampling_factor={downsampling_factor!r} is not allowed: "
+                f"use one of {sorted(ASPP_RATES, reverse=True)}"
             )
         encoder = create_encoder(backbone, in_channels, depth=5, output_stride=downsampling_factor,
                                  argument="backbone", allowed=BACKBONES)

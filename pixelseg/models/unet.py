@@ -41,7 +41,8 @@ class ClassicUNetEncoder(nn.Module):
     def __init__(self, in_channels: int, depth: int, filters: int):
         super().__init__()
         widths = [filters * 2**i for i in range(depth + 1)]
-        self.stages = nn.ModuleList(double_conv(c_in, c_out) for c_in, c_out in zip([in_channels] + widths, widths[:-1]))
+        inputs = [in_channels] + widths[:-2]
+        self.stages = nn.ModuleList(double_conv(c_in, c_out) for c_in, c_out in zip(inputs, widths[:-1]))
         self.pool = nn.MaxPool2d(2)
         self.bridge = double_conv(widths[-2], widths[-1])
         self.widths = widths
@@ -64,8 +65,9 @@ class ClassicUNet(SegmentationNetwork):
         super().__init__(config, num_classes, in_channels, stride=2**depth, mean=IMAGENET_MEAN, std=IMAGENET_STD)
         self.encoder = ClassicUNetEncoder(in_channels, depth, filters)
         widths = self.encoder.widths
-        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth)))
-        self.decoder = nn.ModuleList(double_conv(2 * widths[i], widths[i]) for i in reversed(range(depth)))
+        levels = list(reversed(range(depth)))
+        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in levels)
+        self.decoder = nn.ModuleList(double_conv(2 * widths[i], widths[i]) for i in levels)
         self.classifier = nn.Conv2d(widths[0], num_classes, 1)
         he_init(self)
 
@@ -149,7 +151,8 @@ def unet(image_size=None, num_classes: int | None = None, encoder: str | None = 
                 f"weights={weights!r} needs a pretrained encoder: the classic U-Net (encoder=None) starts "
                 f"from random weights; pass encoder= one of {list(ENCODERS)}"
             )
-        if not isinstance(encoder_depth, int) or isinstance(encoder_depth, bool) or not 1 <= encoder_depth <= MAX_CLASSIC_DEPTH:
+        depth_ok = isinstance(encoder_depth, int) and not isinstance(encoder_depth, bool)
+        if not depth_ok or not 1 <= encoder_depth <= MAX_CLASSIC_DEPTH:
             raise ConfigurationError(f"encoder_depth={encoder_depth!r} is not allowed: use 1..{MAX_CLASSIC_DEPTH}")
         filters = 64 if num_first_encoder_filters is None else num_first_encoder_filters
         check_int("num_first_encoder_filters", filters, minimum=1)

@@ -29,10 +29,14 @@ class EpochSampler(Sampler[int]):
             "every-epoch" (a permutation per epoch, from ``seed`` and the epoch), "never".
         seed: base seed of the permutations.
         rank, world_size: this process and the number of processes (DDP).
+        pad: repeat samples so that every process gets the same number (training, as
+            ``DistributedSampler``); False (validation) gives every sample to exactly one process.
     """
 
-    def __init__(self, length: int, shuffle: str = "once", seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(self, length: int, shuffle: str = "once", seed: int = 0, rank: int = 0, world_size: int = 1,
+                 pad: bool = True) -> None:
         self.length = int(length)
+        self.pad = pad
         self.shuffle = shuffle
         self.seed = int(seed)
         self.rank = rank
@@ -54,6 +58,8 @@ class EpochSampler(Sampler[int]):
 
     def _shard(self) -> list[int]:
         order = self.order()
+        if not self.pad:
+            return order[self.rank :: self.world_size]
         per_rank = -(-self.length // self.world_size)
         total = per_rank * self.world_size
         order = (order * (-(-total // max(1, len(order)))))[:total] if order else order
@@ -65,6 +71,8 @@ class EpochSampler(Sampler[int]):
         return iter(indices[skip:])
 
     def __len__(self) -> int:
+        if not self.pad:
+            return len(range(self.rank, self.length, self.world_size))
         return -(-self.length // self.world_size)
 
 

@@ -16,7 +16,8 @@ This is what ``pixelseg train --config train.yaml`` runs. The file::
     network: {name: deeplabv3plus, backbone: efficientnet_lite0, weights: imagenet}
     options: {solver: adamw, initial_learn_rate: 0.002, max_epochs: 20, mini_batch_size: 8}
 
-Relative paths are relative to the YAML file. Any field can be overridden with dotted
+Relative paths are relative to the YAML file; ``options.output_dir`` is always the run
+folder. Any field can be overridden with dotted
 ``key=value`` pairs (values parsed as YAML): ``options.max_epochs=3``,
 ``network.name=unet``, ``data.image_size=[96,128]``.
 
@@ -257,8 +258,8 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False,
         raise ConfigurationError(f"output folder {out} is not empty; choose a new one or pass --overwrite")
     out.mkdir(parents=True, exist_ok=True)
 
-    options_dict = {"output_dir": str(out), "plots": "training-progress", **job.options}
-    options = TrainingOptions(**options_dict)
+    # The run folder is the output_dir of the options (the logs, plot and checkpoints go there).
+    options = TrainingOptions(**{"plots": "training-progress", **job.options, "output_dir": str(out)})
     seed = options.seed or 0
     train, validation, class_set = _datasets(job, seed)
     echo(f"data: train {len(train)} pairs, validation {len(validation)} pairs, {class_set.num_classes} classes")

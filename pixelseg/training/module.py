@@ -8,7 +8,6 @@ matrix stay on the device until the recorder flushes them). Validation metrics c
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import lightning.pytorch as pl
@@ -20,7 +19,7 @@ from pixelseg.training.faults import TrainingDivergedError
 from pixelseg.training.metrics import batch_confusion
 from pixelseg.training.schedules import LearnRateSchedule
 
-__all__ = ["SegmentationTask", "build_optimizer"]
+__all__ = ["SegmentationTask", "ScheduleLR", "build_optimizer"]
 
 VOID = 255
 
@@ -42,6 +41,20 @@ def build_optimizer(parameters, options) -> torch.optim.Optimizer:
         return torch.optim.AdamW(parameters, lr=lr, betas=betas, eps=options.epsilon, weight_decay=l2)
     return torch.optim.RMSprop(parameters, lr=lr, alpha=options.squared_gradient_decay_factor,
                                eps=options.epsilon, weight_decay=l2)
+
+
+class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
+    """``LambdaLR`` whose checkpoints keep the iteration count but not the schedule's settings.
+
+    The schedule is a pure function of the options, so a resumed run with the same options
+    continues the same curve, and a run resumed with more ``max_epochs`` stretches the
+    schedule to the new length instead of keeping the old one.
+    """
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["lr_lambdas"] = [None] * len(self.lr_lambdas)
+        return state
 
 
 class SegmentationTask(pl.LightningModule):
@@ -126,16 +139,36 @@ class SegmentationTask(pl.LightningModule):
         self.validation_accumulator.update(logits.argmax(1), labels)
 
     def validation_result(self) -> dict[str, float]:
-        """Loss (mean over images of the mini-batch losses) and metrics of the last validation."""
-        metrics = self.validation_accumulator.compute()
-        loss = float(self._validation_loss) / max(1, self._validation_weight)
+        """Loss (mean over images of the mini-batch losses) and metrics of the last validation.
+
+        In multi-process runs the confusion matrices and loss sums of all processes are
+        summed first (every process must call this), so all processes get the same numbers.
+        """
+        from pixelseg.evaluation import dataset_metrics_from_confusion
+
+        confusion = torch.as_tensor(self.validation_accumulator.confusion_matrix, device=self.device)
+        totals = torch.stack([self._validation_loss.double(),
+                              torch.tensor(float(self._validation_weight), dtype=torch.float64, device=self.device)])
+        if self.trainer.world_size > 1:
+            confusion = self.trainer.strategy.reduce(confusion, reduce_op="sum")
+            totals = self.trainer.strategy.reduce(totals, reduce_op="sum")
+        metrics = dataset_metrics_from_confusion(confusion.cpu().numpy())
+        loss = float(totals[0]) / max(1.0, float(totals[1]))
         return {"loss": loss, "global_accuracy": float(metrics["global_accuracy"]), "mean_iou": float(metrics["mean_iou"])}
 
     # ---- optimisation -----------------------------------------------------------------------
     def configure_optimizers(self):
         optimizer = build_optimizer(self.network.parameters(), self.options)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.schedule)
+        scheduler = ScheduleLR(optimizer, self.schedule)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+
+    def on_train_start(self) -> None:
+        # After a resume the optimizer holds the learning rate of the old run's schedule: apply
+        # the current schedule at the restored iteration (a no-op with unchanged options).
+        for config in self.trainer.lr_scheduler_configs:
+            scheduler = config.scheduler
+            for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+                group["lr"] = base * self.schedule(scheduler.last_epoch)
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
         threshold, method = self.options.gradient_threshold, self.options.gradient_threshold_method

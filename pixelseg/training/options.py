@@ -48,8 +48,9 @@ class TrainingOptions(BaseModel):
 
     Data and duration
         max_epochs (30), mini_batch_size (128, MATLAB's default; segmentation usually wants
-        2..16), shuffle ``"once"`` (default), ``"every-epoch"``, ``"never"``. The last, partial
-        mini-batch of an epoch is kept.
+        2..16; in multi-process runs the global mini-batch, split evenly among the processes as
+        in MATLAB), shuffle ``"once"`` (default), ``"every-epoch"``, ``"never"``. The last,
+        partial mini-batch of an epoch is kept.
         num_workers: DataLoader worker processes (0: load in the main process); workers are
         persistent between epochs.
 
@@ -73,7 +74,9 @@ class TrainingOptions(BaseModel):
         checkpoint_frequency (1) in checkpoint_frequency_unit ``"epoch"`` (default) or
             ``"iteration"``.
         resume_from: a checkpoint written by a previous run; training continues from its
-            epoch and iteration with its optimizer and schedule state.
+            epoch and iteration with its optimizer state, history and data order (mid-epoch
+            too). With the same options the run is the one that was interrupted; with a larger
+            max_epochs the learning-rate schedule is stretched to the new length.
         plots: ``"none"`` (default) or ``"training-progress"`` (a PNG updated at every
             validation and at the end; needs output_dir).
 

@@ -19,7 +19,7 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return series.rolling(window, min_periods=1).mean().to_numpy()
 
 
-def plot_training_progress(history: pd.DataFrame, path: str | Path, overwrite: bool = True) -> Path:
+def plot_training_progress(history: pd.DataFrame, path: str | Path, overwrite: bool = False) -> Path:
     """Write a PNG of loss, global accuracy and mean IoU against iteration.
 
     Training values per iteration are drawn faint with a running mean on top; validation
@@ -29,7 +29,7 @@ def plot_training_progress(history: pd.DataFrame, path: str | Path, overwrite: b
         history: ``TrainedNetwork.history`` (columns iteration, epoch, phase, loss,
             global_accuracy, mean_iou, learn_rate).
         path: destination PNG; written atomically.
-        overwrite: replace an existing file (True: the plot is refreshed during training).
+        overwrite: replace an existing file (training passes True to refresh its plot).
 
     Returns:
         The path written.

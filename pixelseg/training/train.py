@@ -26,9 +26,11 @@ cluster, start the processes with ``torchrun`` or SLURM and Lightning joins them
 ``mini_batch_size / P`` samples per iteration (it must divide evenly), and gradients are
 averaged, so one iteration with P processes equals one iteration of one process with the
 same global batch (tested with 2 CPU processes). Batch norm becomes SyncBatchNorm on GPUs
-(``sync_batch_norm``). Validation runs on every process over the whole validation set, so
-every process takes the same early-stopping and best-network decisions; rank 0 writes the
-log, the plot and the checkpoints.
+(``sync_batch_norm``). Each process validates its share of the validation set and the
+confusion matrices and losses are summed over processes, so every process sees the same
+validation metrics and takes the same early-stopping and best-network decisions; rank 0
+writes the log, the plot and the checkpoints. The per-iteration training rows of the history
+are those of rank 0's share of the mini-batch.
 """
 
 from __future__ import annotations
@@ -90,7 +92,12 @@ class _Data(pl.LightningDataModule):
     def val_dataloader(self):
         if self.validation_ds is None:
             return []
-        return make_loader(self.validation_ds, self.per_process_batch, None, self.options.num_workers,
+        trainer = self.trainer
+        sampler = None
+        if trainer.world_size > 1:  # each process validates its share; the counts are summed
+            sampler = EpochSampler(len(self.validation_ds), "never", rank=trainer.global_rank,
+                                   world_size=trainer.world_size, pad=False)
+        return make_loader(self.validation_ds, self.per_process_batch, sampler, self.options.num_workers,
                            self.pin_memory, self.options.seed)
 
 
@@ -194,6 +201,7 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
             torch.use_deterministic_algorithms(previous_deterministic)
             _restore_sigint(previous_sigint)  # Lightning ignores SIGINT after a Ctrl-C
 
+    revert_sync_batch_norm(net)  # multi-GPU runs convert batch norm; give back plain BatchNorm2d
     if recorder.best_state is not None and options.output_network != "last-iteration":
         net.load_state_dict(recorder.best_state)
     net.to(memory_format=torch.contiguous_format)
@@ -207,6 +215,20 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+def revert_sync_batch_norm(module: nn.Module) -> nn.Module:
+    """Replace every ``SyncBatchNorm`` inside ``module`` by an equivalent ``BatchNorm2d``, in place."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.SyncBatchNorm):
+            plain = nn.BatchNorm2d(child.num_features, child.eps, child.momentum, child.affine,
+                                   child.track_running_stats)
+            plain.load_state_dict(child.state_dict())
+            plain.to(next(child.buffers(), torch.empty(0)).device).train(child.training)
+            setattr(module, name, plain)
+        else:
+            revert_sync_batch_norm(child)
+    return module
+
+
 def _as_options(options) -> TrainingOptions:
     if options is None:
         return TrainingOptions()

@@ -171,7 +171,7 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
         verbose=True,
     )
     trained = train_network(train_ds, net, options, validation_data=val_ds, class_weights=weights, class_set=class_set)
-    trained.save(out / "network.ckpt")
+    trained.save(out / "network.ckpt", overwrite=config.overwrite)
 
     # 6. Evaluation at the labels' native resolution.
     predictions = predict_at_size(trained, val.images, config.image_size)

@@ -46,11 +46,6 @@ def dominant_net():
     return DominantChannel(3)
 
 
-@pytest.fixture
-def tiny_net():
-    return TinyConvNet().eval()
-
-
 def expected_dominant(image: np.ndarray) -> np.ndarray:
     """Argmax over channels (first on ties), as uint8."""
     return image.argmax(axis=2).astype(np.uint8)

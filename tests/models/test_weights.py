@@ -75,7 +75,8 @@ def test_checkpoint_of_another_architecture(tmp_path):
 def test_wrong_shape_is_named(tmp_path):
     state = fake_checkpoint("resnet18")
     state["layer1.0.conv1.weight"] = torch.zeros(64, 64, 1, 1)
-    with pytest.raises(ConfigurationError, match=r"layer1\.0\.conv1\.weight \(64, 64, 1, 1\) \(expected \(64, 64, 3, 3\)\)"):
+    expected = r"layer1\.0\.conv1\.weight \(64, 64, 1, 1\) \(expected \(64, 64, 3, 3\)\)"
+    with pytest.raises(ConfigurationError, match=expected):
         unet(num_classes=2, encoder="resnet18", encoder_depth=1, weights=save(state, tmp_path))
 
 

@@ -18,8 +18,9 @@ from conftest import SyntheticSegmentation, TinyNet  # noqa: E402
 from pixelseg.training import TrainingOptions, train_network  # noqa: E402
 
 
-def one_step(devices: int) -> tuple[dict, dict]:
-    """(initial weights, weights after one step with a global mini-batch of 4 on ``devices`` processes)."""
+def one_step(devices: int) -> tuple[dict, dict, list]:
+    """Initial weights, weights after one step with a global mini-batch of 4 on ``devices``
+    processes, and the validation rows of the history (5 validation images: shards of 3 + 2)."""
     torch.manual_seed(0)
     net = TinyNet()
     data = SyntheticSegmentation(4, 16, 3, seed=0)
@@ -27,14 +28,16 @@ def one_step(devices: int) -> tuple[dict, dict]:
                               l2_regularization=0.0, shuffle="never", execution_environment="cpu", devices=devices,
                               verbose=False, seed=0)
     initial = {k: v.clone() for k, v in net.state_dict().items()}
-    return initial, train_network(data, net, options).network.state_dict()
+    trained = train_network(data, net, options, validation_data=SyntheticSegmentation(5, 16, 3, seed=1))
+    validation = trained.history[trained.history.phase == "validation"]
+    return initial, trained.network.state_dict(), validation[["loss", "global_accuracy", "mean_iou"]].values.tolist()
 
 
 def main() -> None:
     devices, out = int(sys.argv[1]), Path(sys.argv[2])
-    _, weights = one_step(devices)
+    _, weights, validation = one_step(devices)
     rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", 0)))
-    torch.save(weights, out / f"weights-{rank}.pt")
+    torch.save({"weights": weights, "validation": validation}, out / f"weights-{rank}.pt")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""DDP through Lightning: one step with global batch B on 2 CPU processes == 1 process with B.
+"""DDP through Lightning: one step with global batch B on 2 CPU processes == 1 process with B,
+and validation split over the processes gives the metrics of one process.
 
 The network has no batch norm (SyncBatchNorm needs GPUs). Runs the script ddp_step.py in
 subprocesses, because Lightning's "ddp" strategy starts the other processes by re-running the
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -35,9 +37,11 @@ def run(devices: int, out: Path) -> list[dict]:
 def test_two_processes_equal_one_process_with_the_same_global_batch(tmp_path):
     from .ddp_step import one_step
 
-    initial, single = one_step(devices=1)
+    initial, single, validation = one_step(devices=1)
     assert any(not torch.allclose(initial[k], single[k]) for k in single)  # a step happened
     replicas = run(2, tmp_path / "two")
     for replica in replicas:
         for key, value in single.items():
-            assert torch.allclose(replica[key], value, atol=1e-6), key
+            assert torch.allclose(replica["weights"][key], value, atol=1e-6), key
+        # validation shared out (3 + 2 images) and summed: the same metrics on every process
+        np.testing.assert_allclose(replica["validation"], validation, rtol=1e-5)

@@ -54,3 +54,9 @@ def test_sampler_shards_like_distributed_sampler_and_skips():
     full.skip = 2
     assert list(full) == order[2:]
     assert list(full) == order  # skipping applies to one pass only
+
+
+def test_validation_shards_cover_every_sample_once():
+    shards = [list(EpochSampler(5, "never", rank=r, world_size=2, pad=False)) for r in range(2)]
+    assert shards == [[0, 2, 4], [1, 3]]
+    assert [len(EpochSampler(5, "never", rank=r, world_size=2, pad=False)) for r in range(2)] == [3, 2]

@@ -181,3 +181,53 @@ def test_void_pixels_are_ignored_in_training_metrics(net):
     data = SyntheticSegmentation(8, 16, 3, void_fraction=0.3, seed=2)
     trained = train_network(data, net, fast(max_epochs=1), validation_data=data)
     assert trained.history.notna().all().all()
+
+
+def test_worker_processes_give_the_same_run(data):
+    curves = []
+    for workers in (0, 1):
+        torch.manual_seed(0)
+        trained = train_network(data, TinyNet(), fast(max_epochs=2, num_workers=workers))
+        curves.append(trained.history.loss.tolist())
+    assert curves[0] == pytest.approx(curves[1], abs=1e-6)
+
+
+def test_plot_training_progress_standalone(tmp_path):
+    from pixelseg.errors import ConfigurationError
+    from pixelseg.training import plot_training_progress
+
+    history = pd.DataFrame({"iteration": [1, 2, 2], "epoch": [1, 1, 1], "phase": ["train", "train", "validation"],
+                            "loss": [1.0, 0.8, 0.9], "global_accuracy": [0.5, 0.6, 0.55],
+                            "mean_iou": [0.2, 0.3, 0.25], "learn_rate": [0.1, 0.1, 0.1]})
+    path = plot_training_progress(history, tmp_path / "progress.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(FileExistsError):
+        plot_training_progress(history, path)
+    with pytest.raises(ConfigurationError, match="mean_iou"):
+        plot_training_progress(history.drop(columns="mean_iou"), tmp_path / "other.png")
+
+
+def test_resume_with_more_epochs_stretches_the_schedule(data, tmp_path):
+    options = dict(solver="sgdm", initial_learn_rate=0.1, learn_rate_schedule="poly", poly_power=1.0)
+    first = train_network(data, TinyNet(), fast(max_epochs=2, output_dir=tmp_path, **options))
+    assert first.history.learn_rate.tolist()[-1] == pytest.approx(0.1 * (1 - 7 / 8))
+    longer = train_network(data, TinyNet(), fast(max_epochs=3, resume_from=tmp_path / "checkpoints" / "last.ckpt",
+                                                 **options))
+    rates = longer.history.learn_rate.tolist()
+    assert longer.history.iteration.tolist() == list(range(1, 13))
+    assert rates[8:] == pytest.approx([0.1 * (1 - i / 12) for i in range(8, 12)])
+
+
+def test_sync_batch_norm_is_reverted_to_batch_norm():
+    from torch import nn
+
+    from pixelseg.training.train import revert_sync_batch_norm
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sequential(nn.BatchNorm2d(4), nn.ReLU()))
+    net[1][0].running_mean.fill_(0.5)
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    assert isinstance(synced[1][0], nn.SyncBatchNorm)
+    state = {k: v.clone() for k, v in synced.state_dict().items()}
+    reverted = revert_sync_batch_norm(synced)
+    assert type(reverted[1][0]) is nn.BatchNorm2d
+    assert all(torch.equal(state[k], v) for k, v in reverted.state_dict().items())
