@@ -3,22 +3,22 @@
 For each network at 360 x 480: parameters, GFLOPs, eval-mode images per second at batch 1 and
 8, and the time of one training step (forward, cross-entropy, backward, SGD step) at batch 4.
 Beside it, in the same run and interleaved call by call, a minimal hand-written version of the
-same computation: the same modules called directly on an input already normalised and padded to
-the stride (``forward_padded``), i.e. without the input checks, normalisation, padding, cropping
-and registry of ``SegmentationNetwork``; "overhead" is the relative difference of the medians
-(target: at most 5 %).
+same computation: normalisation, padding to the stride and cropping written out by hand around
+``forward_padded`` (the same modules), i.e. without the input checks and the registry of
+``SegmentationNetwork``; "overhead" is the relative difference of the fastest calls (target:
+at most 5 %).
 
-    python bench/bench_models.py            # --quick (default): DeepLab v3+ on EfficientNet-Lite0, NHWC and NCHW
+    python bench/bench_models.py            # --quick (default): DeepLab v3+ / EfficientNet-Lite0
     python bench/bench_models.py --full     # every network (minutes)
 
-Prints a Markdown table (paste it into bench/RESULTS.md). Timings are medians of ``--repeats``
-calls after one warm-up; other processes on the machine add noise, so compare ratios.
+Prints a Markdown table (paste it into bench/RESULTS.md). Timings are the fastest of
+``--repeats`` calls after one warm-up; other processes on the machine add noise, so compare
+ratios, and rerun when the machine is busy.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 
@@ -43,7 +43,8 @@ FULL = QUICK + [
 
 
 def timed_pair(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median seconds of two callables, run alternately after one warm-up each."""
+    """Fastest seconds of two callables, run alternately after one warm-up each (the minimum is
+    the estimate least disturbed by other processes on a shared machine)."""
     first(), second()
     a, b = [], []
     for _ in range(repeats):
@@ -51,7 +52,7 @@ def timed_pair(first: Callable[[], object], second: Callable[[], object], repeat
             start = time.perf_counter()
             fn()
             out.append(time.perf_counter() - start)
-    return statistics.median(a), statistics.median(b)
+    return min(a), min(b)
 
 
 def hand_written(net) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -109,7 +110,7 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="DeepLab v3+ / EfficientNet-Lite0 only (default)")
     mode.add_argument("--full", action="store_true", help="every network")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (the fastest counts)")
     args = parser.parse_args()
     configs = FULL if args.full else QUICK
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, input {H} x {W}, {K} classes")

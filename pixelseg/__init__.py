@@ -43,6 +43,8 @@ _EXPORTS = {
     # inference
     "semanticseg": "pixelseg.inference",
     "label_overlay": "pixelseg.inference",
+    "label_legend": "pixelseg.inference",
+    "semanticseg_tiled": "pixelseg.inference",
     # export
     "export_onnx": "pixelseg.export",
     "OnnxSegmenter": "pixelseg.export",

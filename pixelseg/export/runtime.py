@@ -68,6 +68,8 @@ class OnnxSegmenter:
         self.num_classes = len(self.class_names)
         self.in_channels = int(meta.get("pixelseg.in_channels", "3"))
         self.input_name = self.session.get_inputs()[0].name
+        #: (N, C, H, W) the model takes; ints for fixed axes, None for dynamic ones
+        self.input_shape = tuple(d if isinstance(d, int) else None for d in self.session.get_inputs()[0].shape)
         self.output_name = self.session.get_outputs()[0].name
 
     def __repr__(self) -> str:
@@ -164,6 +166,13 @@ class OnnxSegmenter:
             raise OnnxSegmenterError(
                 f"the image has {arr.shape[-1]} channel(s) but the model takes {self.in_channels}"
             )
+        fixed = self.input_shape
+        for got, want, what in zip(arr.shape[:3], (fixed[0], fixed[2], fixed[3]), ("batch", "height", "width")):
+            if want is not None and got != want:
+                raise OnnxSegmenterError(
+                    f"the model was exported with a fixed {what} of {want}, got {got} "
+                    "(export with dynamic_size=True for any size)"
+                )
         if arr.dtype == np.uint8:
             x = arr.astype(np.float32) / np.float32(255.0)
         elif arr.dtype == np.uint16:

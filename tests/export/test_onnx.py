@@ -150,3 +150,28 @@ def test_cli_export_errors_are_one_sentence(exported, tmp_path, capsys):
             main(args)
         err = capsys.readouterr().err
         assert info.value.code == 2 and expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_onnx_segmenter_fixed_size_model(tmp_path):
+    """A hand-built fixed-size model (logits = image, 3 classes): argmax and the size check."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["image"], ["logits"])],
+        "identity",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 4, 5])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, 4, 5])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    for key, value in {"pixelseg.class_names": '["r", "g", "b"]',
+                       "pixelseg.class_colors": "[[255, 0, 0], [0, 255, 0], [0, 0, 255]]",
+                       "pixelseg.in_channels": "3"}.items():
+        prop = model.metadata_props.add()
+        prop.key, prop.value = key, value
+    onnx.save(model, tmp_path / "fixed.onnx")
+    seg = OnnxSegmenter(tmp_path / "fixed.onnx")
+    image = np.random.default_rng(0).integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    assert np.array_equal(seg.predict(image), image.argmax(axis=2))
+    with pytest.raises(ValueError, match="fixed height of 4, got 6"):
+        seg.predict(np.zeros((6, 5, 3), np.uint8))
