@@ -6,7 +6,7 @@ deployment that only runs ONNX models (``pixelseg.export.runtime``) never import
 
 from __future__ import annotations
 
-import importlib
+from pixelseg.utils.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -53,14 +53,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pixelseg' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -7,8 +7,7 @@ Conventions: images are H x W x 3 uint8 RGB; label maps are H x W uint8 class in
 
 from __future__ import annotations
 
-import importlib
-
+from pixelseg.utils.lazy import lazy_exports
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.io import image_size, read_image, read_label, read_label_raw
 from pixelseg.data.labels import VOID, ClassSet, LabelSnapWarning
@@ -49,15 +48,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'pixelseg.data' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if module_name.endswith("." + name) else getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

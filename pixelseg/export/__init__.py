@@ -10,7 +10,7 @@ Names are imported lazily so that importing the runtime never pulls in torch.
 
 from __future__ import annotations
 
-import importlib
+from pixelseg.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "export_onnx": "pixelseg.export.onnx",
@@ -21,14 +21,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pixelseg.export' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -10,7 +10,7 @@ Public names (imported lazily, so ``label_overlay`` needs neither torch nor a ne
 
 from __future__ import annotations
 
-import importlib
+from pixelseg.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "semanticseg": "pixelseg.inference.segment",
@@ -23,14 +23,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pixelseg.inference' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -72,10 +72,19 @@ class SeparableConvBNReLU(nn.Sequential):
 
 
 def he_init(module: nn.Module) -> None:
-    """He (kaiming normal, fan_out) init for convolutions, unit/zero BN, as torchvision does."""
+    """He initialisation (He et al., ICCV 2015; normal, fan-out, ReLU gain) of every convolution,
+    unit/zero BatchNorm, zero biases.
+
+    The fan-out of a grouped convolution counts only the outputs of one group
+    (out_channels / groups x k x k), as TensorFlow does for depthwise kernels; PyTorch's
+    ``kaiming_normal_`` would use out_channels x k x k, which makes a depthwise convolution
+    shrink activations by ~sqrt(channels) and, stacked 16 times (EfficientNet), vanish.
+    """
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            receptive = m.weight[0, 0].numel()
+            fan_out = m.out_channels // m.groups * receptive
+            nn.init.normal_(m.weight, 0.0, (2.0 / fan_out) ** 0.5)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):

@@ -116,3 +116,13 @@ def test_grey_input_uses_the_adapted_stem():
         a = net.encoder(net.normalize(grey))[0]
         b = rgb.encoder(rgb.normalize(grey.expand(1, 3, 16, 16)))[0]
     assert torch.allclose(a, b, atol=1e-4)  # mean filters x 3: a grey image looks as it does in RGB
+
+
+def test_random_init_keeps_the_activation_scale():
+    """He init with the fan-out of one group: 16 depthwise blocks neither vanish nor explode
+    (PyTorch's kaiming_normal_ counts all output channels and shrank them to ~1e-7)."""
+    torch.manual_seed(0)
+    enc = EfficientNetLite0Encoder().eval()
+    with torch.no_grad():
+        deepest = enc(torch.randn(1, 3, 64, 64))[-1]
+    assert 0.1 < deepest.std().item() < 1000

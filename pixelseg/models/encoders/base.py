@@ -33,7 +33,7 @@ class Encoder(nn.Module):
         output_stride: 32 (plain), or 16 / 8 (last stages dilated; see ``output_strides``).
 
     ``forward(x)`` takes x N x in_channels x H x W float32 (already normalised with ``mean`` and
-    ``std``; H and W multiples of ``2**depth``) and returns a list of ``depth`` tensors; tensor
+    ``std``; H and W multiples of ``required_multiple``) and returns a list of ``depth`` tensors; tensor
     i has ``out_channels[i]`` channels and stride ``reductions[i]``.
     """
 
