@@ -32,9 +32,9 @@ class Encoder(nn.Module):
         depth: number of stages to build and return, 1..``max_depth``.
         output_stride: 32 (plain), or 16 / 8 (last stages dilated; see ``output_strides``).
 
-    ``forward(x)`` takes x N x in_channels x H x W float32 (already normalised with ``mean`` and
-    ``std``; H and W multiples of ``required_multiple``) and returns a list of ``depth`` tensors; tensor
-    i has ``out_channels[i]`` channels and stride ``reductions[i]``.
+    ``forward(x)`` takes x N x in_channels x H x W float32 (already normalised with ``mean``
+    and ``std``; H and W multiples of ``required_multiple``) and returns a list of ``depth``
+    tensors; tensor i has ``out_channels[i]`` channels and stride ``reductions[i]``.
     """
 
     name: ClassVar[str] = ""
