@@ -56,7 +56,6 @@ class ClassFile:
                 f"classes file {path} does not exist; create it with ClassSet(names).save(path)"
             )
         self._lock = threading.Lock()
-        self.notice: str | None = None
         self._load()
 
     def _load(self) -> None:

@@ -301,7 +301,6 @@ def create_app(
     guarded = BodySizeLimit(app, max_body_bytes)
     guarded = AccessGuard(guarded, token=token, allowed_hosts=allowed_hosts)
     guarded.fastapi_app = app  # for introspection in tests
-    guarded.notices = [n for n in (classes.notice,) if n]
     return guarded
 
 
@@ -346,8 +345,6 @@ def run(
     token = resolve_token(host, token)
     allowed = [*LOOPBACK_HOSTS, host] if is_loopback(host) else None
     app = create_app(images_dir, labels_dir, classes_path, model=model, token=token, allowed_hosts=allowed)
-    for notice in getattr(app, "notices", []):
-        echo(f"note: {notice}")
     shown_host = socket.gethostname() if host in ("0.0.0.0", "::") else host
     echo(f"pixelseg label: open {app_url(shown_host, port, token)}  (Ctrl+C to stop)")
     if not is_loopback(host):
