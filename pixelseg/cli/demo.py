@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(
             None, "--output", "-o", help="Output folder (default: runs/demo-<time>). Must be new or empty."
         ),
-        epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs (default 12 on the sample, 20 on --data)."),
+        epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs (default 14 on the sample, 20 on --data)."),
         network: str = typer.Option("deeplabv3plus", "--network", help="Network name, see list_networks()."),
         image_size: str = typer.Option(
             None,

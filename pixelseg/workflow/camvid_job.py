@@ -67,7 +67,7 @@ class DemoConfig:
         return cls(
             data=bundled_sample() if on_sample else Path(data),
             output=Path(output),
-            epochs=epochs or (12 if on_sample else 20),
+            epochs=epochs or (14 if on_sample else 20),
             network=network,
             image_size=size if size is not None else (SAMPLE_IMAGE_SIZE if on_sample else None),
             **kw,
