@@ -94,13 +94,20 @@ class SegmentationNetwork(nn.Module):
         return f"num_classes={self.num_classes}, in_channels={self.in_channels}, stride={self.stride}"
 
 
+def require_num_classes(num_classes: Any) -> None:
+    """Raise ConfigurationError unless num_classes is an integer >= 1 (None: "required")."""
+    if num_classes is None:
+        raise ConfigurationError("num_classes is required (an integer >= 1)")
+    check_int("num_classes", num_classes, minimum=1)
+
+
 def check_common(num_classes: Any, in_channels: Any, image_size: Any) -> tuple[int, ...] | None:
     """Validate the arguments every network takes; returns image_size as a tuple or None.
 
     image_size: None, (H, W) or (H, W, C) as MATLAB's imageSize; only checked (any size works
     at run time) and C, when given, must equal in_channels.
     """
-    check_int("num_classes", num_classes, minimum=1)
+    require_num_classes(num_classes)
     if num_classes > 255:
         raise ConfigurationError(
             f"num_classes={num_classes} is not allowed: at most 255 classes (label 255 is void)"

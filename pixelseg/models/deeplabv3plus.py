@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.errors import ConfigurationError
-from pixelseg.models.base import SegmentationNetwork, check_common
+from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
 from pixelseg.models.encoders import create_encoder, load_weights
 from pixelseg.models.layers import ConvBNReLU, SeparableConvBNReLU, he_init
 
@@ -103,6 +103,5 @@ def deeplabv3plus(image_size=None, num_classes: int | None = None, backbone: str
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    if num_classes is None:
-        raise ConfigurationError("num_classes is required (an integer >= 1)")
+    require_num_classes(num_classes)
     return DeepLabV3Plus(num_classes, backbone, downsampling_factor, in_channels, weights, image_size)

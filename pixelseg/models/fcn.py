@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.errors import ConfigurationError
-from pixelseg.models.base import SegmentationNetwork, check_common
+from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
 from pixelseg.models.encoders import create_encoder, load_weights
 from pixelseg.models.layers import he_init
 
@@ -119,8 +119,7 @@ def fcn(image_size=None, num_classes: int | None = None, type: str = "8s",  # no
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    if num_classes is None:
-        raise ConfigurationError("num_classes is required (an integer >= 1)")
+    require_num_classes(num_classes)
     if type not in TYPES:
         raise ConfigurationError(f"type={type!r} is not allowed: use one of {list(TYPES)}")
     size = check_common(num_classes, in_channels, image_size)

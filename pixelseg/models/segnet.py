@@ -18,8 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pixelseg.errors import ConfigurationError
-from pixelseg.models.base import SegmentationNetwork, check_common
+from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
 from pixelseg.models.encoders import create_encoder, load_weights
 from pixelseg.models.layers import ConvBNReLU, he_init
 
@@ -80,8 +79,7 @@ def segnet(image_size=None, num_classes: int | None = None, encoder: str = "vgg1
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    if num_classes is None:
-        raise ConfigurationError("num_classes is required (an integer >= 1)")
+    require_num_classes(num_classes)
     size = check_common(num_classes, in_channels, image_size)
     backbone = create_encoder(encoder, in_channels, depth=encoder_depth, allowed=ENCODERS)
     config = {"num_classes": num_classes, "encoder": encoder, "encoder_depth": encoder_depth,

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.errors import ConfigurationError
-from pixelseg.models.base import SegmentationNetwork, check_common
+from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
 from pixelseg.models.encoders import ENCODERS, create_encoder, load_weights
 from pixelseg.models.encoders.base import check_int
 from pixelseg.models.layers import IMAGENET_MEAN, IMAGENET_STD, ConvBNReLU, he_init
@@ -139,8 +139,7 @@ def unet(image_size=None, num_classes: int | None = None, encoder: str | None = 
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    if num_classes is None:
-        raise ConfigurationError("num_classes is required (an integer >= 1)")
+    require_num_classes(num_classes)
     size = check_common(num_classes, in_channels, image_size)
     config = {"num_classes": num_classes, "encoder": encoder, "encoder_depth": encoder_depth,
               "num_first_encoder_filters": num_first_encoder_filters, "in_channels": in_channels,
