@@ -155,7 +155,7 @@ def write_outputs(m: SemanticSegmentationMetrics, out_dir: Path, overwrite: bool
     if not overwrite:
         existing = [str(p) for p in paths if p.exists()]
         if existing:
-            raise FileExistsError(f"{', '.join(existing)} exist(s); pass overwrite=True to replace")
+            raise FileExistsError(f"{', '.join(existing)} exist(s); pass overwrite=True (--overwrite on the command line) to replace")
     out_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(metrics_dict(m, worst), indent=2, allow_nan=False)
     with atomic_write(paths[0], overwrite) as tmp:

@@ -78,7 +78,7 @@ def export_onnx(
     module, net_class_set = unwrap_network(net)
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
     in_channels = network_in_channels(module) or 3
     size = _example_size(module, example_size)
     sizes = [size, _second_size(size)] if dynamic_size else [size]

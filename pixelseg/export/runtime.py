@@ -142,7 +142,7 @@ class OnnxSegmenter:
         if labels.ndim != 2 or labels.dtype != np.uint8:
             raise OnnxSegmenterError(f"labels must be H x W uint8, got shape {labels.shape} dtype {labels.dtype}")
         if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
         image = Image.frombytes("P", (labels.shape[1], labels.shape[0]), np.ascontiguousarray(labels).tobytes())
         image.putpalette(self.palette())
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.png", dir=path.parent)

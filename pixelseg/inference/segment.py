@@ -273,7 +273,7 @@ def _output_paths(files, write_location, name_prefix, overwrite) -> list[Path]:
         if existing:
             raise FileExistsError(
                 f"{len(existing)} output file(s) exist already, e.g. {existing[0]}; "
-                "pass overwrite=True to replace them"
+                "pass overwrite=True (--overwrite on the command line) to replace them"
             )
     folder.mkdir(parents=True, exist_ok=True)
     return paths

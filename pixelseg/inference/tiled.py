@@ -138,7 +138,7 @@ def semanticseg_tiled(
     if out_path is not None:
         out_path = Path(out_path)
         if out_path.exists() and not overwrite:
-            raise FileExistsError(f"{out_path} exists; pass overwrite=True to replace it")
+            raise FileExistsError(f"{out_path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
         if not out_path.parent.is_dir():
             raise FileNotFoundError(f"the folder {out_path.parent} for {out_path.name} does not exist")
     predictor = Predictor(net, device=device, tta=tta)

@@ -45,7 +45,7 @@ def atomic_write(path: str | os.PathLike, overwrite: bool = False) -> Iterator[P
     """
     path = Path(path)
     if not overwrite and path.exists():
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"the folder {folder} for {path.name} does not exist")
