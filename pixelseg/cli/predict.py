@@ -85,7 +85,7 @@ def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo) -> in
 
 def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = False,
                 tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int = 8,
-                device: str = "auto", tta: bool = False, overwrite: bool = False,
+                device: str = "auto", tta: bool | tuple[float, ...] = False, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_", echo=print) -> list[Path]:
     """The work of ``pixelseg predict``; returns the label files written (input order)."""
     from pixelseg.inference import semanticseg, semanticseg_tiled
@@ -130,6 +130,19 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     return h, w
 
 
+def _parse_scales(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        scales = tuple(float(v) for v in text.split(",") if v.strip())
+        if not scales or min(scales) <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError(f"--tta-scales must be positive numbers separated by commas (e.g. 0.75,1,1.25), "
+                                 f"got {text!r}") from None
+    return scales
+
+
 def run_export(checkpoint: Path, output: Path, opset: int | None = None, size: str | None = None,
                fixed_size: bool = False, overwrite: bool = False, verify: bool = True, echo=print) -> Path:
     """The work of ``pixelseg export``; returns the path written."""
@@ -167,13 +180,16 @@ def register(app: typer.Typer) -> None:
         mini_batch_size: int = typer.Option(8, "--mini-batch-size", min=1, help="Images (or tiles) per forward pass."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1, mps."),
         tta: bool = typer.Option(False, "--tta", help="Average the scores of the image and its mirror image."),
+        tta_scales: str = typer.Option(None, "--tta-scales", help="Multi-scale test-time augmentation: comma-separated "
+                                       "scales, e.g. 0.75,1,1.25 (image and mirror at each; implies --tta)."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
         skip_unreadable: bool = typer.Option(False, "--skip-unreadable", help="Report and skip images that cannot be read."),
         name_prefix: str = typer.Option("pred_", "--prefix", help="Prefix of the output file names."),
     ) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         run_predict(checkpoint, inputs, out, overlay=overlay, tile_size=tile_size, overlap=overlap,
-                    mini_batch_size=mini_batch_size, device=device, tta=tta, overwrite=overwrite,
+                    mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
+                    overwrite=overwrite,
                     skip_unreadable=skip_unreadable, name_prefix=name_prefix, echo=typer.echo)
 
     @app.command("export")

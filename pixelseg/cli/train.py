@@ -20,13 +20,18 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(None, "--output", "-o", help="Run folder (default: runs/train-<time>); must be "
                                     "new or empty."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty run folder."),
-        resume: Path = typer.Option(None, "--resume", help="Continue from a checkpoint of a previous run (e.g. "
-                                    "RUN/checkpoints/interrupted.ckpt); the run folder defaults to that run's."),
+        resume: Path = typer.Option(None, "--resume", help="Continue a stopped run: its run folder (the newest "
+                                    "checkpoint in RUN/checkpoints is used) or one checkpoint file; the run folder "
+                                    "defaults to that run's."),
     ) -> None:
         """Train a network as the config says; writes checkpoints, log, plot, resolved config and metrics."""
-        from pixelseg.training.job import load_job, run_train_job
+        from pixelseg.training.job import latest_checkpoint, load_job, run_train_job
 
         overrides = list(overrides or [])
+        if resume is not None and resume.is_dir():
+            output = output or resume
+            resume = latest_checkpoint(resume)
+            typer.echo(f"resuming from {resume}")
         if resume is not None:
             overrides.append(f"options.resume_from={resume.resolve()}")
             if output is None and resume.resolve().parent.name == "checkpoints":

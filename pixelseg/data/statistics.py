@@ -14,7 +14,10 @@ from pixelseg.errors import ConfigurationError
 
 __all__ = ["count_each_label", "class_weights", "label_counts_per_image", "CLASS_WEIGHT_METHODS"]
 
-CLASS_WEIGHT_METHODS = ("median_frequency", "inverse_frequency", "uniform")
+CLASS_WEIGHT_METHODS = ("median_frequency", "inverse_frequency", "enet", "uniform")
+
+#: The constant c of the ENet weighting (Paszke et al. 2016), which bounds the weights to [1, 1 / ln c] ~ [1, 50.5].
+ENET_C = 1.02
 
 
 def _label_datastore(ds: Any) -> PixelLabelDatastore:
@@ -86,6 +89,9 @@ def class_weights(table: pd.DataFrame, method: str = "median_frequency") -> np.n
         ``freq_k = pixel_count_k / image_pixel_count_k``, ``w_k = median(freq) / freq_k``.
         ``"inverse_frequency"`` (scikit-learn's "balanced"): ``w_k = N / (K * pixel_count_k)``
         with N the pixels of all classes, so perfectly balanced data gives 1 everywhere.
+        ``"enet"`` (Paszke et al., "ENet", arXiv:1606.02147, 2016): ``w_k = 1 / ln(1.02 + p_k)``
+        with ``p_k = pixel_count_k / N``; bounded to [1.0, 50.5], much milder than median
+        frequency on rare classes, which often gives a better mean IoU.
         ``"uniform"``: all ones.
 
     Classes with no pixels: their frequency is undefined (0 / 0), so they are left out of
@@ -116,6 +122,8 @@ def class_weights(table: pd.DataFrame, method: str = "median_frequency") -> np.n
     if method == "median_frequency":
         freq = pixel[present] / table["image_pixel_count"].to_numpy(dtype=np.float64)[present]
         weights[present] = np.median(freq) / freq
+    elif method == "enet":
+        weights[present] = 1.0 / np.log(ENET_C + pixel[present] / pixel.sum())
     else:
         weights[present] = pixel.sum() / (k * pixel[present])
     if not present.all():

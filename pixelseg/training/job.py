@@ -12,7 +12,7 @@ This is what ``pixelseg train --config train.yaml`` runs. The file::
       crop_size: null              # random crops [h, w] for training
     classes: classes.json          # or {names: [...], label_ids: [...], colors: ..., void_ids: ...};
                                    # default: the class set of the data layout
-    class_weights: median_frequency   # inverse_frequency, uniform, none, or a list of K numbers
+    class_weights: median_frequency   # enet, inverse_frequency, uniform, none, or a list of K numbers
     network: {name: deeplabv3plus, backbone: efficientnet_lite0, weights: imagenet}
     options: {solver: adamw, initial_learn_rate: 0.002, max_epochs: 20, mini_batch_size: 8}
 
@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pixelseg.errors import ConfigurationError, DataError
 
-__all__ = ["TrainJob", "load_job", "apply_overrides", "run_train_job"]
+__all__ = ["TrainJob", "load_job", "apply_overrides", "run_train_job", "latest_checkpoint"]
 
 
 class DataSection(BaseModel):
@@ -136,6 +136,30 @@ def load_job(path: str | Path, overrides: Sequence[str] = ()) -> TrainJob:
     except ConfigurationError as exc:
         raise ConfigurationError(f"{path}: options: {exc}") from None
     return job.resolved(path.parent.resolve())
+
+
+def latest_checkpoint(run: str | Path) -> Path:
+    """The newest training checkpoint of a run folder (``RUN/checkpoints/*.ckpt`` by time).
+
+    A file cut short by a kill is skipped (with a warning) in favour of the one before it.
+
+    Raises:
+        FileNotFoundError: ``run`` has no ``checkpoints/`` folder with a readable ``.ckpt``.
+    """
+    import warnings
+
+    import torch
+
+    folder = Path(run) / "checkpoints"
+    candidates = sorted(folder.glob("*.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    for path in candidates:
+        try:
+            torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as exc:  # noqa: BLE001 - a truncated file: fall back to the previous one
+            warnings.warn(f"skipping unreadable checkpoint {path}: {exc}", UserWarning, stacklevel=2)
+            continue
+        return path
+    raise FileNotFoundError(f"{folder} holds no readable checkpoint to resume from")
 
 
 def _class_set(job: TrainJob, default):

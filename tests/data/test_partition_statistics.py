@@ -130,6 +130,11 @@ def test_class_weights_methods(tmp_path):
     with pytest.warns(UserWarning):
         inverse = class_weights(table, "inverse_frequency")
     np.testing.assert_allclose(inverse[:2], [12 / (3 * 8), 12 / (3 * 4)], rtol=1e-6)
+    with pytest.warns(UserWarning):
+        enet = class_weights(table, "enet")
+    # p = 8/12 and 4/12; w = 1 / ln(1.02 + p); the absent class gets the larger weight
+    np.testing.assert_allclose(enet, [1 / np.log(1.02 + 2 / 3), 1 / np.log(1.02 + 1 / 3), 1 / np.log(1.02 + 1 / 3)],
+                               rtol=1e-6)
     np.testing.assert_array_equal(class_weights(table, "uniform"), np.ones(3, np.float32))
     with pytest.raises(ConfigurationError, match="method"):
         class_weights(table, "magic")

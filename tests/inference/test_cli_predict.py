@@ -92,3 +92,20 @@ def test_output_folder_that_is_a_file(checkpoint, images, tmp_path, capsys):
     code, _, err = _run(["predict", str(checkpoint), str(images[0]), "--out", str(target)], capsys)
     assert code == 2 and "taken is a file, not a folder" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_predict_with_multiscale_tta_matches_semanticseg(checkpoint, images, tmp_path, capsys):
+    from pixelseg.training import load_network
+
+    folder, arrays = images
+    out = tmp_path / "out"
+    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--tta-scales", "0.75,1,1.5",
+                         "--device", "cpu"], capsys)
+    assert code == 0, err
+    net = load_network(checkpoint)
+    for name, image in arrays.items():
+        expected = semanticseg(image, net, device="cpu", tta=(0.75, 1.0, 1.5))
+        assert np.array_equal(np.asarray(Image.open(out / f"pred_{name}.png")), expected)
+    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), "--tta-scales",
+                         "1,-2"], capsys)
+    assert code == 2 and "--tta-scales must be positive numbers" in err and "'1,-2'" in err

@@ -78,3 +78,23 @@ def test_overrides_and_config_errors(tmp_path):
         load_job(path, ["colour=red"])
     job = load_job(path)
     assert job.data.root == tmp_path / "camvid"  # relative to the YAML file
+
+
+@pytest.mark.filterwarnings("ignore:class_weights", "ignore:skipping unreadable checkpoint")
+def test_resume_a_run_folder_continues_from_its_newest_readable_checkpoint(small_camvid, tmp_path):
+    from pixelseg.cli import main
+    from pixelseg.training.job import latest_checkpoint
+
+    config = write_config(tmp_path)
+    out = tmp_path / "run"
+    main(["train", "--config", str(config), "--output", str(out), "--set", "options.max_epochs=1"])
+    # A kill while a checkpoint was being written leaves a truncated newest file: skipped.
+    (out / "checkpoints" / "zz-truncated.ckpt").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.warns(UserWarning, match="zz-truncated"):
+        assert latest_checkpoint(out).suffix == ".ckpt"
+    main(["train", "--config", str(config), "--resume", str(out), "--set", "options.max_epochs=2"])
+    history = load_network(out / "network.ckpt").history
+    assert history.epoch.max() == 2
+    assert history[history.phase == "train"].iteration.tolist() == list(range(1, 5))  # 2 epochs x 2 iterations
+    with pytest.raises(FileNotFoundError, match="no readable checkpoint"):
+        latest_checkpoint(tmp_path / "empty")
