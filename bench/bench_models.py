@@ -9,7 +9,8 @@ same computation: normalisation, padding to the stride and cropping written out 
 at most 5 %).
 
     python bench/bench_models.py            # --quick (default): DeepLab v3+ / EfficientNet-Lite0
-    python bench/bench_models.py --full     # every network (minutes)
+    python bench/bench_models.py --full     # every network (over 30 minutes on 2 cores)
+    python bench/bench_models.py --only segnet,fcn   # some networks of the full list
 
 Prints a Markdown table (paste it into bench/RESULTS.md). Timings are the fastest of
 ``--repeats`` calls after one warm-up; other processes on the machine add noise, so compare
@@ -110,9 +111,16 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="DeepLab v3+ / EfficientNet-Lite0 only (default)")
     mode.add_argument("--full", action="store_true", help="every network")
+    parser.add_argument("--only", default=None, help="comma-separated network names of the full list, e.g. segnet,fcn")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (the fastest counts)")
     args = parser.parse_args()
-    configs = FULL if args.full else QUICK
+    configs = FULL if args.full or args.only else QUICK
+    if args.only:
+        names = {n.strip() for n in args.only.split(",")}
+        unknown = names - {name for name, _, _ in FULL}
+        if unknown:
+            parser.error(f"--only: unknown networks {sorted(unknown)}; known: {sorted({n for n, _, _ in FULL})}")
+        configs = [c for c in FULL if c[0] in names]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, input {H} x {W}, {K} classes")
     header = ("| network | format | params (M) | GFLOPs | eval img/s b1 | overhead b1 | eval img/s b8 | "
               "overhead b8 | train step b4 (s) | overhead train |")

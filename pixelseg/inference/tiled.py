@@ -50,14 +50,22 @@ def blend_window(size: int, kind: str = "cosine") -> np.ndarray:
 
 class _Axis:
     """Tile layout along one axis: ``count`` tiles of ``size`` at ``start(i) = i * step``,
-    covering ``length`` (the last tile may run past the end; that part is padded)."""
+    covering ``length`` (the last tile may run past the end; that part is padded).
+
+    ``count`` is the fewest tiles of at most ``tile`` pixels that cover ``length`` with the
+    given overlap; their size is then shrunk to the smallest that still covers it (at least
+    twice the overlap), so that little of the last tile is padding: 2048 pixels in tiles of
+    512 with overlap 64 become 5 tiles of 461 (2,305 pixels computed) rather than 5 of 512
+    (2,560).
+    """
 
     def __init__(self, length: int, tile: int, overlap: int):
         if length <= tile:
             self.size, self.overlap, self.count = length, 0, 1
         else:
-            self.size, self.overlap = tile, overlap
+            self.overlap = overlap
             self.count = 1 + math.ceil((length - tile) / (tile - overlap))
+            self.size = min(tile, max(2 * overlap, math.ceil((length + (self.count - 1) * overlap) / self.count)))
         self.length = length
         self.step = self.size - self.overlap
         self.padded = (self.count - 1) * self.step + self.size
@@ -103,7 +111,9 @@ def semanticseg_tiled(
         out_path: None -> return the label map as an array (it must fit in memory);
             ``*.tif``/``*.tiff`` -> a tiled (``tiff_tile``), deflate-compressed palette TIFF
             written as the tiles finish; any other suffix (``.png``) -> a palette PNG.
-        tile_size: network input tile, int or (rows, cols); default 512.
+        tile_size: largest network input tile, int or (rows, cols); default 512. Tiles are
+            shrunk to the smallest size that covers the image with the same number of tiles
+            (2048 pixels in tiles of 512, overlap 64: 5 tiles of 461), so little is padding.
         overlap: pixels shared by neighbouring tiles, int or (rows, cols); at most half the
             tile; default an eighth of the tile (64 for 512). Wider overlap means smoother
             blending and more compute.

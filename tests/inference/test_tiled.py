@@ -118,3 +118,33 @@ def test_rgba_tiff_alpha_is_dropped(tmp_path, image, net):
     tifffile.imwrite(src, rgba, photometric="rgb", extrasamples=["unassalpha"], tile=(32, 32))
     expected = semanticseg_tiled(image, net, tile_size=32, overlap=8, device="cpu", progress=False)
     assert np.array_equal(semanticseg_tiled(src, net, tile_size=32, overlap=8, device="cpu", progress=False), expected)
+
+
+class _CountingNet(TinyConvNet):
+    """TinyConvNet that records the tile shapes it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def forward(self, x):
+        self.shapes.append(tuple(x.shape[-2:]))
+        return super().forward(x)
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(200, 64, 8), (2048, 512, 64), (513, 512, 64), (97, 32, 16), (33, 32, 16)])
+def test_tile_layout_covers_the_image_with_the_fewest_smallest_tiles(length, tile, overlap):
+    axis = _Axis(length, tile, overlap)
+    assert axis.padded >= length and axis.size <= tile and axis.step >= axis.overlap
+    fewest = 1 + -(-(length - tile) // (tile - overlap)) if length > tile else 1
+    assert axis.count == fewest
+    if axis.count > 1:  # one pixel smaller would no longer cover the image (or be below 2 x overlap)
+        assert (axis.count - 1) * (axis.size - 1 - overlap) + axis.size - 1 < length or axis.size == 2 * overlap
+
+
+def test_tiles_compute_little_padding():
+    """200 x 200 in tiles of 64 with overlap 8: 4 x 4 tiles of 56, not of 64 (23 % fewer pixels)."""
+    net = _CountingNet().eval()
+    image = np.random.default_rng(2).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    semanticseg_tiled(image, net, tile_size=64, overlap=8, mini_batch_size=4, device="cpu", progress=False)
+    assert set(net.shapes) == {(56, 56)} and len(net.shapes) == 4
