@@ -85,7 +85,7 @@ def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo) -> in
 
 def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = False,
                 tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int = 8,
-                device: str = "auto", tta: bool | tuple[float, ...] = False, overwrite: bool = False,
+                device: str = "auto", tta: bool | tuple[float, ...] = False, input_size=None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_", echo=print) -> list[Path]:
     """The work of ``pixelseg predict``; returns the label files written (input order)."""
     from pixelseg.inference import semanticseg, semanticseg_tiled
@@ -97,7 +97,7 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     class_set = default_class_set(trained.num_classes, trained.class_set)
     if tile_size is None:
         pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size, write_location=out,
-                           name_prefix=name_prefix, device=device, tta=tta, class_set=class_set,
+                           name_prefix=name_prefix, device=device, tta=tta, class_set=class_set, input_size=input_size,
                            overwrite=overwrite, on_error="skip" if skip_unreadable else "raise")
         written = list(pxds.files)
         by_name = {f"{name_prefix}{f.stem}": f for f in files}
@@ -118,7 +118,7 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     return written
 
 
-def _parse_size(text: str | None) -> tuple[int, int] | None:
+def _parse_size(text: str | None, option: str = "--size") -> tuple[int, int] | None:
     if text is None:
         return None
     try:
@@ -126,7 +126,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
         if h < 1 or w < 1:
             raise ValueError
     except ValueError:
-        raise ConfigurationError(f"--size must look like HxW (e.g. 360x480), got {text!r}") from None
+        raise ConfigurationError(f"{option} must look like HxW (e.g. 360x480), got {text!r}") from None
     return h, w
 
 
@@ -180,6 +180,8 @@ def register(app: typer.Typer) -> None:
         mini_batch_size: int = typer.Option(8, "--mini-batch-size", min=1, help="Images (or tiles) per forward pass."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1, mps."),
         tta: bool = typer.Option(False, "--tta", help="Average the scores of the image and its mirror image."),
+        input_size: str = typer.Option(None, "--input-size", help="Resize images to HxW for the network (e.g. the "
+                                       "training size 192x256); labels keep each image's size."),
         tta_scales: str = typer.Option(None, "--tta-scales", help="Multi-scale test-time augmentation: comma-separated "
                                        "scales, e.g. 0.75,1,1.25 (image and mirror at each; implies --tta)."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
@@ -189,7 +191,7 @@ def register(app: typer.Typer) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         run_predict(checkpoint, inputs, out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
-                    overwrite=overwrite,
+                    input_size=_parse_size(input_size, "--input-size"), overwrite=overwrite,
                     skip_unreadable=skip_unreadable, name_prefix=name_prefix, echo=typer.echo)
 
     @app.command("export")

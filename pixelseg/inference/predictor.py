@@ -102,15 +102,20 @@ class Predictor:
             there (``nn.Module.to`` is in place) and stays there.
         tta: False; True (average of the image and its horizontal flip); or a sequence of
             scales (image and flip at each scale, scores resized back and averaged).
+        input_size: None (the network sees each image at its own size) or (h, w): every image
+            is resized to h x w (bilinear, antialiased when shrinking) before the network, and
+            the scores are resized back (bilinear) to the image's size before the argmax, so
+            label maps keep the input's grid. For a network trained on resized images.
 
     Use as a context manager: the network is put in eval mode inside and its previous
     training mode restored on exit.
     """
 
-    def __init__(self, net, device="auto", tta=False):
+    def __init__(self, net, device="auto", tta=False, input_size=None):
         self.module, self.class_set = unwrap_network(net)
         self.device = resolve_device(device)
         self.flip, self.scales = parse_tta(tta)
+        self.input_size = parse_input_size(input_size)
         self.in_channels = network_in_channels(self.module)
         self._was_training = None
         self.module.to(self.device)
@@ -204,24 +209,31 @@ class Predictor:
             out = F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return out.float()
 
+    def _network_view(self, x: torch.Tensor) -> torch.Tensor:
+        """The input resized to ``input_size`` when one is set."""
+        if self.input_size is None or tuple(x.shape[-2:]) == self.input_size:
+            return x
+        shrink = self.input_size[0] * self.input_size[1] < x.shape[-2] * x.shape[-1]
+        return _resize(x, self.input_size, antialias=shrink)
+
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         """Softmax class scores N x K x H x W (float32) of a prepared input, TTA-averaged."""
         h, w = x.shape[-2:]
+        x = self._network_view(x)
+        base_h, base_w = x.shape[-2:]
         total = None
         count = 0
         for s in self.scales:
             xs = x
             if s != 1.0:
-                size = (max(1, round(h * s)), max(1, round(w * s)))
-                xs = F.interpolate(x, size=size, mode="bilinear", align_corners=False,
-                                   antialias=s < 1.0)
+                xs = _resize(x, (max(1, round(base_h * s)), max(1, round(base_w * s))), antialias=s < 1.0)
             views = [xs, xs.flip(-1)] if self.flip else [xs]
             for k, view in enumerate(views):
                 p = self._forward(view).softmax(1)
                 if k == 1:
                     p = p.flip(-1)
                 if p.shape[-2:] != (h, w):
-                    p = F.interpolate(p, size=(h, w), mode="bilinear", align_corners=False)
+                    p = _resize(p, (h, w))
                 total = p if total is None else total.add_(p)
                 count += 1
         return total.div_(count)
@@ -234,7 +246,9 @@ class Predictor:
         """
         with torch.inference_mode():
             if not need_scores and not self.flip and self.scales == (1.0,):
-                logits = self._forward(x)
+                logits = self._forward(self._network_view(x))
+                if logits.shape[-2:] != x.shape[-2:]:
+                    logits = _resize(logits, tuple(x.shape[-2:]))
                 self._check_num_classes(logits)
                 return _argmax_classes(logits), None
             probs = self.scores(x)
@@ -248,6 +262,28 @@ class Predictor:
                 f"the network has {out.shape[1]} classes; label maps are uint8 with 255 = void, "
                 "so at most 255 classes are supported"
             )
+
+
+def parse_input_size(value) -> tuple[int, int] | None:
+    """``input_size`` option -> None or (h, w) of positive ints.
+
+    Raises:
+        ConfigurationError: anything else (the message shows the value).
+    """
+    if value is None:
+        return None
+    try:
+        h, w = (int(v) for v in value)
+        ok = h >= 1 and w >= 1 and all(float(v) == int(v) for v in value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigurationError(f"input_size must be None or (height, width) in pixels >= 1, got {value!r}")
+    return h, w
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int], antialias: bool = False) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=antialias)
 
 
 def default_class_set(num_classes: int, class_set=None, source: str = "the network"):

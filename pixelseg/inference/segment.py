@@ -43,6 +43,7 @@ def semanticseg(
     num_workers: int | None = None,
     progress: bool = True,
     include_subfolders: bool = False,
+    input_size=None,
 ):
     """Semantic segmentation of images with a trained network (MATLAB ``semanticseg``).
 
@@ -79,6 +80,10 @@ def semanticseg(
             None picks min(4, CPUs - 1) (0 for one or two files).
         progress: show a tqdm progress bar for many files.
         include_subfolders: for a folder, also read its subfolders.
+        input_size: None (each image at its own size) or (h, w): images are resized to
+            h x w for the network (bilinear, antialiased when shrinking) and the scores
+            resized back (bilinear) before the argmax, so label maps keep each image's
+            H x W. Use it for a network trained on resized images.
 
     Returns:
         - one image: ``labels`` H x W uint8 (class indices 0..K-1); with
@@ -97,7 +102,7 @@ def semanticseg(
         FileExistsError: output files exist and ``overwrite`` is False.
     """
     _check_options(mini_batch_size, on_error, name_prefix, return_scores, all_scores, write_location)
-    predictor = Predictor(net, device=device, tta=tta)
+    predictor = Predictor(net, device=device, tta=tta, input_size=input_size)
     need_scores = bool(return_scores or all_scores)
     with predictor:
         if is_path_like(images) and _is_one_file(images) and write_location is None:

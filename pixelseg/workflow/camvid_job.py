@@ -119,10 +119,10 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
     from pixelseg.data import class_weights, count_each_label, partition
     from pixelseg.data.formats.camvid import camvid_class_set
     from pixelseg.evaluation import evaluate_semantic_segmentation
+    from pixelseg.inference import semanticseg
     from pixelseg.models import create_network
     from pixelseg.training import TrainingOptions, train_network
     from pixelseg.workflow.pictures import write_overlays
-    from pixelseg.workflow.predict import predict_at_size
 
     started = time.perf_counter()
     root = config.data
@@ -174,7 +174,7 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
     trained.save(out / "network.ckpt", overwrite=config.overwrite)
 
     # 6. Evaluation at the labels' native resolution.
-    predictions = predict_at_size(trained, val.images, config.image_size)
+    predictions = semanticseg(val.images, trained, mini_batch_size=4, input_size=config.image_size, progress=False)
     metrics = evaluate_semantic_segmentation(predictions, val.labels, class_set=class_set, verbose=False)
     echo(metrics.report())
     metrics.write(out, overwrite=True)

@@ -109,3 +109,21 @@ def test_predict_with_multiscale_tta_matches_semanticseg(checkpoint, images, tmp
     code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), "--tta-scales",
                          "1,-2"], capsys)
     assert code == 2 and "--tta-scales must be positive numbers" in err and "'1,-2'" in err
+
+
+def test_predict_with_input_size_matches_semanticseg(checkpoint, images, tmp_path, capsys):
+    from pixelseg.training import load_network
+
+    folder, arrays = images
+    out = tmp_path / "out"
+    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--input-size", "10x14",
+                         "--device", "cpu"], capsys)
+    assert code == 0, err
+    net = load_network(checkpoint)
+    for name, image in arrays.items():
+        labels = np.asarray(Image.open(out / f"pred_{name}.png"))
+        assert labels.shape == image.shape[:2]
+        assert np.array_equal(labels, semanticseg(image, net, device="cpu", input_size=(10, 14)))
+    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), "--input-size",
+                         "10"], capsys)
+    assert code == 2 and "--input-size must look like HxW" in err

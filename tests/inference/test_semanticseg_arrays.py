@@ -115,3 +115,43 @@ def test_bad_arguments(dominant_net, rgb_images):
         semanticseg(rgb_images[0], dominant_net, write_location="x", device="cpu")
     with pytest.raises(DataError, match="dtype"):
         semanticseg(rgb_images[0].astype(np.int64), dominant_net, device="cpu")
+
+
+class _ShapeRecorder(TinyConvNet):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(tuple(x.shape[-2:]))
+        return super().forward(x)
+
+
+class _HalfPlanes(torch.nn.Module):
+    """Class 0 where the red channel is high, class 1 elsewhere (logits +-10)."""
+
+    num_classes, in_channels = 2, 3
+
+    def forward(self, x):
+        red = (x[:, :1] - 0.5) * 20
+        return torch.cat([red, -red], dim=1)
+
+
+@pytest.mark.parametrize("tta", [False, True])
+def test_input_size_resizes_for_the_network_and_labels_keep_the_image_grid(tta):
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[:, :27, 0] = 255  # red left part: class 0; the rest: class 1
+    labels = semanticseg(image, _HalfPlanes(), input_size=(20, 30), tta=tta, device="cpu")
+    assert labels.shape == (40, 60) and labels.dtype == np.uint8
+    expected = np.where(np.arange(60) < 27, 0, 1)[None].repeat(40, 0)
+    near_edge = np.abs(np.arange(60) - 27) <= 2  # resampling blurs the class edge by a pixel or two
+    assert np.array_equal(labels[:, ~near_edge], expected[:, ~near_edge])
+    recorder = _ShapeRecorder()
+    out = semanticseg([image, image[:30, :50]], recorder, input_size=(20, 30), device="cpu")
+    assert set(recorder.seen) == {(20, 30)} and [o.shape for o in out] == [(40, 60), (30, 50)]
+
+
+def test_bad_input_size_names_the_value(rgb_images):
+    for bad in [(0, 10), (10,), "big", (2.5, 3)]:
+        with pytest.raises(ConfigurationError, match="input_size must be None or"):
+            semanticseg(rgb_images[0], TinyConvNet(), input_size=bad, device="cpu")
