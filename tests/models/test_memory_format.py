@@ -43,3 +43,17 @@ def test_other_channel_counts(config, in_channels):
     assert net.in_channels == in_channels and net.normalize.mean.shape == (1, in_channels, 1, 1)
     with torch.no_grad():
         assert net(torch.rand(1, in_channels, 20, 12)).shape == (1, 2, 20, 12)
+
+
+@pytest.mark.parametrize("config", [TINY_CONFIGS[0], TINY_CONFIGS[4], TINY_CONFIGS[7], TINY_CONFIGS[9]], ids=config_id)
+def test_torch_compile_captures_one_graph_with_the_same_logits(config):
+    """fullgraph=True: no graph break anywhere (padding, cropping, max-unpooling included).
+    The aot_eager backend traces forward and backward like inductor but runs eagerly, so the
+    test needs no C++ compiler."""
+    name, kwargs = config
+    torch.manual_seed(0)
+    net = create_network(name, 3, **kwargs).eval()
+    x = torch.rand(1, 3, 37, 29)  # not a multiple of the stride: the padding path is traced
+    compiled = torch.compile(net, fullgraph=True, backend="aot_eager", dynamic=False)
+    with torch.no_grad():
+        assert torch.allclose(compiled(x), net(x), atol=1e-5)
