@@ -8,7 +8,7 @@ Each section prints a table with its baseline measured in the same run:
 2. semanticseg_tiled on an RGB tiled TIFF the benchmark creates, written as a tiled TIFF,
    against the bare forward rate of the same tile batches (target: peak RSS <= 2 GB, ratio
    >= 0.9). Run in a child process so that its peak resident memory is its own. Overlapping
-   tiles compute some pixels twice: image pixels/s is at most (1 - overlap/tile)^2 of the
+   tiles compute some pixels twice: image pixels/s is about (1 - overlap/tile)^2 of the
    tile rate (0.88 for 512/32 on a large image; tiles are shrunk so that little is padding),
    so both ratios are printed; the tile-pixel ratio is the pipeline's own overhead.
 3. onnxruntime (OnnxSegmenter) against PyTorch CPU inference on the same batch.

@@ -10,6 +10,8 @@ each input tile by tile (TIFF inputs read lazily, written as tiled TIFF ``pred_<
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 import typer
@@ -91,6 +93,9 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     from pixelseg.inference import semanticseg, semanticseg_tiled
     from pixelseg.inference.predictor import default_class_set
 
+    if tile_size is not None and input_size is not None:
+        raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
+                                 "image's own resolution (resize the image first, or leave out one of them)")
     trained = load_checkpoint(checkpoint)
     out = _output_folder(Path(out))
     files = _input_files(inputs)
@@ -135,7 +140,7 @@ def _parse_scales(text: str | None) -> tuple[float, ...] | None:
         return None
     try:
         scales = tuple(float(v) for v in text.split(",") if v.strip())
-        if not scales or min(scales) <= 0:
+        if not scales or not all(0 < v < math.inf for v in scales):
             raise ValueError
     except ValueError:
         raise ConfigurationError(f"--tta-scales must be positive numbers separated by commas (e.g. 0.75,1,1.25), "
@@ -152,6 +157,9 @@ def run_export(checkpoint: Path, output: Path, opset: int | None = None, size: s
 
     from pixelseg.export import export_onnx
 
+    if tile_size is not None and input_size is not None:
+        raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
+                                 "image's own resolution (resize the image first, or leave out one of them)")
     trained = load_checkpoint(checkpoint)
     output = Path(output)
     if output.is_dir():
@@ -175,7 +183,7 @@ def register(app: typer.Typer) -> None:
         inputs: list[str] = typer.Argument(..., help="Image files, folders or glob patterns (quote them)."),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created)."),
         overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png."),
-        tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of N x N pixels."),
+        tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of at most N x N pixels."),
         overlap: int = typer.Option(None, "--overlap", min=0, help="Tile overlap in pixels (default tile/8)."),
         mini_batch_size: int = typer.Option(8, "--mini-batch-size", min=1, help="Images (or tiles) per forward pass."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1, mps."),

@@ -20,22 +20,26 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(None, "--output", "-o", help="Run folder (default: runs/train-<time>); must be "
                                     "new or empty."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty run folder."),
-        resume: Path = typer.Option(None, "--resume", help="Continue a stopped run: its run folder (the newest "
-                                    "checkpoint in RUN/checkpoints is used) or one checkpoint file; the run folder "
-                                    "defaults to that run's."),
+        resume: Path = typer.Option(None, "--resume", help="Continue a stopped run: its run folder (the "
+                                    "furthest-trained readable checkpoint in RUN/checkpoints is used), a folder of "
+                                    "checkpoints, or one checkpoint file; the output defaults to that run's folder."),
     ) -> None:
         """Train a network as the config says; writes checkpoints, log, plot, resolved config and metrics."""
         from pixelseg.training.job import latest_checkpoint, load_job, run_train_job
 
         overrides = list(overrides or [])
-        if resume is not None and resume.is_dir():
-            output = output or resume
-            resume = latest_checkpoint(resume)
-            typer.echo(f"resuming from {resume}")
+        own_run = None
         if resume is not None:
-            overrides.append(f"options.resume_from={resume.resolve()}")
-            if output is None and resume.resolve().parent.name == "checkpoints":
-                output = resume.resolve().parent.parent
+            if resume.is_dir():
+                resume = latest_checkpoint(resume)
+                typer.echo(f"resuming from {resume}")
+            resume = resume.resolve()
+            overrides.append(f"options.resume_from={resume}")
+            if resume.parent.name == "checkpoints":
+                own_run = resume.parent.parent
+                output = output or own_run
         job = load_job(config, overrides)
-        run_train_job(job, output or Path("runs") / time.strftime("train-%Y%m%d-%H%M%S"),
-                      overwrite=overwrite or resume is not None, echo=typer.echo)
+        output = output or Path("runs") / time.strftime("train-%Y%m%d-%H%M%S")
+        # Resuming writes into the run's own (non-empty) folder; any other folder is protected as usual.
+        into_own_run = own_run is not None and output.resolve() == own_run
+        run_train_job(job, output, overwrite=overwrite or into_own_run, echo=typer.echo)

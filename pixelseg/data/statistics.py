@@ -16,7 +16,7 @@ __all__ = ["count_each_label", "class_weights", "label_counts_per_image", "CLASS
 
 CLASS_WEIGHT_METHODS = ("median_frequency", "inverse_frequency", "enet", "uniform")
 
-#: The constant c of the ENet weighting (Paszke et al. 2016), which bounds the weights to [1, 1 / ln c] ~ [1, 50.5].
+#: The constant c of the ENet weighting (Paszke et al. 2016): weights lie in [1 / ln(1 + c), 1 / ln c] ~ [1.42, 50.5].
 ENET_C = 1.02
 
 
@@ -90,7 +90,7 @@ def class_weights(table: pd.DataFrame, method: str = "median_frequency") -> np.n
         ``"inverse_frequency"`` (scikit-learn's "balanced"): ``w_k = N / (K * pixel_count_k)``
         with N the pixels of all classes, so perfectly balanced data gives 1 everywhere.
         ``"enet"`` (Paszke et al., "ENet", arXiv:1606.02147, 2016): ``w_k = 1 / ln(1.02 + p_k)``
-        with ``p_k = pixel_count_k / N``; bounded to [1.0, 50.5], much milder than median
+        with ``p_k = pixel_count_k / N``; bounded to [1.42, 50.5], much milder than median
         frequency on rare classes, which often gives a better mean IoU.
         ``"uniform"``: all ones.
 

@@ -9,6 +9,8 @@ softmax scores.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -86,7 +88,7 @@ def parse_tta(tta) -> tuple[bool, tuple[float, ...]]:
         raise ConfigurationError(
             f"tta must be False, True or a sequence of scales such as (0.75, 1.0, 1.25), got {tta!r}"
         ) from None
-    if not scales or any(not s > 0 for s in scales):
+    if not scales or any(not (s > 0 and math.isfinite(s)) for s in scales):
         raise ConfigurationError(f"tta scales must be positive numbers, got {tta!r}")
     return True, scales
 
@@ -104,7 +106,7 @@ class Predictor:
             scales (image and flip at each scale, scores resized back and averaged).
         input_size: None (the network sees each image at its own size) or (h, w): every image
             is resized to h x w (bilinear, antialiased when shrinking) before the network, and
-            the scores are resized back (bilinear) to the image's size before the argmax, so
+            the logits are resized back (bilinear) to the image's size before the softmax, so
             label maps keep the input's grid. For a network trained on resized images.
 
     Use as a context manager: the network is put in eval mode inside and its previous
@@ -209,31 +211,33 @@ class Predictor:
             out = F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return out.float()
 
-    def _network_view(self, x: torch.Tensor) -> torch.Tensor:
-        """The input resized to ``input_size`` when one is set."""
-        if self.input_size is None or tuple(x.shape[-2:]) == self.input_size:
+    def _view_at(self, x: torch.Tensor, scale: float) -> torch.Tensor:
+        """The input as the network sees it at TTA ``scale``: resized once from the original
+        to ``scale`` x (``input_size`` or the input's size); antialiased when any side shrinks."""
+        h, w = x.shape[-2:]
+        base_h, base_w = self.input_size or (h, w)
+        size = (max(1, round(base_h * scale)), max(1, round(base_w * scale)))
+        if size == (h, w):
             return x
-        shrink = self.input_size[0] * self.input_size[1] < x.shape[-2] * x.shape[-1]
-        return _resize(x, self.input_size, antialias=shrink)
+        return _resize(x, size, antialias=size[0] < h or size[1] < w)
+
+    def _logits(self, view: torch.Tensor, size, flipped: bool = False) -> torch.Tensor:
+        """Logits of ``view`` on the input's grid ``size`` (resized bilinearly before any
+        softmax, so labels do not depend on whether scores are asked for)."""
+        out = self._forward(view.flip(-1) if flipped else view)
+        if flipped:
+            out = out.flip(-1)
+        return out if tuple(out.shape[-2:]) == tuple(size) else _resize(out, tuple(size))
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         """Softmax class scores N x K x H x W (float32) of a prepared input, TTA-averaged."""
-        h, w = x.shape[-2:]
-        x = self._network_view(x)
-        base_h, base_w = x.shape[-2:]
+        size = x.shape[-2:]
         total = None
         count = 0
         for s in self.scales:
-            xs = x
-            if s != 1.0:
-                xs = _resize(x, (max(1, round(base_h * s)), max(1, round(base_w * s))), antialias=s < 1.0)
-            views = [xs, xs.flip(-1)] if self.flip else [xs]
-            for k, view in enumerate(views):
-                p = self._forward(view).softmax(1)
-                if k == 1:
-                    p = p.flip(-1)
-                if p.shape[-2:] != (h, w):
-                    p = _resize(p, (h, w))
+            view = self._view_at(x, s)
+            for flipped in (False, True) if self.flip else (False,):
+                p = self._logits(view, size, flipped).softmax(1)
                 total = p if total is None else total.add_(p)
                 count += 1
         return total.div_(count)
@@ -246,9 +250,7 @@ class Predictor:
         """
         with torch.inference_mode():
             if not need_scores and not self.flip and self.scales == (1.0,):
-                logits = self._forward(self._network_view(x))
-                if logits.shape[-2:] != x.shape[-2:]:
-                    logits = _resize(logits, tuple(x.shape[-2:]))
+                logits = self._logits(self._view_at(x, 1.0), x.shape[-2:])
                 self._check_num_classes(logits)
                 return _argmax_classes(logits), None
             probs = self.scores(x)
@@ -273,6 +275,8 @@ def parse_input_size(value) -> tuple[int, int] | None:
     if value is None:
         return None
     try:
+        if isinstance(value, (str, bytes)) or any(isinstance(v, bool) for v in value):
+            raise TypeError
         h, w = (int(v) for v in value)
         ok = h >= 1 and w >= 1 and all(float(v) == int(v) for v in value)
     except (TypeError, ValueError):

@@ -69,7 +69,7 @@ def semanticseg(
         device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:1", ...
         tta: test-time augmentation: False; True (average the softmax scores of the image
             and its horizontal flip); or a sequence of scales, e.g. ``(0.75, 1.0, 1.25)``
-            (image and flip at each scale, scores resized back and averaged).
+            (image and flip at each scale, logits resized back, softmax scores averaged).
         class_set: the ``ClassSet`` whose palette the PNGs carry and which the returned
             datastore uses; default the TrainedNetwork's, else names "class0".. with
             :func:`~pixelseg.inference.default_colormap` colours.
@@ -81,9 +81,10 @@ def semanticseg(
         progress: show a tqdm progress bar for many files.
         include_subfolders: for a folder, also read its subfolders.
         input_size: None (each image at its own size) or (h, w): images are resized to
-            h x w for the network (bilinear, antialiased when shrinking) and the scores
-            resized back (bilinear) before the argmax, so label maps keep each image's
-            H x W. Use it for a network trained on resized images.
+            h x w for the network (bilinear, antialiased when shrinking) and the logits
+            resized back (bilinear) before the softmax, so label maps and scores keep each
+            image's H x W. TTA scales multiply ``input_size``. Use it for a network trained
+            on resized images.
 
     Returns:
         - one image: ``labels`` H x W uint8 (class indices 0..K-1); with

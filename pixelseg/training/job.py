@@ -139,27 +139,35 @@ def load_job(path: str | Path, overrides: Sequence[str] = ()) -> TrainJob:
 
 
 def latest_checkpoint(run: str | Path) -> Path:
-    """The newest training checkpoint of a run folder (``RUN/checkpoints/*.ckpt`` by time).
+    """The furthest-trained readable checkpoint of a run: ``run`` is the run folder (its
+    ``checkpoints/``) or a folder of ``*.ckpt`` files (a custom ``checkpoint_path``).
 
-    A file cut short by a kill is skipped (with a warning) in favour of the one before it.
+    Checkpoints are ranked by their training step (then epoch, then file time), so copies
+    that lost their file times still resume from the right place. A file cut short by a
+    kill is skipped (with a warning) in favour of the one before it.
 
     Raises:
-        FileNotFoundError: ``run`` has no ``checkpoints/`` folder with a readable ``.ckpt``.
+        FileNotFoundError: no readable ``.ckpt`` in ``run/checkpoints`` or ``run``.
     """
     import warnings
 
     import torch
 
-    folder = Path(run) / "checkpoints"
-    candidates = sorted(folder.glob("*.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
-    for path in candidates:
+    run = Path(run)
+    folder = run / "checkpoints" if (run / "checkpoints").is_dir() else run
+    ranked = []
+    for path in sorted(folder.glob("*.ckpt")) if folder.is_dir() else []:
         try:
-            torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except Exception as exc:  # noqa: BLE001 - a truncated file: fall back to the previous one
             warnings.warn(f"skipping unreadable checkpoint {path}: {exc}", UserWarning, stacklevel=2)
             continue
-        return path
-    raise FileNotFoundError(f"{folder} holds no readable checkpoint to resume from")
+        step = int(checkpoint.get("global_step", -1)) if isinstance(checkpoint, dict) else -1
+        epoch = int(checkpoint.get("epoch", -1)) if isinstance(checkpoint, dict) else -1
+        ranked.append(((step, epoch, path.stat().st_mtime), path))
+    if not ranked:
+        raise FileNotFoundError(f"{folder} holds no readable checkpoint to resume from")
+    return max(ranked)[1]
 
 
 def _class_set(job: TrainJob, default):

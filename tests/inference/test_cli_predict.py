@@ -127,3 +127,13 @@ def test_predict_with_input_size_matches_semanticseg(checkpoint, images, tmp_pat
     code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), "--input-size",
                          "10"], capsys)
     assert code == 2 and "--input-size must look like HxW" in err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--tta-scales", "1,inf"], "--tta-scales must be positive numbers"),
+    (["--input-size", "10x14", "--tile-size", "32"], "--input-size cannot be combined with --tile-size"),
+])
+def test_option_conflicts_and_bad_values_are_one_sentence(checkpoint, images, tmp_path, capsys, args, message):
+    code, _, err = _run(["predict", str(checkpoint), str(images[0]), "--out", str(tmp_path / "o"), *args], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())

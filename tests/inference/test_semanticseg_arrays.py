@@ -152,6 +152,25 @@ def test_input_size_resizes_for_the_network_and_labels_keep_the_image_grid(tta):
 
 
 def test_bad_input_size_names_the_value(rgb_images):
-    for bad in [(0, 10), (10,), "big", (2.5, 3)]:
+    for bad in [(0, 10), (10,), "big", "12", (True, 3), (2.5, 3)]:
         with pytest.raises(ConfigurationError, match="input_size must be None or"):
             semanticseg(rgb_images[0], TinyConvNet(), input_size=bad, device="cpu")
+
+
+def test_input_size_labels_do_not_depend_on_asking_for_scores(rgb_images):
+    net = TinyConvNet()
+    image = rgb_images[0]
+    plain = semanticseg(image, net, input_size=(7, 9), device="cpu")
+    labels, scores, every = semanticseg(image, net, input_size=(7, 9), return_scores=True, all_scores=True,
+                                        device="cpu")
+    assert np.array_equal(plain, labels)
+    assert scores.shape == image.shape[:2] and every.shape == (4, *image.shape[:2])
+    np.testing.assert_allclose(every.sum(0), 1.0, rtol=1e-5)
+
+
+def test_input_size_with_tta_scales_resizes_once_to_the_scaled_input_size():
+    recorder = _ShapeRecorder()
+    image = np.random.default_rng(3).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    labels = semanticseg(image, recorder, input_size=(20, 30), tta=(0.5, 1.0), device="cpu")
+    assert labels.shape == (40, 60)
+    assert recorder.seen == [(10, 15), (10, 15), (20, 30), (20, 30)]  # image and mirror at each scale

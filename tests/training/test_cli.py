@@ -81,7 +81,11 @@ def test_overrides_and_config_errors(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:class_weights", "ignore:skipping unreadable checkpoint")
-def test_resume_a_run_folder_continues_from_its_newest_readable_checkpoint(small_camvid, tmp_path):
+def test_resume_a_run_folder_continues_from_its_furthest_readable_checkpoint(small_camvid, tmp_path):
+    import os
+
+    import torch
+
     from pixelseg.cli import main
     from pixelseg.training.job import latest_checkpoint
 
@@ -91,8 +95,26 @@ def test_resume_a_run_folder_continues_from_its_newest_readable_checkpoint(small
     # A kill while a checkpoint was being written leaves a truncated newest file: skipped.
     (out / "checkpoints" / "zz-truncated.ckpt").write_bytes(b"PK\x03\x04 cut short")
     with pytest.warns(UserWarning, match="zz-truncated"):
-        assert latest_checkpoint(out).suffix == ".ckpt"
-    main(["train", "--config", str(config), "--resume", str(out), "--set", "options.max_epochs=2"])
+        chosen = latest_checkpoint(out)
+    assert torch.load(chosen, weights_only=True)["global_step"] == 2  # 4 pairs, batch 2: 2 iterations
+    # Ranked by training step, not file time: an older step with the newest time loses.
+    older = out / "checkpoints" / "older.ckpt"
+    older.write_bytes((out / "checkpoints" / "last.ckpt").read_bytes())
+    checkpoint = torch.load(older, weights_only=True)
+    checkpoint["global_step"] = 1
+    torch.save(checkpoint, older)
+    os.utime(older, (2e9, 2e9))
+    with pytest.warns(UserWarning):
+        assert latest_checkpoint(out / "checkpoints") != older  # the checkpoints folder itself works too
+    older.unlink()
+    # Resuming into another, non-empty folder is refused like any other run.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--config", str(config), "--resume", str(out), "--output", str(other)])
+    assert info.value.code == 2 and (other / "keep.txt").read_text() == "mine"
+    main(["train", "--config", str(config), "--resume", str(out / "checkpoints"), "--set", "options.max_epochs=2"])
     history = load_network(out / "network.ckpt").history
     assert history.epoch.max() == 2
     assert history[history.phase == "train"].iteration.tolist() == list(range(1, 5))  # 2 epochs x 2 iterations
