@@ -157,9 +157,6 @@ def run_export(checkpoint: Path, output: Path, opset: int | None = None, size: s
 
     from pixelseg.export import export_onnx
 
-    if tile_size is not None and input_size is not None:
-        raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
-                                 "image's own resolution (resize the image first, or leave out one of them)")
     trained = load_checkpoint(checkpoint)
     output = Path(output)
     if output.is_dir():
