@@ -55,3 +55,15 @@ def expected_dominant(image: np.ndarray) -> np.ndarray:
 def rgb_images():
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8) for _ in range(3)]
+
+
+class ShapeRecorder(TinyConvNet):
+    """TinyConvNet that records the (H, W) of every input it is given in ``.seen``."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(tuple(x.shape[-2:]))
+        return super().forward(x)

@@ -94,39 +94,25 @@ def test_output_folder_that_is_a_file(checkpoint, images, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_predict_with_multiscale_tta_matches_semanticseg(checkpoint, images, tmp_path, capsys):
+@pytest.mark.parametrize("option,value,kwargs,bad,message", [
+    ("--tta-scales", "0.75,1,1.5", {"tta": (0.75, 1.0, 1.5)}, "1,-2", "--tta-scales must be positive numbers"),
+    ("--input-size", "10x14", {"input_size": (10, 14)}, "10", "--input-size must look like HxW"),
+])
+def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys, option, value, kwargs, bad, message):
     from pixelseg.training import load_network
 
     folder, arrays = images
     out = tmp_path / "out"
-    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--tta-scales", "0.75,1,1.5",
-                         "--device", "cpu"], capsys)
-    assert code == 0, err
-    net = load_network(checkpoint)
-    for name, image in arrays.items():
-        expected = semanticseg(image, net, device="cpu", tta=(0.75, 1.0, 1.5))
-        assert np.array_equal(np.asarray(Image.open(out / f"pred_{name}.png")), expected)
-    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), "--tta-scales",
-                         "1,-2"], capsys)
-    assert code == 2 and "--tta-scales must be positive numbers" in err and "'1,-2'" in err
-
-
-def test_predict_with_input_size_matches_semanticseg(checkpoint, images, tmp_path, capsys):
-    from pixelseg.training import load_network
-
-    folder, arrays = images
-    out = tmp_path / "out"
-    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--input-size", "10x14",
+    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), option, value,
                          "--device", "cpu"], capsys)
     assert code == 0, err
     net = load_network(checkpoint)
     for name, image in arrays.items():
         labels = np.asarray(Image.open(out / f"pred_{name}.png"))
         assert labels.shape == image.shape[:2]
-        assert np.array_equal(labels, semanticseg(image, net, device="cpu", input_size=(10, 14)))
-    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), "--input-size",
-                         "10"], capsys)
-    assert code == 2 and "--input-size must look like HxW" in err
+        assert np.array_equal(labels, semanticseg(image, net, device="cpu", **kwargs))
+    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), option, bad], capsys)
+    assert code == 2 and message in err and repr(bad) in err
 
 
 @pytest.mark.parametrize("args,message", [

@@ -9,7 +9,7 @@ import torch
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.inference import semanticseg
 
-from .conftest import TinyConvNet, expected_dominant
+from .conftest import ShapeRecorder, TinyConvNet, expected_dominant
 
 
 def test_one_image_gives_uint8_label_map(dominant_net, rgb_images):
@@ -117,16 +117,6 @@ def test_bad_arguments(dominant_net, rgb_images):
         semanticseg(rgb_images[0].astype(np.int64), dominant_net, device="cpu")
 
 
-class _ShapeRecorder(TinyConvNet):
-    def __init__(self):
-        super().__init__()
-        self.seen = []
-
-    def forward(self, x):
-        self.seen.append(tuple(x.shape[-2:]))
-        return super().forward(x)
-
-
 class _HalfPlanes(torch.nn.Module):
     """Class 0 where the red channel is high, class 1 elsewhere (logits +-10)."""
 
@@ -146,7 +136,7 @@ def test_input_size_resizes_for_the_network_and_labels_keep_the_image_grid(tta):
     expected = np.where(np.arange(60) < 27, 0, 1)[None].repeat(40, 0)
     near_edge = np.abs(np.arange(60) - 27) <= 2  # resampling blurs the class edge by a pixel or two
     assert np.array_equal(labels[:, ~near_edge], expected[:, ~near_edge])
-    recorder = _ShapeRecorder()
+    recorder = ShapeRecorder()
     out = semanticseg([image, image[:30, :50]], recorder, input_size=(20, 30), device="cpu")
     assert set(recorder.seen) == {(20, 30)} and [o.shape for o in out] == [(40, 60), (30, 50)]
 
@@ -169,7 +159,7 @@ def test_input_size_labels_do_not_depend_on_asking_for_scores(rgb_images):
 
 
 def test_input_size_with_tta_scales_resizes_once_to_the_scaled_input_size():
-    recorder = _ShapeRecorder()
+    recorder = ShapeRecorder()
     image = np.random.default_rng(3).integers(0, 256, (40, 60, 3), dtype=np.uint8)
     labels = semanticseg(image, recorder, input_size=(20, 30), tta=(0.5, 1.0), device="cpu")
     assert labels.shape == (40, 60)

@@ -10,7 +10,7 @@ from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.inference import semanticseg, semanticseg_tiled
 from pixelseg.inference.tiled import _Axis, blend_window
 
-from .conftest import TinyConvNet, expected_dominant
+from .conftest import ShapeRecorder, TinyConvNet, expected_dominant
 
 
 @pytest.fixture(scope="module")
@@ -120,18 +120,6 @@ def test_rgba_tiff_alpha_is_dropped(tmp_path, image, net):
     assert np.array_equal(semanticseg_tiled(src, net, tile_size=32, overlap=8, device="cpu", progress=False), expected)
 
 
-class _CountingNet(TinyConvNet):
-    """TinyConvNet that records the tile shapes it is given."""
-
-    def __init__(self):
-        super().__init__()
-        self.shapes = []
-
-    def forward(self, x):
-        self.shapes.append(tuple(x.shape[-2:]))
-        return super().forward(x)
-
-
 @pytest.mark.parametrize("length,tile,overlap", [(200, 64, 8), (2048, 512, 64), (513, 512, 64), (97, 32, 16), (33, 32, 16)])
 def test_tile_layout_covers_the_image_with_the_fewest_smallest_tiles(length, tile, overlap):
     axis = _Axis(length, tile, overlap)
@@ -144,7 +132,7 @@ def test_tile_layout_covers_the_image_with_the_fewest_smallest_tiles(length, til
 
 def test_tiles_compute_little_padding():
     """200 x 200 in tiles of 64 with overlap 8: 4 x 4 tiles of 56, not of 64 (23 % fewer pixels)."""
-    net = _CountingNet().eval()
+    net = ShapeRecorder().eval()
     image = np.random.default_rng(2).integers(0, 256, (200, 200, 3), dtype=np.uint8)
     semanticseg_tiled(image, net, tile_size=64, overlap=8, mini_batch_size=4, device="cpu", progress=False)
-    assert set(net.shapes) == {(56, 56)} and len(net.shapes) == 4
+    assert set(net.seen) == {(56, 56)} and len(net.seen) == 4
