@@ -42,6 +42,7 @@ def export_onnx(
     class_set=None,
     verify: bool = True,
     atol: float = 1e-4,
+    rtol: float = 1e-4,
     overwrite: bool = False,
 ) -> Path:
     """Export a segmentation network to ONNX and check it with onnxruntime.
@@ -58,7 +59,13 @@ def export_onnx(
             names "class0".. with :func:`~pixelseg.inference.default_colormap` colours.
         verify: run the model with onnxruntime on random inputs at two sizes (one with
             ``dynamic_size=False``) and compare with PyTorch.
-        atol: the largest absolute difference of logits allowed (default 1e-4).
+        atol, rtol: the largest difference of logits allowed is ``atol + rtol * max |logit|``
+            (defaults 1e-4 and 1e-4). Float32 rounding grows with the activations: for DeepLab
+            v3+ on ImageNet EfficientNet-Lite0 with an untrained head (logits up to 170),
+            PyTorch float32 differs from float64 by 3.6e-4 and channels-last from contiguous
+            by 2e-4, so onnxruntime's 3e-4 is rounding, not a wrong export. A wrong operator
+            or padding shows as differences of order 0.1 or more. A trained network's logits
+            are smaller (the demo network's export differs by 2.8e-5).
         overwrite: replace an existing file.
 
     Returns:
@@ -68,7 +75,7 @@ def export_onnx(
         ConfigurationError: bad arguments (not a network, bad sizes, a class set of the
             wrong size).
         ExportVerificationError: onnxruntime's logits differ from PyTorch's by more than
-            ``atol`` (the message gives the size and the difference).
+            that tolerance (the message gives the size, the difference and the tolerance).
         FileExistsError: ``path`` exists and ``overwrite`` is False.
     """
     import onnx
@@ -103,7 +110,7 @@ def export_onnx(
                 report=False,
             )
         model = program.model_proto
-        report = _verify(model, module, in_channels, sizes, atol, device) if verify else []
+        report = _verify(model, module, in_channels, sizes, (atol, rtol), device) if verify else []
         _set_metadata(model, module, class_set, in_channels, dynamic_size, report)
         with atomic_write(path, overwrite=overwrite) as tmp:
             onnx.save_model(model, str(tmp))
@@ -152,8 +159,11 @@ def _random_input(n: int, c: int, size: tuple[int, int], seed: int) -> torch.Ten
     return torch.rand(n, c, *size, generator=generator)
 
 
-def _verify(model, module, in_channels, sizes, atol, device) -> list[dict]:
+def _verify(model, module, in_channels, sizes, tolerance, device) -> list[dict]:
+    """Run ``model`` with onnxruntime at each size; ``tolerance`` is (atol, rtol)."""
     import onnxruntime as ort
+
+    atol, rtol = tolerance
 
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     report = []
@@ -167,12 +177,16 @@ def _verify(model, module, in_channels, sizes, atol, device) -> list[dict]:
                 f"the ONNX model returns shape {got.shape} for input {tuple(x.shape)}, PyTorch {expected.shape}"
             )
         diff = float(np.max(np.abs(got - expected))) if got.size else 0.0
-        if not diff <= atol:
+        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+        allowed = atol + rtol * scale
+        if not diff <= allowed:
             raise ExportVerificationError(
-                f"the ONNX model's logits differ from PyTorch's by up to {diff:.3g} (> atol {atol:g}) "
-                f"for input {tuple(x.shape)}"
+                f"the ONNX model's logits differ from PyTorch's by up to {diff:.3g} for input "
+                f"{tuple(x.shape)}, more than the tolerance {allowed:.3g} (atol {atol:g} + rtol {rtol:g} "
+                f"x max |logit| {scale:.3g})"
             )
-        report.append({"input_shape": list(x.shape), "max_abs_diff": diff})
+        report.append({"input_shape": list(x.shape), "max_abs_diff": diff, "max_abs_logit": scale,
+                       "tolerance": allowed})
     return report
 
 

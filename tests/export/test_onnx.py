@@ -1,10 +1,12 @@
-"""export_onnx on SegNet (max-unpooling) and OnnxSegmenter without torch.
+"""export_onnx on every network family, SegNet's max-unpooling included, and OnnxSegmenter
+without torch.
 
 One tiny SegNet (2 VGG stages) is exported once per session: the exporter costs seconds.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -131,8 +133,33 @@ def test_verification_catches_a_mismatch(exported, tiny_segnet):
         def forward(self, x):
             return tiny_segnet(x) + 1e-3
 
-    with pytest.raises(ExportVerificationError, match=r"differ from PyTorch's by up to 0.001"):
-        _verify(onnx.load(exported), Shifted(), 3, [(32, 48)], 1e-4, torch.device("cpu"))
+    with pytest.raises(ExportVerificationError, match=r"differ from PyTorch's by up to 0.001 .*more than the tolerance"):
+        _verify(onnx.load(exported), Shifted(), 3, [(32, 48)], (1e-4, 1e-5), torch.device("cpu"))
+
+
+def test_tolerance_grows_with_the_logits():
+    """atol + rtol x max |logit|: a difference of 1e-3 passes for logits near 150
+    (tolerance 1e-4 + 1e-5 x 150 = 1.6e-3) and fails with rtol 0."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["image", "scale"], ["logits"])], "times150",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        initializer=[numpy_helper.from_array(np.array(150.0, np.float32), "scale")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+
+    class Reference(torch.nn.Module):
+        def forward(self, x):
+            return x * 150.0 + 1e-3
+
+    report = _verify(model, Reference(), 3, [(8, 8)], (1e-4, 1e-5), torch.device("cpu"))
+    assert report[0]["max_abs_diff"] == pytest.approx(1e-3, rel=0.05)
+    assert report[0]["tolerance"] == pytest.approx(1e-4 + 1e-5 * report[0]["max_abs_logit"])
+    with pytest.raises(ExportVerificationError, match=r"rtol 0 x max \|logit\| 150"):
+        _verify(model, Reference(), 3, [(8, 8)], (1e-4, 0.0), torch.device("cpu"))
 
 
 def test_existing_file_not_overwritten(exported, tiny_segnet):
@@ -176,3 +203,39 @@ def test_onnx_segmenter_fixed_size_model(tmp_path):
     assert np.array_equal(seg.predict(image), image.argmax(axis=2))
     with pytest.raises(ValueError, match="fixed height of 4, got 6"):
         seg.predict(np.zeros((6, 5, 3), np.uint8))
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("unet", {"num_first_encoder_filters": 4, "encoder_depth": 3}),
+    ("deeplabv3plus", {"backbone": "efficientnet_lite0"}),
+    ("fcn", {"type": "8s"}),
+], ids=["unet", "deeplabv3plus-lite0", "fcn8s"])
+def test_every_network_family_exports_and_matches_at_two_sizes(name, kwargs, tmp_path, monkeypatch):
+    """Each family, tiny, verified by onnxruntime at two sizes not multiples of the stride."""
+    from pixelseg.models import create_network
+
+    monkeypatch.setattr(importlib.import_module("pixelseg.models.fcn"), "FC_CHANNELS", 32)
+    torch.manual_seed(0)
+    net = _with_calibrated_batch_norm(create_network(name, 3, **kwargs))
+    path = export_onnx(net, tmp_path / f"{name}.onnx", example_size=(40, 56))
+    report = json.loads({p.key: p.value for p in onnx.load(path).metadata_props}["pixelseg.verification"])
+    assert len(report) == 2 and report[0]["input_shape"] != report[1]["input_shape"]
+    assert all(r["max_abs_diff"] <= r["tolerance"] <= 1e-4 + 1e-4 * r["max_abs_logit"] for r in report)
+    image = np.random.default_rng(1).integers(0, 256, (37, 45, 3), dtype=np.uint8)
+    _, probs = OnnxSegmenter(path).predict(image, all_scores=True)
+    np.testing.assert_allclose(probs, semanticseg(image, net, all_scores=True)[1], atol=1e-4)
+
+
+def _with_calibrated_batch_norm(net):
+    """The network in eval mode with batch-norm statistics of a few random batches, as a
+    trained network has. With the default statistics (mean 0, variance 1) a deep random
+    network's logits reach about 100, where float32 rounding alone differs by 1e-4."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+    net.train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(torch.rand(4, 3, 40, 56))
+    return net.eval()
