@@ -93,7 +93,7 @@ def bench(name: str, kwargs: dict, channels_last: bool, repeats: int) -> dict:
     with torch.inference_mode():
         for batch in (1, 8):
             x = torch.rand(batch, 3, H, W).contiguous(memory_format=fmt)
-            ours, base = timed_pair(lambda: net(x), lambda: baseline(x), repeats)
+            ours, base = timed_pair(lambda x=x: net(x), lambda x=x: baseline(x), repeats)
             row[f"eval_b{batch}_img_s"] = batch / ours
             row[f"eval_b{batch}_overhead"] = ours / base - 1
     net.train()

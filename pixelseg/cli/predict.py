@@ -11,7 +11,6 @@ each input tile by tile (TIFF inputs read lazily, written as tiled TIFF ``pred_<
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
 
 import typer

@@ -7,7 +7,6 @@ Conventions: images are H x W x 3 uint8 RGB; label maps are H x W uint8 class in
 
 from __future__ import annotations
 
-from pixelseg.utils.lazy import lazy_exports
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.io import image_size, read_image, read_label, read_label_raw
 from pixelseg.data.labels import VOID, ClassSet, LabelSnapWarning
@@ -15,6 +14,7 @@ from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning, combine
 from pixelseg.data.partition import partition, read_split, write_split
 from pixelseg.data.statistics import class_weights, count_each_label
 from pixelseg.data.transforms import Resize
+from pixelseg.utils.lazy import lazy_exports
 
 # Imported on first use (kornia is slow to import): name -> module.
 _LAZY = {

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-
 from pixelseg.errors import ConfigurationError, DataError
 
 CAMVID_FOLDERS = ("train", "trainannot", "val", "valannot")

@@ -19,8 +19,7 @@ def write_overlays(pairs, predictions: list[np.ndarray], class_set, out_dir: Pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pixelseg.inference import label_overlay
-    from pixelseg.inference import label_legend
+    from pixelseg.inference import label_legend, label_overlay
     from pixelseg.utils.atomic import atomic_write
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -77,7 +77,7 @@ def test_partition_stratified_spreads_rare_classes(tmp_path):
     for seed in range(5):
         parts = partition(ds, (1 / 3, 1 / 3, 1 / 3), seed=seed, stratify="classes")
         assert [len(p) for p in parts] == [4, 4, 4]
-        assert [int((count_each_label(p)["image_count"][1])) for p in parts] == [1, 1, 1]
+        assert [int(count_each_label(p)["image_count"][1]) for p in parts] == [1, 1, 1]
     with pytest.raises(ConfigurationError, match="needs labels"):
         partition(ImageDatastore(images), stratify="classes")
 

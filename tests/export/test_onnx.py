@@ -17,12 +17,12 @@ import onnx
 import pytest
 import torch
 
+from pixelseg.cli import main
+from pixelseg.cli.predict import run_export
 from pixelseg.data import ClassSet
 from pixelseg.export import ExportVerificationError, OnnxSegmenter, export_onnx
 from pixelseg.export.onnx import _verify
 from pixelseg.inference import semanticseg
-from pixelseg.cli import main
-from pixelseg.cli.predict import run_export
 from pixelseg.models import segnet
 from pixelseg.training import TrainedNetwork
 
