@@ -10,7 +10,6 @@ each input tile by tile (TIFF inputs read lazily, written as tiled TIFF ``pred_<
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
@@ -61,6 +60,10 @@ def _input_files(inputs: list[str]) -> list[Path]:
     return files
 
 
+def _overlay_paths(files: list[Path], out: Path) -> list[Path]:
+    return [out / "overlays" / f"{f.stem}.png" for f in files]
+
+
 def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo) -> int:
     """pairs: iterable of (input image path, label map path); writes folder/<stem>.png."""
     import numpy as np
@@ -91,6 +94,7 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     """The work of ``pixelseg predict``; returns the label files written (input order)."""
     from pixelseg.inference import semanticseg, semanticseg_tiled
     from pixelseg.inference.predictor import default_class_set
+    from pixelseg.utils.atomic import check_output_paths
 
     if tile_size is not None and input_size is not None:
         raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
@@ -100,6 +104,8 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     files = _input_files(inputs)
     class_set = default_class_set(trained.num_classes, trained.class_set)
     if tile_size is None:
+        if overlay:  # before any labelling: a clash found after it would waste the run
+            check_output_paths(files, _overlay_paths(files, out), overwrite)
         pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size, write_location=out,
                            name_prefix=name_prefix, device=device, tta=tta, class_set=class_set, input_size=input_size,
                            overwrite=overwrite, on_error="skip" if skip_unreadable else "raise")
@@ -107,14 +113,15 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
         by_name = {f"{name_prefix}{f.stem}": f for f in files}
         pairs = [(by_name[p.stem], p) for p in written]
     else:
-        written, pairs = [], []
-        for f in files:
-            target = out / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}"
+        targets = [out / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
+        check_output_paths(files, targets, overwrite)
+        if overlay:
+            check_output_paths(files, _overlay_paths(files, out), overwrite)
+        for f, target in zip(files, targets):
             semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
                               mini_batch_size=mini_batch_size, device=device, tta=tta,
                               class_set=class_set, overwrite=overwrite)
-            written.append(target)
-            pairs.append((f, target))
+        written, pairs = targets, list(zip(files, targets))
     echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")
     if overlay:
         n = _write_overlays(pairs, class_set, out / "overlays", overwrite, echo)
@@ -137,13 +144,15 @@ def _parse_size(text: str | None, option: str = "--size") -> tuple[int, int] | N
 def _parse_scales(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
+    from pixelseg.inference.predictor import MAX_TTA_SCALE
+
     try:
         scales = tuple(float(v) for v in text.split(",") if v.strip())
-        if not scales or not all(0 < v < math.inf for v in scales):
+        if not scales or not all(0 < v <= MAX_TTA_SCALE for v in scales):
             raise ValueError
     except ValueError:
-        raise ConfigurationError(f"--tta-scales must be positive numbers separated by commas (e.g. 0.75,1,1.25), "
-                                 f"got {text!r}") from None
+        raise ConfigurationError(f"--tta-scales must be positive numbers up to {MAX_TTA_SCALE:g} separated by "
+                                 f"commas (e.g. 0.75,1,1.25), got {text!r}") from None
     return scales
 
 

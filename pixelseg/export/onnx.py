@@ -77,6 +77,7 @@ def export_onnx(
         ExportVerificationError: onnxruntime's logits differ from PyTorch's by more than
             that tolerance (the message gives the size, the difference and the tolerance).
         FileExistsError: ``path`` exists and ``overwrite`` is False.
+        FileNotFoundError: the folder of ``path`` does not exist (checked before exporting).
     """
     import onnx
 
@@ -84,8 +85,12 @@ def export_onnx(
 
     module, net_class_set = unwrap_network(net)
     path = Path(path)
+    if path.is_dir():
+        raise ConfigurationError(f"{path} is a folder; give the path of the .onnx file to write")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder {path.parent} for {path.name} does not exist")
     in_channels = network_in_channels(module) or 3
     size = _example_size(module, example_size)
     sizes = [size, _second_size(size)] if dynamic_size else [size]

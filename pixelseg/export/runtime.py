@@ -114,13 +114,23 @@ class OnnxSegmenter:
 
     def predict_file(self, path) -> np.ndarray:
         """Read an image file with Pillow (EXIF orientation applied; RGB, or L for a
-        one-channel model) and return its H x W uint8 label map."""
-        from PIL import Image, ImageOps
+        one-channel model) and return its H x W uint8 label map. A 16-bit grey image keeps
+        its 16 bits (scaled by 1/65535, as pixelseg does), repeated to the model's channels.
 
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            im = im.convert("L" if self.in_channels == 1 else "RGB")
-            arr = np.asarray(im)
+        Raises:
+            OnnxSegmenterError: the file is not an image Pillow can read (the message names it).
+        """
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as im:
+                im = ImageOps.exif_transpose(im)
+                if im.mode.startswith("I;16"):
+                    arr = np.asarray(im).astype(np.uint16)[..., None].repeat(self.in_channels, axis=-1)
+                else:
+                    arr = np.asarray(im.convert("L" if self.in_channels == 1 else "RGB"))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise OnnxSegmenterError(f"{path} could not be read as an image ({type(exc).__name__}: {exc})") from None
         return self.predict(arr)
 
     def palette(self) -> list[int]:
@@ -143,6 +153,8 @@ class OnnxSegmenter:
             raise OnnxSegmenterError(f"labels must be H x W uint8, got shape {labels.shape} dtype {labels.dtype}")
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"the folder {path.parent} for {path.name} does not exist")
         image = Image.frombytes("P", (labels.shape[1], labels.shape[0]), np.ascontiguousarray(labels).tobytes())
         image.putpalette(self.palette())
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.png", dir=path.parent)
@@ -162,6 +174,8 @@ class OnnxSegmenter:
             arr = arr[None]
         if arr.ndim != 4:
             raise OnnxSegmenterError(f"images must be H x W x C or N x H x W x C, got shape {arr.shape}")
+        if arr.shape[1] == 0 or arr.shape[2] == 0:
+            raise OnnxSegmenterError(f"the image is empty: its size is {arr.shape[1]} x {arr.shape[2]} pixels")
         if arr.shape[-1] != self.in_channels:
             raise OnnxSegmenterError(
                 f"the image has {arr.shape[-1]} channel(s) but the model takes {self.in_channels}"
@@ -178,6 +192,12 @@ class OnnxSegmenter:
         elif arr.dtype == np.uint16:
             x = arr.astype(np.float32) / np.float32(65535.0)
         elif np.issubdtype(arr.dtype, np.floating):
+            finite = np.isfinite(arr)
+            if not finite.all():
+                raise OnnxSegmenterError(
+                    f"the image has {int(arr.size - finite.sum())} NaN or infinite value(s); "
+                    "a float image must hold finite values in [0, 1]"
+                )
             if arr.size and (arr.min() < 0 or arr.max() > 1):
                 raise OnnxSegmenterError(
                     f"a floating-point image must hold values in [0, 1], got [{arr.min():g}, {arr.max():g}]"

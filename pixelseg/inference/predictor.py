@@ -9,8 +9,6 @@ softmax scores.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -71,6 +69,10 @@ def network_in_channels(module: nn.Module) -> int | None:
     return None
 
 
+MAX_TTA_SCALE = 4.0  # a larger view is a different task (tiles), and 1e9 would overflow torch
+MAX_INPUT_SIDE = 16384  # pixels per side of input_size; larger images belong to semanticseg_tiled
+
+
 def parse_tta(tta) -> tuple[bool, tuple[float, ...]]:
     """``tta`` option -> (flip, scales). False: no TTA; True: horizontal flip at scale 1;
     a sequence of floats: horizontal flip at each of these scales.
@@ -83,13 +85,15 @@ def parse_tta(tta) -> tuple[bool, tuple[float, ...]]:
     if tta is True:
         return True, (1.0,)
     try:
+        if isinstance(tta, (str, bytes)):
+            raise TypeError
         scales = tuple(float(s) for s in tta)
-    except TypeError:
+    except (TypeError, ValueError):
         raise ConfigurationError(
             f"tta must be False, True or a sequence of scales such as (0.75, 1.0, 1.25), got {tta!r}"
         ) from None
-    if not scales or any(not (s > 0 and math.isfinite(s)) for s in scales):
-        raise ConfigurationError(f"tta scales must be positive numbers, got {tta!r}")
+    if not scales or any(not (0 < s <= MAX_TTA_SCALE) for s in scales):
+        raise ConfigurationError(f"tta scales must be positive numbers up to {MAX_TTA_SCALE:g}, got {tta!r}")
     return True, scales
 
 
@@ -189,6 +193,8 @@ class Predictor:
             raise DataError(f"a tensor input must be float in [0, 1], got dtype {x.dtype}")
         self.check_channels(int(x.shape[1]))
         if x.numel():
+            if not bool(torch.isfinite(x).all()):
+                raise DataError("a tensor input holds NaN or infinite values; it must hold finite values in [0, 1]")
             lo, hi = float(x.min()), float(x.max())
             if lo < 0 or hi > 1:
                 raise DataError(
@@ -278,11 +284,13 @@ def parse_input_size(value) -> tuple[int, int] | None:
         if isinstance(value, (str, bytes)) or any(isinstance(v, bool) for v in value):
             raise TypeError
         h, w = (int(v) for v in value)
-        ok = h >= 1 and w >= 1 and all(float(v) == int(v) for v in value)
+        ok = 1 <= h <= MAX_INPUT_SIDE and 1 <= w <= MAX_INPUT_SIDE and all(float(v) == int(v) for v in value)
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ConfigurationError(f"input_size must be None or (height, width) in pixels >= 1, got {value!r}")
+        raise ConfigurationError(
+            f"input_size must be None or (height, width) in pixels from 1 to {MAX_INPUT_SIDE}, got {value!r}"
+        )
     return h, w
 
 

@@ -24,6 +24,7 @@ from pixelseg.inference.sources import (
     is_path_like,
     sample_loader,
 )
+from pixelseg.utils.atomic import check_output_paths
 
 
 def semanticseg(
@@ -167,7 +168,27 @@ def _as_hwc(image, source: str = "the image") -> np.ndarray:
         raise DataError(f"{source} must be H x W or H x W x C, got shape {arr.shape}")
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating) or arr.dtype in (np.uint8, np.uint16)):
         raise DataError(f"{source} must be uint8, uint16 or float in [0, 1], got dtype {arr.dtype}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DataError(f"{source} is empty: its size is {arr.shape[0]} x {arr.shape[1]} pixels")
+    if np.issubdtype(arr.dtype, np.floating):
+        check_unit_range(arr, source)
     return arr
+
+
+def check_unit_range(arr: np.ndarray, source: str) -> None:
+    """A float image must be finite and in [0, 1] (uint8 / 255).
+
+    Raises:
+        DataError: naming ``source``, the count of NaN/infinite values or the range found.
+    """
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise DataError(f"{source} has {int(arr.size - finite.sum())} NaN or infinite value(s); "
+                        "a float image must hold finite values in [0, 1]")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0 or hi > 1:
+        raise DataError(f"{source} is a float image with values in [{lo:g}, {hi:g}]; float images must hold "
+                        "values in [0, 1] (uint8 / 255)")
 
 
 def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, on_result) -> None:
@@ -237,7 +258,7 @@ def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_sco
         x = images[None] if single else images
         if x.dtype == torch.uint8:
             x = x.float() / 255.0
-        arrays = list(x.permute(0, 2, 3, 1).cpu().numpy())
+        arrays = [_as_hwc(a, source=f"image {i}") for i, a in enumerate(x.permute(0, 2, 3, 1).cpu().numpy())]
         results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
         if single:
             return _finish_single(results[0], return_scores, all_scores)
@@ -267,20 +288,7 @@ def _output_paths(files, write_location, name_prefix, overwrite) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise ConfigurationError(f"write_location {folder} is a file, not a folder")
     paths = [folder / f"{name_prefix}{Path(f).stem}.png" for f in files]
-    seen: dict[Path, Path] = {}
-    for f, p in zip(files, paths):
-        if p in seen:
-            raise ConfigurationError(
-                f"{seen[p]} and {f} would both be written to {p}; give files distinct names"
-            )
-        seen[p] = Path(f)
-    if not overwrite:
-        existing = [p for p in paths if p.exists()]
-        if existing:
-            raise FileExistsError(
-                f"{len(existing)} output file(s) exist already, e.g. {existing[0]}; "
-                "pass overwrite=True (--overwrite on the command line) to replace them"
-            )
+    check_output_paths(files, paths, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     return paths
 
@@ -319,8 +327,15 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
                 skipped.append(error)
                 bar.update(1)
                 continue
-            image = _as_hwc(image, source=str(files[i]))
-            predictor.check_channels(image.shape[2], source=str(files[i]))
+            try:
+                image = _as_hwc(image, source=str(files[i]))
+                predictor.check_channels(image.shape[2], source=str(files[i]))
+            except (DataError, ConfigurationError) as exc:
+                if on_error == "raise":
+                    raise
+                skipped.append(str(exc))
+                bar.update(1)
+                continue
             yield i, image
 
     def on_result(i, labels, probs):

@@ -122,3 +122,37 @@ def save_png(
     with atomic_write(path, overwrite=overwrite) as tmp:
         image.save(tmp, format="PNG")
     return Path(path)
+
+
+def check_output_paths(inputs: Sequence, outputs: Sequence, overwrite: bool = False) -> None:
+    """Check a one-output-per-input plan before anything is written.
+
+    Args:
+        inputs, outputs: paths of the same length; ``outputs[i]`` is written from ``inputs[i]``.
+        overwrite: whether existing outputs may be replaced.
+
+    Raises:
+        ConfigurationError: two inputs would write the same output, or an output is one of the
+            inputs (never allowed, even with ``overwrite``: it would destroy the user's file).
+        FileExistsError: an output exists and ``overwrite`` is False (the message counts them).
+    """
+    from pixelseg.errors import ConfigurationError
+
+    sources = {Path(f).resolve(): Path(f) for f in inputs}
+    seen: dict[Path, Path] = {}
+    for f, p in zip(inputs, outputs):
+        key = Path(p).resolve()
+        if key in sources:
+            raise ConfigurationError(
+                f"the output {p} would replace the input {sources[key]}; write to another folder or use a name prefix"
+            )
+        if key in seen:
+            raise ConfigurationError(f"{seen[key]} and {f} would both be written to {p}; give files distinct names")
+        seen[key] = Path(f)
+    if not overwrite:
+        existing = [p for p in outputs if Path(p).exists()]
+        if existing:
+            raise FileExistsError(
+                f"{len(existing)} output file(s) exist already, e.g. {existing[0]}; "
+                "pass overwrite=True (--overwrite on the command line) to replace them"
+            )

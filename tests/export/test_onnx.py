@@ -239,3 +239,37 @@ def _with_calibrated_batch_norm(net):
         for _ in range(3):
             net(torch.rand(4, 3, 40, 56))
     return net.eval()
+
+
+def test_segmenter_and_export_bad_inputs_are_clear_errors(exported, tiny_segnet, tmp_path):
+    """Reported from a break-it session: NaN images were labelled, an empty image and a
+    non-image file crashed inside onnxruntime / Pillow, 16-bit grey PNGs were clipped to 8
+    bits (labels differed from semanticseg's), and an export into a folder or a missing
+    folder failed only after the whole export."""
+    from PIL import Image
+
+    from pixelseg.export.runtime import OnnxSegmenterError
+
+    seg = OnnxSegmenter(exported)
+    image = np.full((8, 8, 3), 0.5, np.float32)
+    image[1, 1] = np.nan
+    with pytest.raises(OnnxSegmenterError, match="3 NaN or infinite"):
+        seg.predict(image)
+    with pytest.raises(OnnxSegmenterError, match="empty: its size is 0 x 8"):
+        seg.predict(np.zeros((0, 8, 3), np.uint8))
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    with pytest.raises(OnnxSegmenterError, match="notes.png could not be read as an image"):
+        seg.predict_file(not_image)
+    with pytest.raises(FileNotFoundError, match="nodir"):
+        seg.save_labels(np.zeros((4, 4), np.uint8), tmp_path / "nodir" / "x.png")
+    grey16 = np.random.default_rng(3).integers(0, 65536, (24, 40), dtype=np.uint16)
+    Image.fromarray(grey16).save(tmp_path / "grey16.png")
+    _, probs = seg.predict(np.repeat(grey16[..., None], 3, -1), all_scores=True)
+    np.testing.assert_allclose(probs, semanticseg(tmp_path / "grey16.png", tiny_segnet, all_scores=True)[1], atol=1e-5)
+    np.testing.assert_array_equal(seg.predict_file(tmp_path / "grey16.png"), probs.argmax(0))
+    (tmp_path / "folder.onnx").mkdir()
+    with pytest.raises(Exception, match="is a folder"):
+        export_onnx(tiny_segnet, tmp_path / "folder.onnx", overwrite=True, verify=False)
+    with pytest.raises(FileNotFoundError, match="nodir"):
+        export_onnx(tiny_segnet, tmp_path / "nodir" / "m.onnx", verify=False)

@@ -95,7 +95,7 @@ def test_output_folder_that_is_a_file(checkpoint, images, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("option,value,kwargs,bad,message", [
-    ("--tta-scales", "0.75,1,1.5", {"tta": (0.75, 1.0, 1.5)}, "1,-2", "--tta-scales must be positive numbers"),
+    ("--tta-scales", "0.75,1,1.5", {"tta": (0.75, 1.0, 1.5)}, "1,-2", "--tta-scales must be positive numbers up to 4"),
     ("--input-size", "10x14", {"input_size": (10, 14)}, "10", "--input-size must look like HxW"),
 ])
 def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys, option, value, kwargs, bad, message):
@@ -116,10 +116,40 @@ def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--tta-scales", "1,inf"], "--tta-scales must be positive numbers"),
+    (["--tta-scales", "1,inf"], "--tta-scales must be positive numbers up to 4"),
     (["--input-size", "10x14", "--tile-size", "32"], "--input-size cannot be combined with --tile-size"),
 ])
 def test_option_conflicts_and_bad_values_are_one_sentence(checkpoint, images, tmp_path, capsys, args, message):
     code, _, err = _run(["predict", str(checkpoint), str(images[0]), "--out", str(tmp_path / "o"), *args], capsys)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_outputs_are_planned_before_anything_is_written(checkpoint, tmp_path, capsys):
+    """Reported from a break-it session: with --tile-size, x/img.png and y/img.png both went
+    to pred_img.png (the second replaced the first); with --prefix "" and --out the input
+    folder, the input photo was replaced by its label map; an existing overlay was found
+    only after the labelling."""
+    image = np.random.default_rng(2).integers(0, 256, (20, 28, 3), dtype=np.uint8)
+    for sub in ("x", "y"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(image).save(tmp_path / sub / "img.png")
+    x, y, out = tmp_path / "x" / "img.png", tmp_path / "y" / "img.png", tmp_path / "out"
+    code, _, err = _run(["predict", str(checkpoint), str(x), str(y), "--out", str(out), "--tile-size", "16",
+                         "--overwrite", "--device", "cpu"], capsys)
+    assert code == 2 and "would both be written to" in err and "img.png" in err
+    assert not list(out.glob("*.png"))  # nothing written
+    for tiled in ([], ["--tile-size", "16"]):
+        code, _, err = _run(["predict", str(checkpoint), str(x), "--out", str(x.parent), "--prefix", "",
+                             "--overwrite", "--device", "cpu", *tiled], capsys)
+        assert code == 2 and "would replace the input" in err
+        with Image.open(x) as png:
+            assert png.mode == "RGB"  # the photo is intact
+    (out / "overlays").mkdir(parents=True)
+    (out / "overlays" / "img.png").write_bytes(b"mine")
+    for tiled in ([], ["--tile-size", "16"]):
+        code, _, err = _run(["predict", str(checkpoint), str(x), "--out", str(out), "--overlay", "--device", "cpu",
+                             *tiled], capsys)
+        assert code == 2 and "exist already" in err
+        assert not (out / "pred_img.png").exists()  # found before labelling
+    assert (out / "overlays" / "img.png").read_bytes() == b"mine"

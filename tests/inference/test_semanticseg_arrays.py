@@ -164,3 +164,21 @@ def test_input_size_with_tta_scales_resizes_once_to_the_scaled_input_size():
     labels = semanticseg(image, recorder, input_size=(20, 30), tta=(0.5, 1.0), device="cpu")
     assert labels.shape == (40, 60)
     assert recorder.seen == [(10, 15), (10, 15), (20, 30), (20, 30)]  # image and mirror at each scale
+
+
+def test_nan_empty_and_extreme_options_are_clear_errors(dominant_net):
+    """Reported from a break-it session: NaN pixels were labelled silently; an empty image,
+    tta=[1e9], input_size=(1e9, 1e9) and tta="1.5" crashed inside torch or Python."""
+    image = np.full((16, 16, 3), 0.5, np.float32)
+    image[0, 0, 0] = np.nan
+    with pytest.raises(DataError, match="1 NaN or infinite"):
+        semanticseg(image, dominant_net)
+    with pytest.raises(DataError, match="NaN or infinite"):
+        semanticseg(torch.full((3, 8, 8), float("nan")), dominant_net)
+    with pytest.raises(DataError, match="empty: its size is 0 x 16"):
+        semanticseg(np.zeros((0, 16, 3), np.uint8), dominant_net)
+    for tta in ([1e9], "1.5", [0.0]):
+        with pytest.raises(ConfigurationError, match="tta"):
+            semanticseg(np.zeros((8, 8, 3), np.uint8), dominant_net, tta=tta)
+    with pytest.raises(ConfigurationError, match="input_size"):
+        semanticseg(np.zeros((8, 8, 3), np.uint8), dominant_net, input_size=(10**9, 10**9))

@@ -136,3 +136,27 @@ def test_one_channel_network_reads_grey_files(tmp_path):
     Image.fromarray(np.dstack([grey] * 3)).save(tmp_path / "rgb.png")
     with pytest.raises(DataError, match="rgb.png.*3 channels"):
         semanticseg([tmp_path / "rgb.png", tmp_path / "g.png"], net, device="cpu", progress=False)
+
+
+def test_output_that_would_replace_an_input_is_refused_even_with_overwrite(folder, dominant_net):
+    with pytest.raises(ConfigurationError, match="would replace the input"):
+        semanticseg(folder, dominant_net, write_location=folder, name_prefix="", overwrite=True, progress=False)
+    with Image.open(folder / "img_1.png") as png:
+        assert png.mode == "RGB"
+
+
+def test_float_file_with_nan_or_out_of_range_values_is_named(folder, dominant_net, tmp_path):
+    """Reported from a break-it session: NaN in a float TIFF was labelled silently, and
+    values in [0, 255] gave an error that named no file."""
+    import tifffile
+
+    bad = np.full((8, 8, 3), 0.5, np.float32)
+    bad[0, 0, 0] = np.nan
+    tifffile.imwrite(folder / "nan.tif", bad)
+    tifffile.imwrite(folder / "wide.tif", np.full((8, 8, 3), 200.0, np.float32))
+    with pytest.raises(DataError, match=r"nan\.tif has 1 NaN"):
+        semanticseg(folder, dominant_net, write_location=tmp_path / "o1", progress=False)
+    with pytest.warns(UserWarning, match=r"skipped 2 of 5") as record:
+        pxds = semanticseg(folder, dominant_net, write_location=tmp_path / "o2", on_error="skip", progress=False)
+    assert "wide.tif is a float image with values in [200, 200]" in str(record[0].message)
+    assert len(pxds.files) == 3
