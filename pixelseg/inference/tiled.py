@@ -152,7 +152,7 @@ def semanticseg_tiled(
         if not out_path.parent.is_dir():
             raise FileNotFoundError(f"the folder {out_path.parent} for {out_path.name} does not exist")
     predictor = Predictor(net, device=device, tta=tta)
-    with open_image_source(image) as source, predictor:
+    with open_image_source(image, predictor.in_channels) as source, predictor:
         predictor.check_channels(source.channels, source=source.name)
         rows = _Axis(source.height, th, oh)
         cols = _Axis(source.width, tw, ow)

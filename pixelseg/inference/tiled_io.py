@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from pixelseg.errors import ConfigurationError, DataError
 
@@ -27,15 +28,21 @@ _TIFF_SUFFIXES = (".tif", ".tiff")
 class ImageSource:
     """Rows of an image as (rows x W x C) arrays. ``name`` is used in messages."""
 
-    def __init__(self, data, axes: str, name: str, closer=None, drop_alpha: bool = False):
+    def __init__(self, data, axes: str, name: str, closer=None, drop_alpha: bool = False,
+                 channels: int | None = None):
         self.data, self.axes, self.name, self._closer = data, axes, name, closer
         shape = dict(zip(axes, data.shape))
         self.height, self.width = int(shape["Y"]), int(shape["X"])
-        self.channels = int(shape.get("S", 1)) - int(drop_alpha)
-        self._drop_alpha = drop_alpha
+        # As ImageDatastore reads a file for a network of `channels` inputs: a stored alpha
+        # is dropped, and grey is repeated to RGB. Arrays are taken as they are.
+        self._keep = int(shape.get("S", 1)) - int(drop_alpha)
+        self._repeat = 3 if self._keep == 1 and channels == 3 else 1
+        self.channels = self._keep * self._repeat
         self.dtype = np.dtype(data.dtype)
         if self.dtype not in (np.uint8, np.uint16):
             raise DataError(f"{name}: pixels of type {self.dtype} are not supported (uint8 or uint16)")
+        if self.height == 0 or self.width == 0:
+            raise DataError(f"{name} is empty: its size is {self.height} x {self.width} pixels")
 
     def read_rows(self, y0: int, y1: int) -> np.ndarray:
         """Rows y0..y1-1 as (y1 - y0) x W x C (C = 1 for grey)."""
@@ -45,8 +52,9 @@ class ImageSource:
             out = np.moveaxis(np.asarray(self.data[:, y0:y1]), 0, -1)
         else:  # "YX"
             out = np.asarray(self.data[y0:y1])[..., None]
-        if self._drop_alpha:
-            out = out[..., :3]
+        out = out[..., : self._keep]
+        if self._repeat > 1:
+            out = np.repeat(out, self._repeat, axis=-1)
         return np.ascontiguousarray(out)
 
     def close(self) -> None:
@@ -55,6 +63,8 @@ class ImageSource:
 
 
 def _array_source(array, name: str) -> ImageSource:
+    if isinstance(array, torch.Tensor):
+        array = array.numpy(force=True)
     if array.ndim == 2:
         return ImageSource(array, "YX", name)
     if array.ndim == 3:
@@ -62,7 +72,7 @@ def _array_source(array, name: str) -> ImageSource:
     raise DataError(f"{name} must be H x W or H x W x C, got shape {tuple(array.shape)}")
 
 
-def _tiff_source(path: Path) -> ImageSource:
+def _tiff_source(path: Path, channels: int | None = None) -> ImageSource:
     import tifffile
 
     try:
@@ -93,9 +103,11 @@ def _tiff_source(path: Path) -> ImageSource:
                 stacklevel=3,
             )
             data, closer = series.asarray(level=0), tif.close
-        # RGB + an extra sample (alpha): the alpha is dropped, as when reading images
-        rgba = tif.pages[0].photometric == 2 and dict(zip(squeezed, shape)).get("S") == 4
-        return ImageSource(data, squeezed, str(path), closer, drop_alpha=rgba)
+        if tif.pages[0].photometric == 3:  # palette
+            raise DataError(f"{path}: a palette TIFF holds colour indices; tiled inference reads RGB or grey pixels "
+                            "(convert it to RGB first)")
+        alpha = bool(len(tif.pages[0].extrasamples))  # RGBA or grey + alpha
+        return ImageSource(data, squeezed, str(path), closer, drop_alpha=alpha, channels=channels)
     except BaseException:
         tif.close()
         raise
@@ -111,8 +123,10 @@ def _closer(store, tif):
 
 
 @contextlib.contextmanager
-def open_image_source(image):
-    """Context manager yielding an :class:`ImageSource` for a path or an array.
+def open_image_source(image, channels: int | None = None):
+    """Context manager yielding an :class:`ImageSource` for a path or an array. A file is
+    read as for a network of ``channels`` inputs (alpha dropped, grey repeated to RGB), as
+    ImageDatastore does; an array is taken as it is (a 4th channel may be data, not alpha).
 
     Raises:
         DataError: unreadable file, unsupported axes or pixel type.
@@ -122,11 +136,11 @@ def open_image_source(image):
         if not path.exists():
             raise DataError(f"{path} does not exist")
         if path.suffix.lower() in _TIFF_SUFFIXES:
-            source = _tiff_source(path)
+            source = _tiff_source(path, channels)
         else:
             from pixelseg.data.io import read_image
 
-            source = _array_source(read_image(path, channels=None), str(path))
+            source = _array_source(read_image(path, channels=channels), str(path))
     elif hasattr(image, "shape") and hasattr(image, "__getitem__") and hasattr(image, "dtype"):
         source = _array_source(image, "the image")
     else:

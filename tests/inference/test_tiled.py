@@ -136,3 +136,25 @@ def test_tiles_compute_little_padding():
     image = np.random.default_rng(2).integers(0, 256, (200, 200, 3), dtype=np.uint8)
     semanticseg_tiled(image, net, tile_size=64, overlap=8, mini_batch_size=4, device="cpu", progress=False)
     assert set(net.seen) == {(56, 56)} and len(net.seen) == 4
+
+
+def test_files_are_read_as_the_untiled_path_reads_them(tmp_path, image, net):
+    """Reported from a break-it session: grey and grey + alpha files, which semanticseg reads
+    (grey repeated to RGB, alpha dropped), were refused by the tiled path."""
+    from PIL import Image
+
+    grey = image[..., 0]
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    Image.fromarray(np.dstack([grey, np.full_like(grey, 200)]), mode="LA").save(tmp_path / "grey_alpha.png")
+    tifffile.imwrite(tmp_path / "grey.tif", grey, tile=(32, 32))
+    tifffile.imwrite(tmp_path / "grey_alpha.tif", np.dstack([grey, np.full_like(grey, 200)]),
+                     photometric="minisblack", extrasamples=["unassalpha"], planarconfig="contig")
+    h, w = grey.shape
+    for name in ("grey.png", "grey_alpha.png", "grey.tif", "grey_alpha.tif"):
+        whole = semanticseg(tmp_path / name, net, device="cpu")
+        tiled = semanticseg_tiled(tmp_path / name, net, tile_size=max(h, w), device="cpu", progress=False)
+        assert np.array_equal(tiled, whole), name
+    with pytest.raises(ConfigurationError, match="4 channel"):  # an array's 4th channel may be data
+        semanticseg_tiled(np.zeros((8, 8, 4), np.uint8), net, device="cpu")
+    with pytest.raises(DataError, match="empty: its size is 0 x 10"):
+        semanticseg_tiled(np.zeros((0, 10, 3), np.uint8), net, device="cpu")
