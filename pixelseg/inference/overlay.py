@@ -152,7 +152,7 @@ def label_overlay(
         colormap: class colours: a ``ClassSet`` (its ``.colors``) or a K x 3 array of
             uint8 (0..255) or float (0..1) RGB. ``None``: :func:`default_colormap`.
         transparency: in [0, 1]; 0.5 by default (MATLAB's default).
-        included_labels: class indices to colour; all classes by default.
+        included_labels: class indices to colour (an int or a sequence); all classes by default.
 
     Returns:
         H x W x 3 uint8 RGB image.
@@ -162,8 +162,12 @@ def label_overlay(
             colour in ``colormap``; the message names the value and its pixel count.
         ConfigurationError: bad ``transparency``, ``colormap`` or ``included_labels``.
     """
-    if not 0.0 <= float(transparency) <= 1.0:
-        raise ConfigurationError(f"transparency must be in [0, 1], got {transparency}")
+    try:
+        ok = 0.0 <= float(transparency) <= 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigurationError(f"transparency must be a number in [0, 1], got {transparency!r}")
     img = _as_rgb_float(image)
     lab, boolean = _as_labels(labels)
     if lab.shape != img.shape[:2]:
@@ -175,6 +179,7 @@ def label_overlay(
         raise DataError(f"labels hold negative values (min {lab.min()}); use 255 for void")
     max_label = int(lab[lab != VOID].max()) if (lab != VOID).any() else -1
     colors, _ = _resolve_colormap(colormap, max_label + 1)
+    colors = colors[:VOID]  # 255 is void: a 256-colour map (such as VOC's) keeps its first 255
     if boolean:
         if colors.shape[0] == 1:
             lab = np.where(lab == 1, 0, VOID).astype(np.uint8)
@@ -191,7 +196,15 @@ def label_overlay(
         )
     include = np.ones(max(num_colors, 1), dtype=bool)
     if included_labels is not None:
-        wanted = np.asarray(list(included_labels), dtype=np.int64).ravel()
+        try:
+            wanted = np.atleast_1d(np.asarray(included_labels)).ravel()
+            if wanted.size and not np.issubdtype(wanted.dtype, np.integer):
+                raise TypeError
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"included_labels must be class indices (an int or a list of ints), got {included_labels!r}"
+            ) from None
+        wanted = wanted.astype(np.int64)
         bad = wanted[(wanted < 0) | (wanted >= num_colors)]
         if bad.size:
             raise ConfigurationError(

@@ -245,6 +245,9 @@ def _finish_single(result, return_scores, all_scores):
 
 
 def _finish_many(results, return_scores, all_scores, stack: bool):
+    if not results:  # no images: an empty list per output, so that unpacking still works
+        outputs = 1 + bool(return_scores) + bool(all_scores)
+        return [] if outputs == 1 else tuple([] for _ in range(outputs))
     columns = list(zip(*(_outputs(r, return_scores, all_scores) for r in results)))
     columns = [np.stack(c) if stack else list(c) for c in columns]
     return columns[0] if len(columns) == 1 else tuple(columns)
@@ -365,8 +368,6 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
         )
     if not writing:
         ordered = [results[i] for i in sorted(results)]
-        if not ordered:
-            return [] if not need_scores else tuple([] for _ in range(1 + bool(return_scores) + bool(all_scores)))
         return _finish_many(ordered, return_scores, all_scores, stack=False)
     if not written:
         raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")

@@ -119,3 +119,23 @@ def test_legend_lists_names_and_colours():
         assert np.allclose(face[:3], [0, 0, 1])
     finally:
         plt.close(fig)
+
+
+def test_odd_options_from_a_break_it_session(image, labels):
+    """A 300-colour map, included_labels=2 and transparency="a" crashed inside numpy; a
+    256-colour map (VOC's) keeps its first 255 colours, 255 staying void."""
+    from pixelseg.data.labels import voc_colormap
+
+    big = np.zeros((300, 3), np.uint8)
+    big[:3] = CMAP
+    assert np.array_equal(label_overlay(image, labels, big), label_overlay(image, labels, CMAP))
+    voc = label_overlay(image, labels, voc_colormap(256))
+    assert np.array_equal(voc, label_overlay(image, labels, voc_colormap(256)[:3]))
+    assert np.array_equal(label_overlay(image, labels, CMAP, included_labels=2),
+                          label_overlay(image, labels, CMAP, included_labels=[2]))
+    with pytest.raises(ConfigurationError, match="included_labels must be class indices"):
+        label_overlay(image, labels, CMAP, included_labels="sky")
+    with pytest.raises(ConfigurationError, match="transparency must be a number"):
+        label_overlay(image, labels, transparency="a")
+    with pytest.raises(DataError, match="300: 2 px"):
+        label_overlay(image, np.where(labels == 0, 300, labels.astype(np.int64)), big)

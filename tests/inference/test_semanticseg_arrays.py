@@ -182,3 +182,10 @@ def test_nan_empty_and_extreme_options_are_clear_errors(dominant_net):
             semanticseg(np.zeros((8, 8, 3), np.uint8), dominant_net, tta=tta)
     with pytest.raises(ConfigurationError, match="input_size"):
         semanticseg(np.zeros((8, 8, 3), np.uint8), dominant_net, input_size=(10**9, 10**9))
+
+
+def test_no_images_give_empty_lists_that_unpack(dominant_net):
+    assert semanticseg([], dominant_net) == []
+    assert semanticseg(np.zeros((0, 8, 8, 3), np.uint8), dominant_net) == []
+    labels, scores = semanticseg([], dominant_net, return_scores=True)
+    assert labels == [] and scores == []

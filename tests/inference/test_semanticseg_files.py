@@ -152,8 +152,8 @@ def test_float_file_with_nan_or_out_of_range_values_is_named(folder, dominant_ne
 
     bad = np.full((8, 8, 3), 0.5, np.float32)
     bad[0, 0, 0] = np.nan
-    tifffile.imwrite(folder / "nan.tif", bad)
-    tifffile.imwrite(folder / "wide.tif", np.full((8, 8, 3), 200.0, np.float32))
+    tifffile.imwrite(folder / "nan.tif", bad, photometric="rgb")
+    tifffile.imwrite(folder / "wide.tif", np.full((8, 8, 3), 200.0, np.float32), photometric="rgb")
     with pytest.raises(DataError, match=r"nan\.tif has 1 NaN"):
         semanticseg(folder, dominant_net, write_location=tmp_path / "o1", progress=False)
     with pytest.warns(UserWarning, match=r"skipped 2 of 5") as record:
