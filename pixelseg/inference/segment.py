@@ -94,7 +94,9 @@ def semanticseg(
           (``labels, scores, all_scores``; the ones not asked for are left out);
         - a batch array: the same with a leading N; a list: lists;
         - many files with ``write_location``: a ``PixelLabelDatastore`` over the written
-          PNGs, in input order (skipped files left out); without: lists as for a list.
+          PNGs, in input order (skipped files left out); without: lists as for a list,
+          one entry per file in input order, None for a file skipped by ``on_error="skip"``
+          (so that entry i is always file i).
 
     Raises:
         ConfigurationError: an image's channel count is not the network's; a bad option;
@@ -230,6 +232,8 @@ def _label_arrays(predictor, images, mini_batch_size, need_scores):
 
 
 def _outputs(result, return_scores, all_scores):
+    if result is None:  # a skipped file
+        return [None] * (1 + bool(return_scores) + bool(all_scores))
     labels, probs = result
     out = [labels]
     if return_scores:
@@ -367,8 +371,7 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
             stacklevel=3,
         )
     if not writing:
-        ordered = [results[i] for i in sorted(results)]
-        return _finish_many(ordered, return_scores, all_scores, stack=False)
+        return _finish_many([results.get(i) for i in range(len(files))], return_scores, all_scores, stack=False)
     if not written:
         raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")
     return PixelLabelDatastore([paths[i] for i in sorted(written)], class_set)

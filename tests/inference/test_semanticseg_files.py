@@ -81,6 +81,10 @@ def test_unreadable_image_skipped_or_raised(folder, dominant_net, tmp_path):
         pxds = semanticseg(folder, dominant_net, write_location=tmp_path / "b", device="cpu",
                            progress=False, on_error="skip", num_workers=1)
     assert [p.name for p in pxds.files] == ["pred_img_1.png", "pred_img_2.png", "pred_img_10.png"]
+    with pytest.warns(UserWarning, match="skipped 1 of 4"):  # in memory: entry i is file i
+        labels, scores = semanticseg(folder, dominant_net, return_scores=True, progress=False, on_error="skip")
+    assert [x is None for x in labels] == [False, False, True, False]  # img_1, img_2, img_5, img_10
+    assert scores[2] is None and scores[3].shape == labels[3].shape
 
 
 def test_glob_and_list_without_write_location(folder, rgb_images, dominant_net):
