@@ -148,7 +148,8 @@ def label_overlay(
             bool, or float in [0, 1]. An alpha channel is dropped.
         labels: H x W label map of class indices 0..K-1 with void 255 (numpy or torch,
             any integer dtype). A boolean mask (MATLAB ``BW``) colours only its true
-            pixels, with colour index 1 (or the single colour of a 1 x 3 colormap).
+            pixels, with colour index 1 (or the single colour of a 1 x 3 colormap), unless
+            ``included_labels`` names other indices (False is index 0).
         colormap: class colours: a ``ClassSet`` (its ``.colors``) or a K x 3 array of
             uint8 (0..255) or float (0..1) RGB. ``None``: :func:`default_colormap`.
         transparency: in [0, 1]; 0.5 by default (MATLAB's default).
