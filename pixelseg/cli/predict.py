@@ -60,6 +60,13 @@ def _input_files(inputs: list[str]) -> list[Path]:
     return files
 
 
+def tile_batch_size(tile_size: int, pixels: int = 4 * 512 * 512) -> int:
+    """Tiles per forward pass so that a batch holds about ``pixels`` (4 tiles of 512, 1 of
+    1024): the network's activations, not the image, bound the memory of tiled inference,
+    and they grow with the batch's pixels (8 tiles of 1024 peaked at 3.5 GB)."""
+    return max(1, pixels // (tile_size * tile_size))
+
+
 def _overlay_paths(files: list[Path], out: Path) -> list[Path]:
     return [out / "overlays" / f"{f.stem}.png" for f in files]
 
@@ -88,7 +95,7 @@ def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo) -> in
 
 
 def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = False,
-                tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int = 8,
+                tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int | None = None,
                 device: str = "auto", tta: bool | tuple[float, ...] = False, input_size=None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_", echo=print) -> list[Path]:
     """The work of ``pixelseg predict``; returns the label files written (input order)."""
@@ -106,7 +113,7 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     if tile_size is None:
         if overlay:  # before any labelling: a clash found after it would waste the run
             check_output_paths(files, _overlay_paths(files, out), overwrite)
-        pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size, write_location=out,
+        pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=out,
                            name_prefix=name_prefix, device=device, tta=tta, class_set=class_set, input_size=input_size,
                            overwrite=overwrite, on_error="skip" if skip_unreadable else "raise")
         written = list(pxds.files)
@@ -119,7 +126,7 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
             check_output_paths(files, _overlay_paths(files, out), overwrite)
         for f, target in zip(files, targets):
             semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
-                              mini_batch_size=mini_batch_size, device=device, tta=tta,
+                              mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device, tta=tta,
                               class_set=class_set, overwrite=overwrite)
         written, pairs = targets, list(zip(files, targets))
     echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")
@@ -190,7 +197,8 @@ def register(app: typer.Typer) -> None:
         overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png."),
         tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of at most N x N pixels."),
         overlap: int = typer.Option(None, "--overlap", min=0, help="Tile overlap in pixels (default tile/8)."),
-        mini_batch_size: int = typer.Option(8, "--mini-batch-size", min=1, help="Images (or tiles) per forward pass."),
+        mini_batch_size: int = typer.Option(None, "--mini-batch-size", min=1, help="Images per forward pass (default "
+                                            "8), or tiles with --tile-size (default: about 1 megapixel, 4 tiles of 512)."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1, mps."),
         tta: bool = typer.Option(False, "--tta", help="Average the scores of the image and its mirror image."),
         input_size: str = typer.Option(None, "--input-size", help="Resize images to HxW for the network (e.g. the "

@@ -227,7 +227,8 @@ class TrainingRecorder(pl.Callback):
         part = ""
         if train:
             part = (f"train loss {np.mean([r['loss'] for r in train]):.4f} "
-                    f"acc {np.nanmean([r['global_accuracy'] for r in train]):.3f} | ")
+                    f"acc {np.nanmean([r['global_accuracy'] for r in train]):.3f} "
+                    f"(mean of the last {len(train)} iterations) | ")
         return (f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs} iteration {trainer.global_step}: {part}"
                 f"validation loss {result['loss']:.4f} acc {result['global_accuracy']:.3f} "
                 f"mIoU {result['mean_iou']:.3f} ({time.perf_counter() - self._started:.0f} s)")
