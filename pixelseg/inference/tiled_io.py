@@ -28,14 +28,14 @@ _TIFF_SUFFIXES = (".tif", ".tiff")
 class ImageSource:
     """Rows of an image as (rows x W x C) arrays. ``name`` is used in messages."""
 
-    def __init__(self, data, axes: str, name: str, closer=None, drop_alpha: bool = False,
+    def __init__(self, data, axes: str, name: str, closer=None, extra_samples: int = 0,
                  channels: int | None = None):
         self.data, self.axes, self.name, self._closer = data, axes, name, closer
         shape = dict(zip(axes, data.shape))
         self.height, self.width = int(shape["Y"]), int(shape["X"])
-        # As ImageDatastore reads a file for a network of `channels` inputs: a stored alpha
-        # is dropped, and grey is repeated to RGB. Arrays are taken as they are.
-        self._keep = int(shape.get("S", 1)) - int(drop_alpha)
+        # As ImageDatastore reads a file for a network of `channels` inputs: extra samples
+        # (alpha) are dropped, and grey is repeated to RGB. Arrays are taken as they are.
+        self._keep = max(1, int(shape.get("S", 1)) - extra_samples)
         self._repeat = 3 if self._keep == 1 and channels == 3 else 1
         self.channels = self._keep * self._repeat
         self.dtype = np.dtype(data.dtype)
@@ -106,8 +106,8 @@ def _tiff_source(path: Path, channels: int | None = None) -> ImageSource:
         if tif.pages[0].photometric == 3:  # palette
             raise DataError(f"{path}: a palette TIFF holds colour indices; tiled inference reads RGB or grey pixels "
                             "(convert it to RGB first)")
-        alpha = bool(len(tif.pages[0].extrasamples))  # RGBA or grey + alpha
-        return ImageSource(data, squeezed, str(path), closer, drop_alpha=alpha, channels=channels)
+        extra = len(tif.pages[0].extrasamples)  # alpha of RGBA or grey + alpha
+        return ImageSource(data, squeezed, str(path), closer, extra_samples=extra, channels=channels)
     except BaseException:
         tif.close()
         raise
