@@ -186,20 +186,14 @@ class Predictor:
         return t.contiguous(memory_format=torch.channels_last)
 
     def float_input(self, x: torch.Tensor) -> torch.Tensor:
-        """N x C x H x W float tensor in [0, 1] -> on the device, channels-last (checked)."""
+        """N x C x H x W float tensor in [0, 1] -> on the device, channels-last. Shape, dtype
+        and channels are checked here; values (finite, in [0, 1]) are checked per image, with
+        its name, by ``semanticseg`` before batching."""
         if x.ndim != 4:
             raise DataError(f"expected a tensor N x C x H x W, got shape {tuple(x.shape)}")
         if not x.is_floating_point():
             raise DataError(f"a tensor input must be float in [0, 1], got dtype {x.dtype}")
         self.check_channels(int(x.shape[1]))
-        if x.numel():
-            if not bool(torch.isfinite(x).all()):
-                raise DataError("a tensor input holds NaN or infinite values; it must hold finite values in [0, 1]")
-            lo, hi = float(x.min()), float(x.max())
-            if lo < 0 or hi > 1:
-                raise DataError(
-                    f"a tensor input must hold values in [0, 1] (uint8 / 255), got [{lo:g}, {hi:g}]"
-                )
         x = x.to(self.device, dtype=torch.float32, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last)
 

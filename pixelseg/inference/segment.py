@@ -173,11 +173,11 @@ def _as_hwc(image, source: str = "the image") -> np.ndarray:
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise DataError(f"{source} is empty: its size is {arr.shape[0]} x {arr.shape[1]} pixels")
     if np.issubdtype(arr.dtype, np.floating):
-        check_unit_range(arr, source)
+        _check_unit_range(arr, source)
     return arr
 
 
-def check_unit_range(arr: np.ndarray, source: str) -> None:
+def _check_unit_range(arr: np.ndarray, source: str) -> None:
     """A float image must be finite and in [0, 1] (uint8 / 255).
 
     Raises:
