@@ -110,9 +110,9 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     out = _output_folder(Path(out))
     files = _input_files(inputs)
     class_set = default_class_set(trained.num_classes, trained.class_set)
+    if overlay:  # before any labelling: a clash found after it would waste the run
+        check_output_paths(files, _overlay_paths(files, out), overwrite)
     if tile_size is None:
-        if overlay:  # before any labelling: a clash found after it would waste the run
-            check_output_paths(files, _overlay_paths(files, out), overwrite)
         pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=out,
                            name_prefix=name_prefix, device=device, tta=tta, class_set=class_set, input_size=input_size,
                            overwrite=overwrite, on_error="skip" if skip_unreadable else "raise")
@@ -122,8 +122,6 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     else:
         targets = [out / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
         check_output_paths(files, targets, overwrite)
-        if overlay:
-            check_output_paths(files, _overlay_paths(files, out), overwrite)
         for f, target in zip(files, targets):
             semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
                               mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device, tta=tta,

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from pixelseg.utils.pixels import check_image_pixels
+
 __all__ = ["OnnxSegmenter", "OnnxSegmenterError"]
 
 VOID = 255
@@ -174,8 +176,7 @@ class OnnxSegmenter:
             arr = arr[None]
         if arr.ndim != 4:
             raise OnnxSegmenterError(f"images must be H x W x C or N x H x W x C, got shape {arr.shape}")
-        if arr.shape[1] == 0 or arr.shape[2] == 0:
-            raise OnnxSegmenterError(f"the image is empty: its size is {arr.shape[1]} x {arr.shape[2]} pixels")
+        check_image_pixels(arr, "the image", OnnxSegmenterError)
         if arr.shape[-1] != self.in_channels:
             raise OnnxSegmenterError(
                 f"the image has {arr.shape[-1]} channel(s) but the model takes {self.in_channels}"
@@ -191,17 +192,7 @@ class OnnxSegmenter:
             x = arr.astype(np.float32) / np.float32(255.0)
         elif arr.dtype == np.uint16:
             x = arr.astype(np.float32) / np.float32(65535.0)
-        elif np.issubdtype(arr.dtype, np.floating):
-            finite = np.isfinite(arr)
-            if not finite.all():
-                raise OnnxSegmenterError(
-                    f"the image has {int(arr.size - finite.sum())} NaN or infinite value(s); "
-                    "a float image must hold finite values in [0, 1]"
-                )
-            if arr.size and (arr.min() < 0 or arr.max() > 1):
-                raise OnnxSegmenterError(
-                    f"a floating-point image must hold values in [0, 1], got [{arr.min():g}, {arr.max():g}]"
-                )
+        elif np.issubdtype(arr.dtype, np.floating):  # values checked above
             x = arr.astype(np.float32)
         else:
             raise OnnxSegmenterError(f"images must be uint8, uint16 or float in [0, 1], got {arr.dtype}")

@@ -25,6 +25,7 @@ from pixelseg.inference.sources import (
     sample_loader,
 )
 from pixelseg.utils.atomic import check_output_paths
+from pixelseg.utils.pixels import check_image_pixels
 
 
 def semanticseg(
@@ -170,27 +171,8 @@ def _as_hwc(image, source: str = "the image") -> np.ndarray:
         raise DataError(f"{source} must be H x W or H x W x C, got shape {arr.shape}")
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating) or arr.dtype in (np.uint8, np.uint16)):
         raise DataError(f"{source} must be uint8, uint16 or float in [0, 1], got dtype {arr.dtype}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise DataError(f"{source} is empty: its size is {arr.shape[0]} x {arr.shape[1]} pixels")
-    if np.issubdtype(arr.dtype, np.floating):
-        _check_unit_range(arr, source)
+    check_image_pixels(arr, source, DataError)
     return arr
-
-
-def _check_unit_range(arr: np.ndarray, source: str) -> None:
-    """A float image must be finite and in [0, 1] (uint8 / 255).
-
-    Raises:
-        DataError: naming ``source``, the count of NaN/infinite values or the range found.
-    """
-    finite = np.isfinite(arr)
-    if not finite.all():
-        raise DataError(f"{source} has {int(arr.size - finite.sum())} NaN or infinite value(s); "
-                        "a float image must hold finite values in [0, 1]")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0 or hi > 1:
-        raise DataError(f"{source} is a float image with values in [{lo:g}, {hi:g}]; float images must hold "
-                        "values in [0, 1] (uint8 / 255)")
 
 
 def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, on_result) -> None:

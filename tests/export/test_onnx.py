@@ -118,7 +118,7 @@ def test_runtime_imports_neither_torch_nor_the_rest_of_pixelseg(exported):
         labels = seg.predict(np.zeros((16, 16, 3), np.uint8))
         assert labels.shape == (16, 16), labels.shape
         loaded = sorted(m for m in sys.modules if m.startswith("pixelseg"))
-        allowed = {{"pixelseg", "pixelseg.export", "pixelseg.export.runtime", "pixelseg.utils", "pixelseg.utils.lazy"}}
+        allowed = {{"pixelseg", "pixelseg.export", "pixelseg.export.runtime", "pixelseg.utils", "pixelseg.utils.lazy", "pixelseg.utils.pixels"}}
         assert set(loaded) <= allowed, loaded
         print("ok")
         """
