@@ -34,8 +34,8 @@ _EXPORTS = {
     # training
     "TrainingOptions": "pixelseg.training",
     "train_network": "pixelseg.training",
-    "TrainedNetwork": "pixelseg.training",
-    "load_network": "pixelseg.training",
+    "TrainedNetwork": "pixelseg.checkpoint",
+    "load_network": "pixelseg.checkpoint",
     # evaluation
     "evaluate_semantic_segmentation": "pixelseg.evaluation",
     "SemanticSegmentationMetrics": "pixelseg.evaluation",

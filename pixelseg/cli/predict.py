@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from pixelseg.errors import ConfigurationError, DataError, PixelsegError
+from pixelseg.utils.sizes import parse_size
 
 _TIFF = (".tif", ".tiff")
 #: Overlays of tiled outputs are written only up to this many pixels (they are made in memory).
@@ -23,7 +24,7 @@ MAX_OVERLAY_PIXELS = 64_000_000
 
 def load_checkpoint(path: Path):
     """``load_network(path)`` with one-sentence errors for files that are not pixelseg checkpoints."""
-    from pixelseg.training import load_network
+    from pixelseg.checkpoint import load_network
 
     path = Path(path)
     if not path.exists():
@@ -134,18 +135,6 @@ def run_predict(checkpoint: Path, inputs: list[str], out: Path, overlay: bool = 
     return written
 
 
-def _parse_size(text: str | None, option: str = "--size") -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        h, w = (int(v) for v in text.lower().replace(",", "x").split("x"))
-        if h < 1 or w < 1:
-            raise ValueError
-    except ValueError:
-        raise ConfigurationError(f"{option} must look like HxW (e.g. 360x480), got {text!r}") from None
-    return h, w
-
-
 def _parse_scales(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
@@ -174,7 +163,7 @@ def run_export(checkpoint: Path, output: Path, opset: int | None = None, size: s
     output = Path(output)
     if output.is_dir():
         raise ConfigurationError(f"the output {output} is a folder; give a file name such as model.onnx")
-    example = _parse_size(size) or (tuple(trained.input_size) if getattr(trained, "input_size", None) else None)
+    example = parse_size(size, "--size") or (tuple(trained.input_size) if getattr(trained, "input_size", None) else None)
     path = export_onnx(trained, output, opset=opset, dynamic_size=not fixed_size, example_size=example,
                        verify=verify, overwrite=overwrite)
     meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
@@ -210,7 +199,7 @@ def register(app: typer.Typer) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         run_predict(checkpoint, inputs, out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
-                    input_size=_parse_size(input_size, "--input-size"), overwrite=overwrite,
+                    input_size=parse_size(input_size, "--input-size"), overwrite=overwrite,
                     skip_unreadable=skip_unreadable, name_prefix=name_prefix, echo=typer.echo)
 
     @app.command("export")

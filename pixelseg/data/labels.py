@@ -19,15 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from pixelseg.conventions import MAX_CLASSES, VOID
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["VOID", "MAX_CLASSES", "ClassSet", "LabelSnapWarning", "voc_colormap"]
 
-#: Class index of void (unlabelled / ignored) pixels in every label map pixelseg returns.
-#: Excluded from the loss (``ignore_index``) and from every metric.
-VOID = 255
-#: Label maps are uint8 with 255 reserved for void, hence at most 255 classes.
-MAX_CLASSES = 255
 
 _UNMAPPED = -1
 _MAX_LISTED = 20

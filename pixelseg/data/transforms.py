@@ -14,21 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pixelseg.errors import ConfigurationError
+from pixelseg.utils.sizes import parse_size
 
 __all__ = ["Resize", "resize_label", "resize_image", "nearest_indices"]
-
-
-def _size(size: Any) -> tuple[int, int]:
-    if isinstance(size, (int, np.integer)):
-        size = (size, size)
-    try:
-        h, w = (int(s) for s in size)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"size must be (height, width), got {size!r}") from None
-    if h < 1 or w < 1:
-        raise ConfigurationError(f"size must be positive, got {size!r}")
-    return h, w
 
 
 def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
@@ -40,7 +28,7 @@ def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
 def resize_label(label: Any, size: Any) -> Any:
     """Resize a label map (H x W or N x H x W, numpy or tensor, any dtype) to ``size``
     (h, w) by nearest sampling at pixel centres; values are never mixed."""
-    h, w = _size(size)
+    h, w = parse_size(size, "size", square=True)
     in_h, in_w = label.shape[-2], label.shape[-1]
     rows, cols = nearest_indices(in_h, h), nearest_indices(in_w, w)
     if isinstance(label, torch.Tensor):
@@ -62,7 +50,7 @@ def resize_image(image: Any, size: Any, antialias: bool = True) -> Any:
     Returns:
         The same kind, layout and dtype (integers rounded and clipped).
     """
-    h, w = _size(size)
+    h, w = parse_size(size, "size", square=True)
     if isinstance(image, torch.Tensor):
         x = image.unsqueeze(0) if image.dim() == 3 else image
         dtype = x.dtype
@@ -95,7 +83,7 @@ class Resize:
     """
 
     def __init__(self, size: Any, antialias: bool = True) -> None:
-        self.size = _size(size)
+        self.size = parse_size(size, "size", square=True)
         self.antialias = antialias
 
     def __call__(self, image: Any, label: Any = None) -> tuple[Any, Any]:

@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["ConfusionMatrixAccumulator", "confusion_matrix", "VOID"]
 
-#: Void label value of the label-map convention (same value as ``pixelseg.data.VOID``).
-VOID = 255
 
 
 def _torch():

@@ -22,7 +22,6 @@ from pixelseg.utils.pixels import check_image_pixels
 
 __all__ = ["OnnxSegmenter", "OnnxSegmenterError"]
 
-VOID = 255
 
 
 class OnnxSegmenterError(ValueError):

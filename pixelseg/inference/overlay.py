@@ -13,9 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
-
-VOID = 255  # the void label value (pixelseg.data.VOID); repeated to keep this module light
 
 # Qualitative palette for the first 20 classes: matplotlib's tab10 followed by its light
 # companions from tab20 (distinct hues first, then lighter shades).

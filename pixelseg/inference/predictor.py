@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.sizes import parse_size
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -121,7 +122,7 @@ class Predictor:
         self.module, self.class_set = unwrap_network(net)
         self.device = resolve_device(device)
         self.flip, self.scales = parse_tta(tta)
-        self.input_size = parse_input_size(input_size)
+        self.input_size = parse_size(input_size, "input_size", maximum=MAX_INPUT_SIDE)
         self.in_channels = network_in_channels(self.module)
         self._was_training = None
         self.module.to(self.device)
@@ -264,28 +265,6 @@ class Predictor:
                 f"the network has {out.shape[1]} classes; label maps are uint8 with 255 = void, "
                 "so at most 255 classes are supported"
             )
-
-
-def parse_input_size(value) -> tuple[int, int] | None:
-    """``input_size`` option -> None or (h, w) of positive ints.
-
-    Raises:
-        ConfigurationError: anything else (the message shows the value).
-    """
-    if value is None:
-        return None
-    try:
-        if isinstance(value, (str, bytes)) or any(isinstance(v, bool) for v in value):
-            raise TypeError
-        h, w = (int(v) for v in value)
-        ok = 1 <= h <= MAX_INPUT_SIDE and 1 <= w <= MAX_INPUT_SIDE and all(float(v) == int(v) for v in value)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigurationError(
-            f"input_size must be None or (height, width) in pixels from 1 to {MAX_INPUT_SIDE}, got {value!r}"
-        )
-    return h, w
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int], antialias: bool = False) -> torch.Tensor:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelseg.conventions import MAX_CLASSES
 from pixelseg.errors import ConfigurationError
 from pixelseg.labeling.labels import VOID, Conflict, LabelCodec, file_version
 
-MAX_CLASSES = 255
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 

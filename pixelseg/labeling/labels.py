@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
 
-VOID = 255
 NO_FILE_VERSION = ""
 
 

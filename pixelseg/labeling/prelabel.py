@@ -33,7 +33,7 @@ class Prelabeler:
 
     def _load(self):
         if self._trained is None:
-            from pixelseg.training import load_network
+            from pixelseg.checkpoint import load_network
 
             self._trained = load_network(self.checkpoint)
         return self._trained

@@ -23,12 +23,12 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import TQDMProgressBar
 
+from pixelseg.checkpoint import HISTORY_COLUMNS
 from pixelseg.training.faults import TrainingDivergedError
 from pixelseg.training.metrics import confusion_metrics
 
 __all__ = ["TrainingRecorder", "ProgressBar", "HISTORY_COLUMNS", "LOG_NAME", "PLOT_NAME"]
 
-HISTORY_COLUMNS = ["iteration", "epoch", "phase", "loss", "global_accuracy", "mean_iou", "learn_rate"]
 LOG_NAME = "training_log.csv"
 PLOT_NAME = "training_progress.png"
 

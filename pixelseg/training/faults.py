@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError, PixelsegError
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
     "is_out_of_memory",
 ]
 
-VOID = 255
 
 
 class TrainingDivergedError(PixelsegError, RuntimeError):

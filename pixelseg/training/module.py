@@ -14,6 +14,7 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import DataError
 from pixelseg.training.faults import TrainingDivergedError
 from pixelseg.training.metrics import batch_confusion
@@ -21,7 +22,6 @@ from pixelseg.training.schedules import LearnRateSchedule
 
 __all__ = ["SegmentationTask", "ScheduleLR", "build_optimizer"]
 
-VOID = 255
 
 
 def build_optimizer(parameters, options) -> torch.optim.Optimizer:

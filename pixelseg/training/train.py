@@ -49,6 +49,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import nn
 
+from pixelseg.checkpoint import TrainedNetwork, network_metadata
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.training.callbacks import ProgressBar, TrainingRecorder
 from pixelseg.training.data import EpochSampler, make_loader
@@ -65,7 +66,6 @@ from pixelseg.training.losses import build_loss
 from pixelseg.training.module import SegmentationTask
 from pixelseg.training.options import TrainingOptions
 from pixelseg.training.schedules import schedule_from_options
-from pixelseg.training.trained import TrainedNetwork, network_metadata
 
 __all__ = ["train_network"]
 

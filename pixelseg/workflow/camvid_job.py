@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.sizes import parse_size
 
 CAMVID_FOLDERS = ("train", "trainannot", "val", "valannot")
 SAMPLE_IMAGE_SIZE = (192, 256)
@@ -25,24 +26,6 @@ NETWORK_DEFAULTS = {
 def bundled_sample() -> Path:
     """Path of the CamVid sample shipped inside the package (60 train + 20 val pairs)."""
     return Path(str(resources.files("pixelseg") / "demo_data" / "camvid_sample"))
-
-
-def parse_image_size(text: str | None) -> tuple[int, int] | None:
-    """Parse ``"HxW"`` (e.g. ``"360x480"``) into ``(H, W)``; ``None`` stays ``None``.
-
-    Raises:
-        ConfigurationError: the text is not two positive integers joined by ``x``.
-    """
-    if text is None:
-        return None
-    parts = text.lower().replace(",", "x").split("x")
-    try:
-        h, w = (int(p) for p in parts)
-    except ValueError:
-        raise ConfigurationError(f"--image-size must look like 360x480 (H x W), got {text!r}") from None
-    if h < 1 or w < 1:
-        raise ConfigurationError(f"--image-size must be positive, got {text!r}")
-    return h, w
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +45,7 @@ class DemoConfig:
     @classmethod
     def from_cli(cls, *, data, output, epochs, network, image_size, **kw) -> DemoConfig:
         on_sample = data is None
-        size = parse_image_size(image_size)
+        size = parse_size(image_size, "--image-size")
         return cls(
             data=bundled_sample() if on_sample else Path(data),
             output=Path(output),

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from pixelseg.cli import main
-from pixelseg.workflow.camvid_job import DemoConfig, parse_image_size, run_demo
+from pixelseg.utils.sizes import parse_size
+from pixelseg.workflow.camvid_job import DemoConfig, run_demo
 
 
 def _tiny_camvid(src: Path, dst: Path, n_train: int = 4, n_val: int = 2) -> Path:
@@ -56,10 +57,10 @@ def test_demo_job_writes_metrics_plots_and_overlays(demo_data, tmp_path):
 
 
 def test_parse_image_size():
-    assert parse_image_size("360x480") == (360, 480)
-    assert parse_image_size(None) is None
-    with pytest.raises(ValueError, match="360x480"):
-        parse_image_size("big")
+    assert parse_size("360x480", "--image-size") == (360, 480)
+    assert parse_size(None, "--image-size") is None
+    with pytest.raises(ValueError, match="--image-size.*360x480"):
+        parse_size("big", "--image-size")
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import onnx
 import pytest
 import torch
 
+from pixelseg.checkpoint import TrainedNetwork
 from pixelseg.cli import main
 from pixelseg.cli.predict import run_export
 from pixelseg.data import ClassSet
@@ -24,7 +25,6 @@ from pixelseg.export import ExportVerificationError, OnnxSegmenter, export_onnx
 from pixelseg.export.onnx import _verify
 from pixelseg.inference import semanticseg
 from pixelseg.models import segnet
-from pixelseg.training import TrainedNetwork
 
 CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
 

@@ -8,11 +8,11 @@ import tifffile
 import torch
 from PIL import Image
 
+from pixelseg.checkpoint import TrainedNetwork
 from pixelseg.cli import main
 from pixelseg.data import ClassSet
 from pixelseg.inference import semanticseg, semanticseg_tiled
 from pixelseg.models import segnet
-from pixelseg.training import TrainedNetwork
 
 CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
 
@@ -49,7 +49,7 @@ def _run(args, capsys):
 
 
 def test_predict_folder_with_overlays(checkpoint, images, tmp_path, capsys):
-    from pixelseg.training import load_network
+    from pixelseg.checkpoint import load_network
 
     folder, arrays = images
     out = tmp_path / "out"
@@ -65,7 +65,7 @@ def test_predict_folder_with_overlays(checkpoint, images, tmp_path, capsys):
 
 
 def test_predict_tiled_tiff(checkpoint, tmp_path, capsys):
-    from pixelseg.training import load_network
+    from pixelseg.checkpoint import load_network
 
     image = np.random.default_rng(1).integers(0, 256, (40, 52, 3), dtype=np.uint8)
     src = tmp_path / "scene.tif"
@@ -99,7 +99,7 @@ def test_output_folder_that_is_a_file(checkpoint, images, tmp_path, capsys):
     ("--input-size", "10x14", {"input_size": (10, 14)}, "10", "--input-size must look like HxW"),
 ])
 def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys, option, value, kwargs, bad, message):
-    from pixelseg.training import load_network
+    from pixelseg.checkpoint import load_network
 
     folder, arrays = images
     out = tmp_path / "out"

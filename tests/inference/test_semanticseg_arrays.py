@@ -143,7 +143,7 @@ def test_input_size_resizes_for_the_network_and_labels_keep_the_image_grid(tta):
 
 def test_bad_input_size_names_the_value(rgb_images):
     for bad in [(0, 10), (10,), "big", "12", (True, 3), (2.5, 3)]:
-        with pytest.raises(ConfigurationError, match="input_size must be None or"):
+        with pytest.raises(ConfigurationError, match="input_size must look like HxW"):
             semanticseg(rgb_images[0], TinyConvNet(), input_size=bad, device="cpu")
 
 

@@ -30,8 +30,8 @@ def checkpoint(tmp_path):
     pytest.importorskip("torch")
     import torch
 
+    from pixelseg.checkpoint import TrainedNetwork
     from pixelseg.models import unet
-    from pixelseg.training import TrainedNetwork
 
     def save(names):
         torch.manual_seed(0)
@@ -44,9 +44,9 @@ def checkpoint(tmp_path):
 
 
 def test_prelabel_returns_the_network_prediction_without_saving(make_client, project, checkpoint):
+    from pixelseg.checkpoint import load_network
     from pixelseg.data import read_image
     from pixelseg.inference import semanticseg
-    from pixelseg.training import load_network
 
     path = checkpoint(CLASS_NAMES)
     client = make_client(model=path)

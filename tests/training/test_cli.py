@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pixelseg.checkpoint import load_network
 from pixelseg.errors import ConfigurationError
-from pixelseg.training import load_network
 from pixelseg.training.job import apply_overrides, load_job
 
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
+from pixelseg.checkpoint import HISTORY_COLUMNS
 from pixelseg.data import ClassSet
 from pixelseg.training import TrainedNetwork, TrainingOptions, load_network, train_network
-from pixelseg.training.callbacks import HISTORY_COLUMNS
 from pixelseg.training.losses import CrossEntropyLoss
 
 from .conftest import SyntheticSegmentation, TinyNet

@@ -27,8 +27,10 @@ from torch import nn
 
 from pixelseg.errors import ConfigurationError, DataError
 
-__all__ = ["TrainedNetwork", "load_network", "network_metadata", "FORMAT_VERSION", "NORMALIZATION"]
+__all__ = ["TrainedNetwork", "load_network", "network_metadata", "FORMAT_VERSION", "NORMALIZATION", "HISTORY_COLUMNS"]
 
+#: Columns of the training history (``TrainedNetwork.history``, ``training_log.csv``).
+HISTORY_COLUMNS = ["iteration", "epoch", "phase", "loss", "global_accuracy", "mean_iou", "learn_rate"]
 FORMAT_VERSION = 1
 NORMALIZATION = {
     "input": "float32 N x C x H x W in [0, 1] (uint8 / 255)",
@@ -183,8 +185,6 @@ def build_network(config: dict[str, Any], source: str = "<config>") -> nn.Module
 
 
 def _history_from(checkpoint: dict, meta: dict) -> pd.DataFrame:
-    from pixelseg.training.callbacks import HISTORY_COLUMNS
-
     if meta.get("history"):
         return pd.DataFrame(meta["history"])
     for key, state in (checkpoint.get("callbacks") or {}).items():
