@@ -17,6 +17,7 @@ import numpy as np
 from pixelseg.conventions import MAX_CLASSES
 from pixelseg.errors import ConfigurationError
 from pixelseg.labeling.labels import VOID, Conflict, LabelCodec, file_version
+from pixelseg.labeling.locking import FolderLock
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
@@ -116,7 +117,7 @@ class ClassFile:
                 raise ConfigurationError(f"class {i}: name {name!r} is empty or not text")
             names.append(name.strip())
         colors = [parse_color(item.get("color"), f"class {i} ({names[i]})") for i, item in enumerate(classes)]
-        with self._lock:
+        with self._lock, FolderLock(self.path.parent):
             current = file_version(self.path)
             if base_version is not None and current != base_version:
                 raise Conflict(current)

@@ -18,10 +18,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pixelseg.errors import ConfigurationError
+from pixelseg.errors import ConfigurationError, DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 LABEL_SUFFIX = ".png"
+#: Longest image name served: ``.<stem>.png.<8 random>.tmp.png`` must stay within 255 bytes.
+MAX_NAME_LENGTH = 200
 
 
 class BadName(ValueError):
@@ -119,9 +121,14 @@ class LabelingFolders:
             or name in (".", "..")
             or name.startswith(".")
             or any(c in name for c in ("/", "\\", "\x00"))
-            or len(name) > 255
         ):
             raise BadName(f"bad image name {name!r}: expected a plain file name")
+        size = len(name.encode("utf-8", "surrogateescape"))
+        if size > MAX_NAME_LENGTH:
+            raise BadName(
+                f"image name of {size} bytes: the labeler takes names of at most {MAX_NAME_LENGTH} bytes "
+                "(its label file and temporary file must fit the file system's 255); rename the image"
+            )
 
     def entry(self, name: str) -> ImageEntry:
         """The image called ``name`` with its label path, checked.
@@ -146,6 +153,8 @@ class LabelingFolders:
             raise OutsideFolder(
                 f"label file {entry.label_path.name!r} is a link leading out of the labels folder"
             )
+        if entry.label_path.exists() and not entry.label_path.is_file():
+            raise DataError(f"the label path {entry.label_path} of image {name!r} is not a file; move it away")
         return entry
 
     def _entry(self, name: str) -> ImageEntry:

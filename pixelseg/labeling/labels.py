@@ -14,7 +14,6 @@ someone else changed the file, and the save is refused (HTTP 409) unless forced.
 from __future__ import annotations
 
 import hashlib
-import threading
 import zlib
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.labeling.locking import FolderLock
 
 NO_FILE_VERSION = ""
 
@@ -161,10 +161,12 @@ def decode_upload(body: bytes, encoding: str | None, height: int, width: int) ->
 
 
 class LabelWriter:
-    """Writes label PNGs atomically with a version check, one writer at a time per file."""
+    """Writes label PNGs atomically with a version check, one writer at a time per folder.
 
-    def __init__(self):
-        self._lock = threading.Lock()
+    The check and the write run under :class:`~pixelseg.labeling.locking.FolderLock`, which
+    holds across processes: two servers on one labels folder saving over the same version
+    give one success and one :class:`Conflict`.
+    """
 
     def save(self, label: np.ndarray, path: Path, codec: LabelCodec, base_version: str | None) -> str:
         """Write ``label`` to ``path`` unless the file changed since ``base_version``.
@@ -185,7 +187,7 @@ class LabelWriter:
         from pixelseg.utils.atomic import save_png
 
         codec.check(label, source=f"label for {path.name}")
-        with self._lock:
+        with FolderLock(path.parent):
             current = file_version(path)
             if base_version is not None and current != base_version:
                 raise Conflict(current)

@@ -6,7 +6,8 @@ included, passes through them before any route runs.
 - :class:`BodySizeLimit` answers 413 when a request body is larger than ``max_bytes``,
   whether the client sent a ``Content-Length`` or streamed the body in chunks.
 - :class:`AccessGuard` answers 403 when
-  * a token is set and the request carries none or a wrong one (``?token=``, the
+  * a token is set (at least :data:`MIN_TOKEN_LENGTH` characters: an empty or short token is
+    refused when the server starts, never taken as "no token") and the request carries none or a wrong one (``?token=``, the
     ``X-Pixelseg-Token`` header, or the ``pixelseg_token`` cookie that the first page load
     with a valid ``?token=`` sets);
   * ``allowed_hosts`` is set and the ``Host`` header names another host (DNS rebinding
@@ -30,6 +31,27 @@ TOKEN_COOKIE = "pixelseg_token"
 CSRF_HEADER = "x-requested-with"
 CSRF_VALUE = "pixelseg"
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: Shortest access token accepted (``secrets.token_urlsafe(18)``, the generated one, has 24).
+MIN_TOKEN_LENGTH = 16
+
+
+def check_token(token: str | None) -> None:
+    """Refuse a token that would protect nothing: empty, short or blank.
+
+    Raises:
+        ConfigurationError: ``token`` is not None and has fewer than :data:`MIN_TOKEN_LENGTH`
+            non-blank characters (an unset shell variable gives ``--token ''``).
+    """
+    from pixelseg.errors import ConfigurationError
+
+    if token is None:
+        return
+    if not isinstance(token, str) or len(token.strip()) < MIN_TOKEN_LENGTH:
+        shown = "an empty token" if not token else f"a token of {len(token)} characters"
+        raise ConfigurationError(
+            f"--token must be at least {MIN_TOKEN_LENGTH} characters, got {shown}; leave --token out "
+            "to get a random one"
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -120,6 +142,7 @@ class AccessGuard:
     """Token, Host and CSRF checks on every HTTP request (see the module docstring)."""
 
     def __init__(self, app, token: str | None = None, allowed_hosts: list[str] | None = None):
+        check_token(token)
         self.app = app
         self.token = token
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None

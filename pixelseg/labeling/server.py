@@ -29,8 +29,16 @@ HTTP API (all under ``/api``; binary payloads are row-major, little-endian):
 =======================================  ================================================
 
 Errors: 400 bad name or argument, 403 link out of a folder / token / host / CSRF,
-404 unknown image, 409 conflict, 413 body too large, 422 bad label data. Every error
-body is ``{"detail": "<one sentence>"}``.
+404 unknown image, 409 conflict, 413 body too large, 422 bad label data or a label path
+that is not a file, 500 anything unexpected. Every error body is
+``{"detail": "<one sentence>"}``.
+
+Security model: bound to loopback (the default) with Host checks against DNS rebinding;
+bound elsewhere only with an access token of at least 16 characters (a random one unless
+given; an empty or short ``--token`` is refused at start); CSRF header on every write. Two
+servers on one labels folder are safe: saves lock the folder across processes, so two saves
+over the same version give one success and one 409 conflict. Temporary files that a killed
+server left in the labels folder are removed at start.
 """
 
 from __future__ import annotations
@@ -59,7 +67,8 @@ from pixelseg.labeling.labels import (
     read_label_versioned,
     version_of,
 )
-from pixelseg.labeling.security import AccessGuard, BodySizeLimit, is_loopback
+from pixelseg.labeling.locking import remove_stale_temp_files
+from pixelseg.labeling.security import AccessGuard, BodySizeLimit, check_token, is_loopback
 from pixelseg.labeling.superpixels import DEFAULT_COMPACTNESS, DEFAULT_MAX_SIDE, DEFAULT_N_SEGMENTS, superpixels
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -108,8 +117,11 @@ def create_app(
             images_dir, a class set the app cannot save as palette PNGs, or a missing
             model checkpoint.
     """
+    check_token(token)
     folders = fo.LabelingFolders(images_dir, labels_dir)
     classes = ClassFile(classes_path)
+    remove_stale_temp_files(folders.labels_dir)
+    remove_stale_temp_files(classes.path.parent)
     writer = LabelWriter()
     prelabeler = None
     if model is not None:
@@ -145,6 +157,10 @@ def create_app(
     @app.exception_handler(ConfigurationError)
     async def _config_error(request, exc):
         return error(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request, exc):
+        return error(500, f"internal error ({type(exc).__name__}): {exc}")
 
     def entry_and_size(name: str):
         entry = folders.entry(name)
@@ -314,6 +330,7 @@ def resolve_token(host: str, token: str | None) -> str | None:
     """The token to require: the given one, or a random one when ``host`` is not loopback."""
     if token is None and not is_loopback(host):
         return secrets.token_urlsafe(18)
+    check_token(token)
     return token
 
 

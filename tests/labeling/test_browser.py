@@ -218,7 +218,7 @@ def test_fill_superpixels_undo_redo_and_conflict(app_server, page):
     assert (np.asarray(Image.open(labels / "scene.png")) == 2).all()
 
 
-@pytest.mark.parametrize("app_server", ["tok-123"], indirect=True)
+@pytest.mark.parametrize("app_server", ["tok-0123456789abcdef"], indirect=True)
 def test_app_works_through_the_access_token(app_server, page, browser):
     _, labels, _ = app_server
     assert page.locator("#banner").is_hidden()

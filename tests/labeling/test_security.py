@@ -7,7 +7,7 @@ import pytest
 
 from .conftest import HEIGHT, WIDTH, WRITE, put_label, sample_label
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-0123456789"
 
 
 @pytest.mark.parametrize("path", ["/", "/static/app.css", "/api/images", "/api/classes", "/api/images/img_1.png/image"])
@@ -86,10 +86,10 @@ def test_resolve_token_and_url():
     assert resolve_token("127.0.0.1", None) is None
     assert resolve_token("localhost", None) is None
     assert resolve_token("::1", None) is None
-    assert resolve_token("127.0.0.1", "given") == "given"
+    assert resolve_token("127.0.0.1", "given-token-of-16+") == "given-token-of-16+"
     random_token = resolve_token("0.0.0.0", None)
     assert random_token and len(random_token) >= 20 and random_token != resolve_token("0.0.0.0", None)
-    assert resolve_token("192.168.1.5", "given") == "given"
+    assert resolve_token("192.168.1.5", "given-token-of-16+") == "given-token-of-16+"
     assert app_url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
     assert app_url("10.0.0.2", 80, "abc") == "http://10.0.0.2:80/?token=abc"
     assert app_url("::1", 8765) == "http://[::1]:8765/"
