@@ -3,13 +3,19 @@
 Every network takes N x C x H x W float32 images with values in [0, 1], normalises them with
 the statistics its encoder was trained with (buffers of the first module, ``normalize``),
 pads H and W with zeros (after normalisation: the mean colour) at the bottom and right up to a
-multiple of its output stride, runs ``forward_padded`` and crops the logits back to H x W
-(case C06: a 1 x 3 x 64 x 40 input gives 1 x K x 64 x 40 logits).
+multiple of its output stride, runs ``forward_padded`` and crops the logits back to H x W, so
+any H, W >= 1 works (a 1 x 3 x 64 x 40 input gives 1 x K x 64 x 40 logits at stride 32).
+
+Every network records the arguments it was built with (as segmentation_models.pytorch's hub
+mixin does): ``SegmentationNetwork.__new__`` binds the arguments of the concrete class's
+``__init__``, and ``net.config`` holds them, so ``create_network(**net.config)`` rebuilds the
+architecture and no builder writes a config by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -29,23 +35,43 @@ class SegmentationNetwork(nn.Module):
         in_channels: C, the number of input channels.
         stride: H and W are padded to a multiple of this before ``forward_padded``.
         config: the keyword arguments that rebuild this architecture with
-            ``create_network(**net.config)`` (``{"name": ..., "num_classes": ..., ...}``; the
-            weights come separately, from a state dict).
+            ``create_network(**net.config)``: ``{"name": name, **arguments}``, the arguments
+            of the concrete class's ``__init__`` (defaults included) in the order of its
+            signature, without ``unrecorded_arguments`` (the weights come separately, from a
+            state dict), and ``image_size`` last, as ``check_common`` returns it (a tuple of
+            ints or None).
 
-    Subclasses implement ``forward_padded(x)`` on normalised, padded input and return logits
-    of the padded size (N x K x H' x W').
+    Subclasses set ``name`` (the registry name), take their public arguments in ``__init__``
+    by keyword (the same names and defaults as their builder function), call
+    ``super().__init__(num_classes, in_channels, stride, mean, std, image_size=...)`` and
+    implement ``forward_padded(x)`` on normalised, padded input, returning logits of the padded
+    size (N x K x H' x W').
     """
 
     name: ClassVar[str] = ""
+    #: ``__init__`` arguments left out of ``config``: they fill the state dict, which a
+    #: checkpoint stores next to the config.
+    unrecorded_arguments: ClassVar[frozenset[str]] = frozenset({"weights"})
 
-    def __init__(self, config: dict[str, Any], num_classes: int, in_channels: int, stride: int,
-                 mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
+    def __new__(cls, *args: Any, **kwargs: Any) -> SegmentationNetwork:
+        net = super().__new__(cls)
+        object.__setattr__(net, "_init_arguments", _bind_arguments(cls.__init__, args, kwargs))
+        return net
+
+    def __init__(self, num_classes: int, in_channels: int, stride: int, mean: Sequence[float] = IMAGENET_MEAN,
+                 std: Sequence[float] = IMAGENET_STD, image_size: tuple[int, ...] | None = None):
         super().__init__()
         self.normalize = InputNormalization(mean, std, in_channels)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.stride = stride
-        self.config = {"name": self.name, **config}
+        arguments = getattr(self, "_init_arguments", {})
+        config = {"name": self.name}
+        config.update((k, v) for k, v in arguments.items() if k not in self.unrecorded_arguments)
+        if "image_size" in config:  # recorded last, as check_common normalises it
+            del config["image_size"]
+            config["image_size"] = image_size
+        self.config = config
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x N x C x H x W float32 in [0, 1] -> logits N x K x H x W float32.
@@ -92,6 +118,26 @@ class SegmentationNetwork(nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}, in_channels={self.in_channels}, stride={self.stride}"
+
+
+def _bind_arguments(init: Callable[..., None], args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``init(self, *args, **kwargs)`` by name, defaults applied, ``self``
+    left out and ``**kwargs`` flattened; {} when they do not bind (``__init__`` then raises
+    its usual TypeError)."""
+    signature = inspect.signature(init)
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError:
+        return {}
+    bound.apply_defaults()
+    arguments: dict[str, Any] = {}
+    for param in list(signature.parameters.values())[1:]:
+        value = bound.arguments[param.name]
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(value)
+        else:
+            arguments[param.name] = value
+    return arguments
 
 
 def require_num_classes(num_classes: Any) -> None:

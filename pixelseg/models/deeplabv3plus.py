@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.errors import ConfigurationError
-from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
+from pixelseg.models.base import SegmentationNetwork, check_common
 from pixelseg.models.encoders import create_encoder, load_weights
 from pixelseg.models.layers import ConvBNReLU, SeparableConvBNReLU, he_init
+from pixelseg.models.registry import register_network
 
 BACKBONES = ("resnet18", "resnet50", "efficientnet_lite0")
 ASPP_RATES = {16: (6, 12, 18), 8: (12, 24, 36)}
@@ -48,12 +49,12 @@ class ASPP(nn.Module):
 
 
 class DeepLabV3Plus(SegmentationNetwork):
-    """DeepLab v3+; build it with ``deeplabv3plus(...)``."""
+    """DeepLab v3+; the arguments are those of ``deeplabv3plus(...)``, which documents them."""
 
     name = "deeplabv3plus"
 
-    def __init__(self, num_classes: int, backbone: str = "resnet18", downsampling_factor: int = 16,
-                 in_channels: int = 3, weights: str | Path | None = None, image_size=None):
+    def __init__(self, image_size=None, num_classes: int | None = None, backbone: str = "resnet18",
+                 downsampling_factor: int = 16, weights: str | Path | None = None, in_channels: int = 3):
         size = check_common(num_classes, in_channels, image_size)
         if downsampling_factor not in ASPP_RATES:
             raise ConfigurationError(
@@ -62,10 +63,8 @@ class DeepLabV3Plus(SegmentationNetwork):
             )
         encoder = create_encoder(backbone, in_channels, depth=5, output_stride=downsampling_factor,
                                  argument="backbone", allowed=BACKBONES)
-        config = {"num_classes": num_classes, "backbone": backbone, "downsampling_factor": downsampling_factor,
-                  "in_channels": in_channels, "image_size": size}
-        super().__init__(config, num_classes, in_channels, stride=encoder.required_multiple,
-                         mean=encoder.mean, std=encoder.std)
+        super().__init__(num_classes, in_channels, stride=encoder.required_multiple,
+                         mean=encoder.mean, std=encoder.std, image_size=size)
         self.encoder = encoder
         self.aspp = ASPP(encoder.out_channels[-1], 256, ASPP_RATES[downsampling_factor])
         self.low_level = ConvBNReLU(encoder.out_channels[1], 48, 1)
@@ -82,6 +81,7 @@ class DeepLabV3Plus(SegmentationNetwork):
         return F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
+@register_network("deeplabv3plus")
 def deeplabv3plus(image_size=None, num_classes: int | None = None, backbone: str = "resnet18",
                   downsampling_factor: int = 16, weights: str | Path | None = None,
                   in_channels: int = 3) -> DeepLabV3Plus:
@@ -103,5 +103,5 @@ def deeplabv3plus(image_size=None, num_classes: int | None = None, backbone: str
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    require_num_classes(num_classes)
-    return DeepLabV3Plus(num_classes, backbone, downsampling_factor, in_channels, weights, image_size)
+    return DeepLabV3Plus(image_size=image_size, num_classes=num_classes, backbone=backbone,
+                         downsampling_factor=downsampling_factor, weights=weights, in_channels=in_channels)

@@ -24,6 +24,7 @@ from pixelseg.errors import ConfigurationError
 from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
 from pixelseg.models.encoders import create_encoder, load_weights
 from pixelseg.models.layers import he_init
+from pixelseg.models.registry import register_network
 
 TYPES = {"32s": 32, "16s": 16, "8s": 8}
 FC_CHANNELS = 4096  # width of fc6/fc7 (the VGG-16 classifier); tests narrow it
@@ -43,14 +44,20 @@ def bilinear_kernel(channels: int, factor: int) -> torch.Tensor:
 
 
 class FCN(SegmentationNetwork):
-    """FCN on VGG-16; build it with ``fcn(...)``."""
+    """FCN on VGG-16; the arguments are those of ``fcn(...)``, which documents them."""
 
     name = "fcn"
 
-    def __init__(self, config: dict, num_classes: int, in_channels: int, encoder: nn.Module, fcn_type: str):
-        super().__init__(config, num_classes, in_channels, stride=32, mean=encoder.mean, std=encoder.std)
+    def __init__(self, image_size=None, num_classes: int | None = None, type: str = "8s",  # noqa: A002
+                 weights: str | Path | None = None, in_channels: int = 3):
+        require_num_classes(num_classes)
+        if type not in TYPES:
+            raise ConfigurationError(f"type={type!r} is not allowed: use one of {list(TYPES)}")
+        size = check_common(num_classes, in_channels, image_size)
+        encoder = create_encoder("vgg16", in_channels, depth=5)
+        super().__init__(num_classes, in_channels, stride=32, mean=encoder.mean, std=encoder.std, image_size=size)
         self.encoder = encoder
-        self.fcn_type = fcn_type
+        self.fcn_type = type
         # fc6/fc7 (119 M weights) keep PyTorch's default init: a second init costs seconds
         self.fc6 = nn.Conv2d(512, FC_CHANNELS, 7, padding=3)
         self.fc7 = nn.Conv2d(FC_CHANNELS, FC_CHANNELS, 1)
@@ -58,10 +65,10 @@ class FCN(SegmentationNetwork):
         self.score_fr = nn.Conv2d(FC_CHANNELS, num_classes, 1)
         he_init(self.score_fr)
         k = num_classes
-        if fcn_type in ("16s", "8s"):
+        if type in ("16s", "8s"):
             self.score_pool4 = nn.Conv2d(512, k, 1)
             self.upscore2 = nn.ConvTranspose2d(k, k, 4, stride=2, padding=1, bias=False)
-        if fcn_type == "8s":
+        if type == "8s":
             self.score_pool3 = nn.Conv2d(256, k, 1)
             self.upscore_pool4 = nn.ConvTranspose2d(k, k, 4, stride=2, padding=1, bias=False)
         for name, module in self.named_children():
@@ -70,6 +77,7 @@ class FCN(SegmentationNetwork):
                 nn.init.zeros_(module.bias)
             elif name.startswith("upscore"):
                 module.weight.data.copy_(bilinear_kernel(k, 2))
+        self.load_classifier(load_weights(self.encoder, weights), str(weights))
 
     def load_classifier(self, head: dict[str, torch.Tensor], source: str) -> None:
         """fc6/fc7 from a torchvision VGG-16 classifier (Linear 25088->4096, 4096->4096)."""
@@ -99,6 +107,7 @@ class FCN(SegmentationNetwork):
         return F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
+@register_network("fcn")
 def fcn(image_size=None, num_classes: int | None = None, type: str = "8s",  # noqa: A002 - MATLAB's name
         weights: str | Path | None = None, in_channels: int = 3) -> FCN:
     """FCN on VGG-16 (Long et al., CVPR 2015; MATLAB ``fcnLayers``).
@@ -119,13 +128,4 @@ def fcn(image_size=None, num_classes: int | None = None, type: str = "8s",  # no
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    require_num_classes(num_classes)
-    if type not in TYPES:
-        raise ConfigurationError(f"type={type!r} is not allowed: use one of {list(TYPES)}")
-    size = check_common(num_classes, in_channels, image_size)
-    encoder = create_encoder("vgg16", in_channels, depth=5)
-    config = {"num_classes": num_classes, "type": type, "in_channels": in_channels, "image_size": size}
-    net = FCN(config, num_classes, in_channels, encoder, type)
-    head = load_weights(net.encoder, weights)
-    net.load_classifier(head, str(weights))
-    return net
+    return FCN(image_size=image_size, num_classes=num_classes, type=type, weights=weights, in_channels=in_channels)

@@ -1,30 +1,67 @@
-"""The network registry: ``create_network(name, num_classes, **kwargs)`` and ``list_networks()``.
+"""The network registry: ``create_network(name, num_classes, **kwargs)``, ``list_networks()``
+and ``register_network``.
 
-``create_network(**net.config)`` rebuilds the architecture of any network (then load its
-state dict), so a saved checkpoint needs no user code.
+A network registers its builder where it is defined, as torchvision's ``@register_model()``::
+
+    @register_network("segnet")
+    def segnet(image_size=None, num_classes=None, ...) -> SegNet: ...
+
+The registry imports the built-in network modules itself the first time it is used (to
+list, create or register a network), so the built-ins are there whatever was imported or
+registered before. ``create_network(**net.config)`` rebuilds the architecture of any network
+(then load its state dict), so a saved checkpoint needs no user code.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from pixelseg.errors import ConfigurationError
 from pixelseg.models.base import SegmentationNetwork
 
+Builder = TypeVar("Builder", bound=Callable[..., SegmentationNetwork])
+
+#: The modules that define the built-in networks, in the order ``list_networks`` gives them.
+BUILTIN_MODULES = ("pixelseg.models.segnet", "pixelseg.models.unet", "pixelseg.models.deeplabv3plus",
+                   "pixelseg.models.fcn")
+
 _NETWORKS: dict[str, Callable[..., SegmentationNetwork]] = {}
+_BUILTIN_RANK: dict[str, int] = {}  # name -> position in BUILTIN_MODULES of the module defining it
+_builtin_loaded = False
 
 
-def register_network(name: str, builder: Callable[..., SegmentationNetwork]) -> None:
-    """Make ``builder`` (a function taking ``num_classes`` and keywords) available as ``name``."""
+@overload
+def register_network(name: str) -> Callable[[Builder], Builder]: ...
+@overload
+def register_network(name: str, builder: Builder) -> Builder: ...
+def register_network(name, builder=None):
+    """Make ``builder`` (a function taking ``num_classes`` and keywords, returning a network whose
+    ``config`` rebuilds it) available to ``create_network`` as ``name``.
+
+    Use it as a function, ``register_network("mine", build_mine)``, or as a decorator,
+    ``@register_network("mine")`` above ``def build_mine(...)``; returns ``builder`` (the
+    decorator form returns the decorator). A name registered again is replaced (a built-in
+    name too: the built-ins are loaded first, so a user's registration wins).
+    """
+    if builder is None:
+        return lambda function: register_network(name, function)
+    _load_builtin()
+    module = getattr(builder, "__module__", None)
+    if module in BUILTIN_MODULES:
+        _BUILTIN_RANK.setdefault(name, BUILTIN_MODULES.index(module))
     _NETWORKS[name] = builder
+    return builder
 
 
 def list_networks() -> list[str]:
-    """Names accepted by ``create_network``: "segnet", "unet", "deeplabv3plus", "fcn"."""
+    """Names accepted by ``create_network``: the built-ins "segnet", "unet", "deeplabv3plus",
+    "fcn" first (in that order, also when a user's builder replaced one), then the other
+    registered networks in the order of registration."""
     _load_builtin()
-    return list(_NETWORKS)
+    return sorted(_NETWORKS, key=lambda name: _BUILTIN_RANK.get(name, len(BUILTIN_MODULES)))
 
 
 def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> SegmentationNetwork:
@@ -36,9 +73,9 @@ def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> 
         ConfigurationError: an unknown name or keyword (the message lists the allowed ones), or
             a value the builder does not allow.
     """
-    _load_builtin()
-    if name not in _NETWORKS:
-        raise ConfigurationError(f"network name={name!r} is not allowed: use one of {list(_NETWORKS)}")
+    names = list_networks()
+    if name not in names:
+        raise ConfigurationError(f"network name={name!r} is not allowed: use one of {names}")
     builder = _NETWORKS[name]
     allowed = [p for p in inspect.signature(builder).parameters if p != "num_classes"]
     unknown = sorted(set(kwargs) - set(allowed))
@@ -48,12 +85,18 @@ def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> 
 
 
 def _load_builtin() -> None:
-    if _NETWORKS:
-        return
-    from pixelseg.models.deeplabv3plus import deeplabv3plus
-    from pixelseg.models.fcn import fcn
-    from pixelseg.models.segnet import segnet
-    from pixelseg.models.unet import unet
+    """Import the built-in network modules once; each registers its network as it is defined.
 
-    for key, builder in (("segnet", segnet), ("unet", unet), ("deeplabv3plus", deeplabv3plus), ("fcn", fcn)):
-        register_network(key, builder)
+    The flag is set before importing: a built-in module's own ``@register_network`` comes back
+    here while the modules are being imported and must not import them again.
+    """
+    global _builtin_loaded
+    if _builtin_loaded:
+        return
+    _builtin_loaded = True
+    try:
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+    except BaseException:
+        _builtin_loaded = False
+        raise

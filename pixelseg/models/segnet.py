@@ -18,23 +18,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
+from pixelseg.models.base import SegmentationNetwork, check_common
 from pixelseg.models.encoders import create_encoder, load_weights
 from pixelseg.models.layers import ConvBNReLU, he_init
+from pixelseg.models.registry import register_network
 
 ENCODERS = ("vgg16", "vgg16_bn")
 
 
 class SegNet(SegmentationNetwork):
-    """SegNet on VGG-16; build it with ``segnet(...)``."""
+    """SegNet on VGG-16; the arguments are those of ``segnet(...)``, which documents them."""
 
     name = "segnet"
 
-    def __init__(self, config: dict, num_classes: int, in_channels: int, encoder: nn.Module):
-        super().__init__(config, num_classes, in_channels, stride=encoder.required_multiple,
-                         mean=encoder.mean, std=encoder.std)
-        self.encoder = encoder
-        stages = encoder.stage_convs
+    def __init__(self, image_size=None, num_classes: int | None = None, encoder: str = "vgg16",
+                 encoder_depth: int = 5, weights: str | Path | None = None, in_channels: int = 3):
+        size = check_common(num_classes, in_channels, image_size)
+        backbone = create_encoder(encoder, in_channels, depth=encoder_depth, allowed=ENCODERS)
+        super().__init__(num_classes, in_channels, stride=backbone.required_multiple,
+                         mean=backbone.mean, std=backbone.std, image_size=size)
+        self.encoder = backbone
+        stages = backbone.stage_convs
         decoder = []
         for i in reversed(range(len(stages))):
             widths = stages[i]
@@ -46,6 +50,7 @@ class SegNet(SegmentationNetwork):
         self.decoder = nn.ModuleList(decoder)
         self.classifier = nn.Conv2d(stages[0][0], num_classes, 3, padding=1)
         he_init(nn.ModuleList([self.decoder, self.classifier]))
+        load_weights(self.encoder, weights)
 
     def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
         indices = []
@@ -57,6 +62,7 @@ class SegNet(SegmentationNetwork):
         return self.classifier(x)
 
 
+@register_network("segnet")
 def segnet(image_size=None, num_classes: int | None = None, encoder: str = "vgg16", encoder_depth: int = 5,
            weights: str | Path | None = None, in_channels: int = 3) -> SegNet:
     """SegNet (Badrinarayanan et al., TPAMI 2017; MATLAB ``segnetLayers``).
@@ -79,11 +85,5 @@ def segnet(image_size=None, num_classes: int | None = None, encoder: str = "vgg1
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    require_num_classes(num_classes)
-    size = check_common(num_classes, in_channels, image_size)
-    backbone = create_encoder(encoder, in_channels, depth=encoder_depth, allowed=ENCODERS)
-    config = {"num_classes": num_classes, "encoder": encoder, "encoder_depth": encoder_depth,
-              "in_channels": in_channels, "image_size": size}
-    net = SegNet(config, num_classes, in_channels, backbone)
-    load_weights(net.encoder, weights)
-    return net
+    return SegNet(image_size=image_size, num_classes=num_classes, encoder=encoder, encoder_depth=encoder_depth,
+                  weights=weights, in_channels=in_channels)

@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.errors import ConfigurationError
-from pixelseg.models.base import SegmentationNetwork, check_common, require_num_classes
+from pixelseg.models.base import SegmentationNetwork, check_common
 from pixelseg.models.encoders import ENCODERS, create_encoder, load_weights
 from pixelseg.models.encoders.base import check_int
 from pixelseg.models.layers import IMAGENET_MEAN, IMAGENET_STD, ConvBNReLU, he_init
+from pixelseg.models.registry import register_network
 
 MAX_CLASSIC_DEPTH = 7
 
@@ -56,41 +57,50 @@ class ClassicUNetEncoder(nn.Module):
         return skips, self.bridge(x)
 
 
-class ClassicUNet(SegmentationNetwork):
-    """The U-Net of Ronneberger et al. from scratch; build it with ``unet(...)``."""
-
-    name = "unet"
-
-    def __init__(self, config: dict, num_classes: int, in_channels: int, depth: int, filters: int):
-        super().__init__(config, num_classes, in_channels, stride=2**depth, mean=IMAGENET_MEAN, std=IMAGENET_STD)
-        self.encoder = ClassicUNetEncoder(in_channels, depth, filters)
-        widths = self.encoder.widths
-        levels = list(reversed(range(depth)))
-        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in levels)
-        self.decoder = nn.ModuleList(double_conv(2 * widths[i], widths[i]) for i in levels)
-        self.classifier = nn.Conv2d(widths[0], num_classes, 1)
-        he_init(self)
-
-    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
-        skips, x = self.encoder(x)
-        for up, block, skip in zip(self.up, self.decoder, reversed(skips)):
-            x = block(torch.cat([up(x), skip], dim=1))
-        return self.classifier(x)
-
-
 def decoder_width(stride: int) -> int:
     """Channels of the U-Net decoder block whose output has ``stride``: 16 x stride in 16..256."""
     return max(16, min(256, 16 * stride))
 
 
-class EncoderUNet(SegmentationNetwork):
-    """U-Net decoder on a pretrained encoder; build it with ``unet(encoder=...)``."""
+class UNet(SegmentationNetwork):
+    """U-Net: the classic one from scratch (``encoder=None``) or a U-Net decoder on a pretrained
+    encoder; the arguments are those of ``unet(...)``, which documents them."""
 
     name = "unet"
 
-    def __init__(self, config: dict, num_classes: int, in_channels: int, encoder: nn.Module):
-        super().__init__(config, num_classes, in_channels, stride=encoder.required_multiple,
-                         mean=encoder.mean, std=encoder.std)
+    def __init__(self, image_size=None, num_classes: int | None = None, encoder: str | None = None,
+                 encoder_depth: int = 4, num_first_encoder_filters: int | None = None,
+                 weights: str | Path | None = None, in_channels: int = 3):
+        size = check_common(num_classes, in_channels, image_size)
+        if encoder is None:
+            filters = _check_classic(encoder_depth, num_first_encoder_filters, weights)
+            super().__init__(num_classes, in_channels, stride=2**encoder_depth, mean=IMAGENET_MEAN,
+                             std=IMAGENET_STD, image_size=size)
+            self.classic = True
+            self._build_classic(in_channels, encoder_depth, filters)
+            return
+        if num_first_encoder_filters is not None:
+            raise ConfigurationError(
+                f"num_first_encoder_filters={num_first_encoder_filters!r} applies only to the classic U-Net "
+                f"(encoder=None); the {encoder!r} encoder has fixed widths"
+            )
+        backbone = create_encoder(encoder, in_channels, depth=encoder_depth)
+        super().__init__(num_classes, in_channels, stride=backbone.required_multiple, mean=backbone.mean,
+                         std=backbone.std, image_size=size)
+        self.classic = False
+        self._build_on_encoder(backbone)
+        load_weights(self.encoder, weights)
+
+    def _build_classic(self, in_channels: int, depth: int, filters: int) -> None:
+        self.encoder = ClassicUNetEncoder(in_channels, depth, filters)
+        widths = self.encoder.widths
+        levels = list(reversed(range(depth)))
+        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in levels)
+        self.decoder = nn.ModuleList(double_conv(2 * widths[i], widths[i]) for i in levels)
+        self.classifier = nn.Conv2d(widths[0], self.num_classes, 1)
+        he_init(self)
+
+    def _build_on_encoder(self, encoder: nn.Module) -> None:
         self.encoder = encoder
         channels = encoder.out_channels
         blocks = []
@@ -101,10 +111,15 @@ class EncoderUNet(SegmentationNetwork):
             blocks.append(double_conv(c_in + skip, c_out))
             c_in = c_out
         self.decoder = nn.ModuleList(blocks)
-        self.classifier = nn.Conv2d(c_in, num_classes, 1)
+        self.classifier = nn.Conv2d(c_in, self.num_classes, 1)
         he_init(nn.ModuleList([self.decoder, self.classifier]))
 
     def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
+        if self.classic:
+            skips, y = self.encoder(x)
+            for up, block, skip in zip(self.up, self.decoder, reversed(skips)):
+                y = block(torch.cat([up(y), skip], dim=1))
+            return self.classifier(y)
         features = self.encoder(x)
         y = features[-1]
         skips = [None] + features[:-1]  # skip for output stride 2**level is features[level - 1]
@@ -114,9 +129,25 @@ class EncoderUNet(SegmentationNetwork):
         return self.classifier(y)
 
 
+def _check_classic(encoder_depth, num_first_encoder_filters, weights) -> int:
+    """Validate the arguments of the classic U-Net; returns the filters of its first level."""
+    if weights is not None:
+        raise ConfigurationError(
+            f"weights={weights!r} needs a pretrained encoder: the classic U-Net (encoder=None) starts "
+            f"from random weights; pass encoder= one of {list(ENCODERS)}"
+        )
+    depth_ok = isinstance(encoder_depth, int) and not isinstance(encoder_depth, bool)
+    if not depth_ok or not 1 <= encoder_depth <= MAX_CLASSIC_DEPTH:
+        raise ConfigurationError(f"encoder_depth={encoder_depth!r} is not allowed: use 1..{MAX_CLASSIC_DEPTH}")
+    filters = 64 if num_first_encoder_filters is None else num_first_encoder_filters
+    check_int("num_first_encoder_filters", filters, minimum=1)
+    return filters
+
+
+@register_network("unet")
 def unet(image_size=None, num_classes: int | None = None, encoder: str | None = None, encoder_depth: int = 4,
          num_first_encoder_filters: int | None = None, weights: str | Path | None = None,
-         in_channels: int = 3) -> SegmentationNetwork:
+         in_channels: int = 3) -> UNet:
     """U-Net (Ronneberger et al., MICCAI 2015; MATLAB ``unet`` / ``unetLayers``).
 
     Args:
@@ -133,35 +164,11 @@ def unet(image_size=None, num_classes: int | None = None, encoder: str | None = 
         in_channels: input channels C.
 
     Returns:
-        SegmentationNetwork: x N x C x H x W float32 in [0, 1] -> logits N x K x H x W.
+        UNet: x N x C x H x W float32 in [0, 1] -> logits N x K x H x W.
 
     Raises:
         ConfigurationError: an argument outside the allowed values (named in the message).
         DataError: a weights file that is missing or unreadable.
     """
-    require_num_classes(num_classes)
-    size = check_common(num_classes, in_channels, image_size)
-    config = {"num_classes": num_classes, "encoder": encoder, "encoder_depth": encoder_depth,
-              "num_first_encoder_filters": num_first_encoder_filters, "in_channels": in_channels,
-              "image_size": size}
-    if encoder is None:
-        if weights is not None:
-            raise ConfigurationError(
-                f"weights={weights!r} needs a pretrained encoder: the classic U-Net (encoder=None) starts "
-                f"from random weights; pass encoder= one of {list(ENCODERS)}"
-            )
-        depth_ok = isinstance(encoder_depth, int) and not isinstance(encoder_depth, bool)
-        if not depth_ok or not 1 <= encoder_depth <= MAX_CLASSIC_DEPTH:
-            raise ConfigurationError(f"encoder_depth={encoder_depth!r} is not allowed: use 1..{MAX_CLASSIC_DEPTH}")
-        filters = 64 if num_first_encoder_filters is None else num_first_encoder_filters
-        check_int("num_first_encoder_filters", filters, minimum=1)
-        return ClassicUNet(config, num_classes, in_channels, encoder_depth, filters)
-    if num_first_encoder_filters is not None:
-        raise ConfigurationError(
-            f"num_first_encoder_filters={num_first_encoder_filters!r} applies only to the classic U-Net "
-            f"(encoder=None); the {encoder!r} encoder has fixed widths"
-        )
-    backbone = create_encoder(encoder, in_channels, depth=encoder_depth)
-    net = EncoderUNet(config, num_classes, in_channels, backbone)
-    load_weights(net.encoder, weights)
-    return net
+    return UNet(image_size=image_size, num_classes=num_classes, encoder=encoder, encoder_depth=encoder_depth,
+                num_first_encoder_filters=num_first_encoder_filters, weights=weights, in_channels=in_channels)

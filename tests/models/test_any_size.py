@@ -1,4 +1,4 @@
-"""Case C06: any H x W >= 1 gives logits of the same H x W (pad to the stride, crop back)."""
+"""Any H x W >= 1 gives logits of the same H x W (pad to the stride, crop back)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,8 @@ def test_other_channel_counts(config, in_channels):
         assert net(torch.rand(1, in_channels, 20, 12)).shape == (1, 2, 20, 12)
 
 
-@pytest.mark.parametrize("config", [TINY_CONFIGS[0], TINY_CONFIGS[4], TINY_CONFIGS[7], TINY_CONFIGS[9]], ids=config_id)
+@pytest.mark.parametrize("config", [TINY_CONFIGS[0], TINY_CONFIGS[2], TINY_CONFIGS[4], TINY_CONFIGS[7], TINY_CONFIGS[9]],
+                         ids=config_id)
 def test_torch_compile_captures_one_graph_with_the_same_logits(config):
     """fullgraph=True: no graph break anywhere (padding, cropping, max-unpooling included).
     The aot_eager backend traces forward and backward like inductor but runs eagerly, so the
