@@ -20,7 +20,7 @@ from pixelseg.data import (
     combine,
     read_label_raw,
 )
-from pixelseg.data.labels import voc_colormap
+from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import DataError
 
 
