@@ -41,7 +41,7 @@ TARGET_SLIC_S = 3.0
 def make_project(folder: Path) -> np.ndarray:
     from PIL import Image, ImageDraw
 
-    from pixelseg.data.labels import ClassSet
+    from pixelseg.data import ClassSet
 
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     rng = np.random.default_rng(0)

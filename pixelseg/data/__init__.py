@@ -7,9 +7,11 @@ Conventions: images are H x W x 3 uint8 RGB; label maps are H x W uint8 class in
 
 from __future__ import annotations
 
+from pixelseg.conventions import VOID
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
+from pixelseg.data.encoding import LabelSnapWarning
 from pixelseg.data.io import image_size, read_image, read_label, read_label_raw
-from pixelseg.data.labels import VOID, ClassSet, LabelSnapWarning
 from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning, combine
 from pixelseg.data.partition import partition, read_split, write_split
 from pixelseg.data.statistics import class_weights, count_each_label

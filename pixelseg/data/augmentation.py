@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pixelseg.data.labels import VOID
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError
 
 __all__ = ["Augmenter", "AugmentationSettings", "PRESETS"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.files import as_paths, list_files, natural_sorted, select_indices, stem
 from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS, read_image, read_label_raw
-from pixelseg.data.labels import ClassSet
 from pixelseg.errors import ConfigurationError
 
 __all__ = ["ImageDatastore", "PixelLabelDatastore"]

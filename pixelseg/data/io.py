@@ -17,7 +17,6 @@ from pixelseg.errors import ConfigurationError, DataError
 __all__ = [
     "IMAGE_EXTENSIONS",
     "LABEL_EXTENSIONS",
-    "JPEG_EXTENSIONS",
     "read_image",
     "read_label_raw",
     "read_label",
@@ -29,7 +28,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".
 #: File extensions a PixelLabelDatastore picks up by default (JPEG included so that it can
 #: be refused with a clear error rather than silently skipped).
 LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".gif", ".npy", ".pgm", ".ppm", ".jpg", ".jpeg")
-JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
+_JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
 _TIFF_EXTENSIONS = (".tif", ".tiff")
 
 _BOMB_HINT = (
@@ -228,7 +227,7 @@ def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndar
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in JPEG_EXTENSIONS and not allow_jpeg:
+    if suffix in _JPEG_EXTENSIONS and not allow_jpeg:
         raise DataError(_jpeg_message(path))
     if suffix == ".npy":
         return _read_npy(path)

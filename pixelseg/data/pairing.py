@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique, natural_sorted, select_indices
-from pixelseg.data.labels import ClassSet
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["PairedDatastore", "combine", "to_tensors", "UnpairedFilesWarning"]

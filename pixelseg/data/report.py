@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pixelseg.conventions import VOID
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.formats.detect import DetectedLayout, detect_layout
 from pixelseg.data.io import image_size
-from pixelseg.data.labels import VOID, ClassSet
 from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning
 from pixelseg.errors import DataError
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import PixelLabelDatastore
-from pixelseg.data.labels import ClassSet
 from pixelseg.errors import ConfigurationError
 
 __all__ = ["count_each_label", "class_weights", "label_counts_per_image", "CLASS_WEIGHT_METHODS"]

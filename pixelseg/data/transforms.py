@@ -3,7 +3,8 @@
 Masks are resized only by nearest-neighbour sampling at pixel centres: output pixel j
 takes source pixel ``floor((j + 0.5) * in / out)`` (PyTorch's ``"nearest-exact"``,
 OpenCV's ``INTER_NEAREST_EXACT``), which stays aligned with an image resized by bilinear
-interpolation with ``align_corners=False`` (case C09). Never any interpolation of labels.
+interpolation with ``align_corners=False``: a 6-pixel-wide mask shrunk to 2 columns keeps
+source columns 1 and 4, where the image is sampled too. Never any interpolation of labels.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def resize_image(image: Any, size: Any, antialias: bool = True) -> Any:
 class Resize:
     """Pair transform resizing image and label to ``size`` = (h, w).
 
-    Image: bilinear (antialiased when shrinking). Label: nearest at pixel centres (case
-    C09). Works on numpy pairs (H x W x C, H x W) and tensor pairs (C x H x W, H x W, or
+    Image: bilinear (antialiased when shrinking). Label: nearest at pixel centres, so it
+    stays aligned with the image and keeps its exact values. Works on numpy pairs (H x W x C, H x W) and tensor pairs (C x H x W, H x W, or
     batches N x C x H x W, N x H x W). ``label`` may be None.
     """
 

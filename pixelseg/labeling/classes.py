@@ -60,7 +60,7 @@ class ClassFile:
         self._load()
 
     def _load(self) -> None:
-        from pixelseg.data.labels import ClassSet
+        from pixelseg.data import ClassSet
 
         class_set = ClassSet.load(self.path)
         if class_set.id_type == "grey" and not any(0 <= v <= 255 for v in class_set.void_ids):
@@ -106,7 +106,7 @@ class ClassFile:
             ConfigurationError: fewer classes than before (removal), an empty or duplicate
                 name, a bad colour, more than 255 classes.
         """
-        from pixelseg.data.labels import ClassSet
+        from pixelseg.data import ClassSet
 
         if not isinstance(classes, list) or not all(isinstance(c, dict) for c in classes):
             raise ConfigurationError("classes must be a list of {name, color} objects")

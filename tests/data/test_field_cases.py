@@ -1,4 +1,6 @@
-"""The data field cases of ../shared/cases/CASES.md, each with its right answer."""
+"""Awkward label data met in the field, each with its right answer: lossy (JPEG) label files,
+palette PNGs, 16-bit PNGs, values that are neither class nor void, stray colours, mask
+resizing and pairing by file name."""
 
 from __future__ import annotations
 
@@ -20,11 +22,11 @@ from pixelseg.data import (
     combine,
     read_label_raw,
 )
-from pixelseg.data.labels import voc_colormap
+from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import DataError
 
 
-# ---------------------------------------------------------------- C01 lossy label files
+# ---------------------------------------------------------------- lossy (JPEG) label files
 def _c01_jpeg(tmp_path, edge=8):
     mask = np.zeros((16, 16), dtype=np.uint8)
     mask[:, edge:] = 255
@@ -70,7 +72,7 @@ def test_c01_allowed_jpeg_still_errors_on_in_between_values_with_counts(tmp_path
     assert f"{int(values[top])}: {int(counts[top])} pixels" in message
 
 
-# ---------------------------------------------------------------- C02 palette PNG
+# ---------------------------------------------------------------- palette PNG
 def test_c02_palette_png_read_as_indices(tmp_path):
     indices = np.array([0, 1, 15, 16, 255], dtype=np.uint8)
     data = np.resize(indices, (8, 8)).astype(np.uint8)
@@ -92,7 +94,7 @@ def test_c02_palette_png_read_as_indices(tmp_path):
     assert labels[data == 255].tolist() == [VOID] * int((data == 255).sum())
 
 
-# ---------------------------------------------------------------- C03 16-bit PNG
+# ---------------------------------------------------------------- 16-bit PNG
 @pytest.mark.parametrize("extra", [None, 300])
 def test_c03_16bit_png_read_at_full_depth(tmp_path, extra):
     data = np.zeros((8, 8), dtype=np.uint16)
@@ -113,7 +115,7 @@ def test_c03_16bit_png_read_at_full_depth(tmp_path, extra):
         assert labels[0, 0] == 4 and labels.dtype == np.uint8
 
 
-# ---------------------------------------------------------------- C04 (data part)
+# ---------------------------------------------------------------- a value neither class nor void
 def test_c04_value_neither_class_nor_void_is_an_error_naming_it():
     classes = ClassSet(["a", "b", "c"], void_ids=[255])
     truth = np.array([[0, 1, 2, 0, 255]])
@@ -122,7 +124,7 @@ def test_c04_value_neither_class_nor_void_is_an_error_naming_it():
         classes.encode(np.array([[0, 1, 2, 7, 255]]), source="truth.png")
 
 
-# ---------------------------------------------------------------- C05 stray colours
+# ---------------------------------------------------------------- stray colours
 def _c05_mask():
     mask = np.zeros((16, 16, 3), dtype=np.uint8)
     mask[:, :8] = (255, 0, 0)
@@ -163,7 +165,7 @@ def test_c05_tolerance_does_not_snap_far_colours():
         classes.encode(_c05_mask(), tolerance=2)
 
 
-# ---------------------------------------------------------------- C09 mask resizing
+# ---------------------------------------------------------------- mask resizing
 def test_c09_upsampled_mask_keeps_exact_values():
     mask = np.zeros((4, 4), dtype=np.uint8)
     mask[:, 2:] = 10
@@ -195,7 +197,7 @@ def test_c09_downsampling_samples_pixel_centres(as_tensor):
     np.testing.assert_array_equal(np.asarray(out_aa), out)
 
 
-# ---------------------------------------------------------------- C10 pairing
+# ---------------------------------------------------------------- pairing by file name
 def _c10(tmp_path):
     img_dir, lbl_dir = tmp_path / "images", tmp_path / "labels"
     img_dir.mkdir()

@@ -46,7 +46,7 @@ def test_camvid_layout_and_first_pair(shared_data):
 
 @pytest.mark.slow
 def test_camvid_counts_match_source(shared_data):
-    """count_each_label over train reproduces the pixel counts SOURCE.md lists."""
+    """count_each_label over train reproduces the pixel counts listed in camvid/SOURCE.md of the shared data."""
     train = read_camvid(shared_data / "camvid", splits=("train",))["train"]
     table = count_each_label(train)
     assert table["pixel_count"].tolist() == CAMVID_TRAIN_PIXELS

@@ -124,7 +124,7 @@ def test_legend_lists_names_and_colours():
 def test_odd_options_from_a_break_it_session(image, labels):
     """A 300-colour map, included_labels=2 and transparency="a" crashed inside numpy; a
     256-colour map (VOC's) keeps its first 255 colours, 255 staying void."""
-    from pixelseg.data.labels import voc_colormap
+    from pixelseg.data.palettes import voc_colormap
 
     big = np.zeros((300, 3), np.uint8)
     big[:3] = CMAP

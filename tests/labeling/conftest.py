@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixelseg.data.labels import ClassSet
+from pixelseg.data import ClassSet
 
 HEIGHT, WIDTH = 24, 32
 CLASS_NAMES = ["sky", "road", "car"]

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixelseg.data import PixelLabelDatastore
-from pixelseg.data.labels import ClassSet
+from pixelseg.data import ClassSet, PixelLabelDatastore
 
 from .conftest import HEIGHT, WIDTH, WRITE, put_label, sample_label, write_image
 

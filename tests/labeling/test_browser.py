@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixelseg.data import PixelLabelDatastore
-from pixelseg.data.labels import ClassSet
+from pixelseg.data import ClassSet, PixelLabelDatastore
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixelseg.data import PixelLabelDatastore
-from pixelseg.data.labels import ClassSet
+from pixelseg.data import ClassSet, PixelLabelDatastore
 from pixelseg.errors import ConfigurationError
 
 from .conftest import CLASS_NAMES, WRITE, put_label, sample_label

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixelseg.data.labels import ClassSet
+from pixelseg.data import ClassSet
 from pixelseg.errors import ConfigurationError
 
 from .conftest import CLASS_NAMES, HEIGHT, WIDTH, WRITE

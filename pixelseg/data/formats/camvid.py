@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.labels import ClassSet
 from pixelseg.data.pairing import PairedDatastore, combine
 from pixelseg.errors import DataError
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pixelseg.data.labels import ClassSet
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import DataError
 

@@ -13,10 +13,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import list_files, stem
 from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS
-from pixelseg.data.labels import ClassSet
 from pixelseg.data.pairing import PairedDatastore, combine
 from pixelseg.errors import DataError
 

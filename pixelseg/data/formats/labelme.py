@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelseg.conventions import VOID
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.labels import VOID, ClassSet
 from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["IGNORE_LABEL", "labelme_class_set", "read_labelme_raw", "labelme_datastore", "read_labelme", "import_labelme"]
@@ -39,8 +41,6 @@ def labelme_class_set(labels: str | os.PathLike | list[str]) -> ClassSet:
             raise FileNotFoundError(f"labelme labels file {path} does not exist")
         labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     names = [n for n in labels if n != IGNORE_LABEL]
-    from pixelseg.data.labels import voc_colormap
-
     return ClassSet(names, colors=voc_colormap(len(names)), void_ids=[VOID])
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.labels import ClassSet, voc_colormap
 from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.palettes import voc_colormap
 from pixelseg.data.partition import read_split
 from pixelseg.errors import DataError
 

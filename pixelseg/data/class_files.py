@@ -1,0 +1,188 @@
+"""Class-set files: the dict schemas a class set is written in and read from, and the
+``.json`` / ``.yaml`` / ``.yml`` / ``.txt`` files that hold them.
+
+Three schemas are read (:func:`parse_class_dict`); :func:`class_set_dict` writes the first:
+
+* records: ``{"classes": [{"name": ..., "ids": [...] | "id": ..., "color": [r, g, b] |
+  "#rrggbb"}, ...], "void_ids": [...], "id_type": "grey" | "rgb"}``;
+* columns: ``{"names": [...], "label_ids": [...], "colors": [...], "void_ids": [...],
+  "id_type": ...}``;
+* a plain list of class names (IDs 0..K-1); a ``.txt`` file is one name per line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pixelseg.data.ids import is_int
+from pixelseg.data.palettes import default_colors
+from pixelseg.errors import ConfigurationError, DataError
+
+if TYPE_CHECKING:
+    from pixelseg.data.classes import ClassSet
+
+__all__ = ["class_set_dict", "parse_class_dict", "save_class_file", "load_class_file"]
+
+T = TypeVar("T")
+
+
+def class_set_dict(class_set: ClassSet) -> dict[str, Any]:
+    """A JSON/YAML-ready dict in the records schema (one record per class, RGB triplets as
+    lists of 3 ints); :func:`parse_class_dict` reads it back."""
+
+    def plain(v: Any) -> Any:
+        return list(v) if isinstance(v, tuple) else v
+
+    return {
+        "id_type": class_set.id_type,
+        "classes": [
+            {
+                "name": name,
+                "ids": [plain(v) for v in ids],
+                "color": [int(c) for c in color],
+            }
+            for name, ids, color in zip(class_set.names, class_set.label_ids, class_set.colors, strict=True)
+        ],
+        "void_ids": [plain(v) for v in class_set.void_ids],
+    }
+
+
+def _records(records: Any) -> tuple[list[Any], list[Any], list[Any] | None]:
+    """The records schema's ``classes`` list -> names, ids and colours (None: all default)."""
+    if not isinstance(records, list):
+        raise ConfigurationError("class set: 'classes' must be a list")
+    names, ids, colors = [], [], []
+    for i, rec in enumerate(records):
+        if isinstance(rec, str):
+            rec = {"name": rec}
+        if not isinstance(rec, dict) or "name" not in rec:
+            raise ConfigurationError(f"class set: classes[{i}] needs a 'name', got {rec!r}")
+        names.append(rec["name"])
+        ids.append(rec.get("ids", rec.get("id", i)))
+        colors.append(rec.get("color"))
+    if any(c is None for c in colors):
+        colors = None if all(c is None for c in colors) else [
+            c if c is not None else default_colors(len(names))[i] for i, c in enumerate(colors)
+        ]
+    return names, ids, colors
+
+
+def _as_rgb(v: Any) -> Any:
+    return tuple(v) if isinstance(v, (list, tuple)) else v
+
+
+def _file_ids(ids: list[Any], id_type: str) -> list[Any]:
+    """IDs as written in a file -> ``ClassSet(label_ids=...)`` entries: a triplet becomes a
+    tuple, a list of several IDs stays a list, a one-element grey list becomes its value."""
+    if id_type == "rgb":
+        entries = []
+        for e in ids:
+            if isinstance(e, list) and e and all(is_int(x) for x in e) and len(e) == 3:
+                entries.append(tuple(e))  # one triplet
+            elif isinstance(e, list):
+                entries.append([_as_rgb(x) for x in e])
+            else:
+                entries.append(_as_rgb(e))
+        return entries
+    ids = [list(e) if isinstance(e, (list, tuple)) else e for e in ids]
+    return [e[0] if isinstance(e, list) and len(e) == 1 else e for e in ids]
+
+
+def parse_class_dict(d: Any) -> tuple[list[Any], list[Any] | None, Any, list[Any]]:
+    """A dict in one of the schemas (or a list of names) -> ``ClassSet`` arguments
+    ``(names, label_ids, colors, void_ids)``.
+
+    In files, RGB triplets are lists of 3 ints; ``id_type: rgb`` says so (it is inferred
+    when an id is a nested list or a '#rrggbb' string).
+
+    Raises:
+        ConfigurationError: a malformed dict, naming the offending entry.
+    """
+    if isinstance(d, list):
+        d = {"names": d}
+    if not isinstance(d, dict):
+        raise ConfigurationError(f"class set must be a mapping or a list of names, got {type(d).__name__}")
+    if "classes" in d:
+        names, ids, colors = _records(d["classes"])
+    elif "names" in d:
+        names = list(d["names"])
+        ids = d.get("label_ids")
+        colors = d.get("colors")
+    else:
+        raise ConfigurationError("class set: expected a 'classes' or a 'names' entry")
+    void_ids = list(d.get("void_ids", []) or [])
+    id_type = d.get("id_type")
+    if id_type is None:
+        flat = [x for e in (ids or []) for x in (e if isinstance(e, list) else [e])] + void_ids
+        rgb = any(isinstance(x, (list, tuple)) or (isinstance(x, str) and x.startswith("#")) for x in flat)
+        id_type = "rgb" if rgb else "grey"
+    if id_type not in ("grey", "rgb"):
+        raise ConfigurationError(f"class set: id_type must be 'grey' or 'rgb', got {id_type!r}")
+    if ids is not None:
+        ids = _file_ids(ids, id_type)
+    if id_type == "rgb":
+        void_ids = [_as_rgb(v) for v in void_ids]
+    return names, ids, colors, void_ids
+
+
+def save_class_file(path: str | Path, data: dict[str, Any], overwrite: bool = False) -> Path:
+    """Write ``data`` as JSON (``.json``) or YAML (``.yaml``/``.yml``), atomically.
+
+    Raises:
+        FileExistsError: the file exists and ``overwrite`` is False.
+        ConfigurationError: another suffix.
+    """
+    from pixelseg.utils.atomic import atomic_write
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps(data, indent=2) + "\n"
+    elif suffix in (".yaml", ".yml"):
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    else:
+        raise ConfigurationError(f"ClassSet.save: {path} must end in .json, .yaml or .yml")
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_class_file(path: str | Path, build: Callable[[Any], T]) -> T:
+    """Read a class-set file and pass what it holds to ``build`` (``ClassSet.from_dict``).
+
+    ``.json``, ``.yaml``/``.yml``; a ``.txt`` file is read as one class name per line.
+
+    Raises:
+        FileNotFoundError: no such file.
+        DataError: another suffix, a file that does not parse, or a ConfigurationError from
+            ``build``; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"class set file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        elif suffix == ".txt":
+            data = [line.strip() for line in text.splitlines() if line.strip()]
+        else:
+            raise DataError(f"{path}: a class set file must be .json, .yaml, .yml or .txt")
+    except DataError:
+        raise
+    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
+        raise DataError(f"{path}: cannot parse the class set: {exc}") from None
+    try:
+        return build(data)
+    except ConfigurationError as exc:
+        raise DataError(f"{path}: {exc}") from None
