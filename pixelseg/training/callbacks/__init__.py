@@ -1,0 +1,29 @@
+"""The Lightning callbacks of ``train_network``; each gets only the settings it uses.
+
+- :class:`HistoryRecorder` (:mod:`.history`): the training history (one row per iteration
+  and per validation), ``training_log.csv``, ``training_progress.png``, TensorBoard scalars,
+  one summary line per validation, and the history inside every checkpoint.
+- :class:`ValidationSelection` (:mod:`.selection`): ``validation_patience`` (early stopping)
+  and the weights that ``output_network`` asks for.
+- :class:`FaultCheckpoint` (:mod:`.fault`): ``last-good.ckpt`` after a NaN loss,
+  ``interrupted.ckpt`` after Ctrl-C.
+- :class:`ProgressBar` (:mod:`.progress`): Lightning's tqdm bar with the recorder's latest values.
+"""
+
+from __future__ import annotations
+
+from pixelseg.utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "HistoryRecorder": "pixelseg.training.callbacks.history",
+    "LOG_NAME": "pixelseg.training.callbacks.history",
+    "PLOT_NAME": "pixelseg.training.callbacks.history",
+    "ValidationSelection": "pixelseg.training.callbacks.selection",
+    "FaultCheckpoint": "pixelseg.training.callbacks.fault",
+    "ProgressBar": "pixelseg.training.callbacks.progress",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
