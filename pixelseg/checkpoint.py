@@ -59,6 +59,7 @@ NORMALIZATION = {
     "normalized_inside_network": True,
 }
 _PREFIX = "network."
+_LEGACY_RECORDER = "TrainingRecorder"  # see legacy_recorder_state
 
 
 def network_metadata(network: nn.Module, class_set=None, options=None, input_size=None) -> dict[str, Any]:
@@ -242,13 +243,8 @@ def legacy_recorder_state(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
     "bad_validations", "best_state" (weights or None), "best_iteration"}``. This is the only
     place that knows that layout; ``tests/fixtures/old_run_checkpoint.ckpt`` is such a file.
     """
-    for key, state in (checkpoint.get("callbacks") or {}).items():
-        if str(key) == _LEGACY_RECORDER and isinstance(state, dict):
-            return state
-    return None
-
-
-_LEGACY_RECORDER = "TrainingRecorder"
+    state = (checkpoint.get("callbacks") or {}).get(_LEGACY_RECORDER)
+    return state if isinstance(state, dict) else None
 
 
 def _plain(value: Any) -> Any:
