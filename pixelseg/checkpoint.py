@@ -1,14 +1,25 @@
 """``TrainedNetwork`` and the checkpoint format that ``load_network`` reads with no user code.
 
+This module needs torch, pandas and pydantic only: reading a checkpoint never imports
+Lightning (``TrainingOptions`` comes from :mod:`pixelseg.training.options`, plain pydantic
+data, imported on demand).
+
 A pixelseg checkpoint is a ``torch.save`` dict (Lightning's layout) with:
 
 - ``state_dict``: the network weights under the prefix ``network.``;
-- ``pixelseg``: ``{"format": 1, "network_config": net.config, "class_set": ClassSet.to_dict()
-  or None, "options": TrainingOptions.to_dict(), "normalization": {...}, "input_size": [H, W],
-  "history": [rows] (files written by TrainedNetwork.save)}``;
-- in Lightning checkpoints also ``optimizer_states``, ``lr_schedulers``, ``loops``,
-  ``callbacks`` (the training history), ``epoch`` and ``global_step``: what
-  ``TrainingOptions(resume_from=...)`` needs to continue.
+- ``pixelseg``: plain data of the checkpoint's own: ``{"format": 1, "network_config":
+  net.config, "class_set": ClassSet.to_dict() or None, "options": TrainingOptions.to_dict()
+  or None, "normalization": {...}, "input_size": [H, W] or None, "history": {column: [values]}}``
+  (the history as a dict of lists with the columns :data:`HISTORY_COLUMNS`; every file that
+  training writes has it: ``TrainedNetwork.save`` files, the run's ``checkpoints/*.ckpt``,
+  ``interrupted.ckpt`` and ``last-good.ckpt``);
+- in run checkpoints also ``optimizer_states``, ``lr_schedulers``, ``loops``, ``callbacks``
+  (the callbacks' resume state: patience counter, best weights), ``epoch`` and
+  ``global_step``: what ``TrainingOptions(resume_from=...)`` needs to continue.
+
+Checkpoints written before issue 14 kept the history only in the callback state of one
+``TrainingRecorder`` callback; :func:`legacy_recorder_state` is the one place that reads that
+layout.
 
 Every value is a tensor, number, string, list or dict, so the files load with
 ``torch.load(weights_only=True)``.
@@ -27,7 +38,17 @@ from torch import nn
 
 from pixelseg.errors import ConfigurationError, DataError
 
-__all__ = ["TrainedNetwork", "load_network", "network_metadata", "FORMAT_VERSION", "NORMALIZATION", "HISTORY_COLUMNS"]
+__all__ = [
+    "TrainedNetwork",
+    "load_network",
+    "network_metadata",
+    "history_data",
+    "checkpoint_history",
+    "legacy_recorder_state",
+    "FORMAT_VERSION",
+    "NORMALIZATION",
+    "HISTORY_COLUMNS",
+]
 
 #: Columns of the training history (``TrainedNetwork.history``, ``training_log.csv``).
 HISTORY_COLUMNS = ["iteration", "epoch", "phase", "loss", "global_accuracy", "mean_iou", "learn_rate"]
@@ -38,6 +59,7 @@ NORMALIZATION = {
     "normalized_inside_network": True,
 }
 _PREFIX = "network."
+_LEGACY_RECORDER = "TrainingRecorder"  # see legacy_recorder_state
 
 
 def network_metadata(network: nn.Module, class_set=None, options=None, input_size=None) -> dict[str, Any]:
@@ -118,7 +140,7 @@ class TrainedNetwork:
         from pixelseg.utils.atomic import atomic_write
 
         meta = network_metadata(self.network, self.class_set, self.options, self.input_size)
-        meta["history"] = self.history.to_dict(orient="list") if len(self.history) else None
+        meta["history"] = history_data(self.history)
         state = {_PREFIX + k: v.detach().cpu() for k, v in self.network.state_dict().items()}
         path = Path(path)
         with atomic_write(path, overwrite=overwrite) as tmp:
@@ -165,7 +187,7 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
         from pixelseg.training.options import TrainingOptions
 
         options = TrainingOptions(**meta["options"])
-    history = _history_from(checkpoint, meta)
+    history = checkpoint_history(checkpoint)
     size = meta.get("input_size")
     return TrainedNetwork(network=network, class_set=class_set, history=history, options=options,
                           normalization=dict(meta.get("normalization") or NORMALIZATION),
@@ -184,10 +206,47 @@ def build_network(config: dict[str, Any], source: str = "<config>") -> nn.Module
         raise DataError(f"cannot rebuild the network of {source} from {config}: {exc}") from None
 
 
-def _history_from(checkpoint: dict, meta: dict) -> pd.DataFrame:
-    if meta.get("history"):
-        return pd.DataFrame(meta["history"])
-    for key, state in (checkpoint.get("callbacks") or {}).items():
-        if "TrainingRecorder" in str(key) and isinstance(state, dict):
-            return pd.DataFrame(state.get("rows", []), columns=HISTORY_COLUMNS)
-    return pd.DataFrame(columns=HISTORY_COLUMNS)
+def history_data(history: pd.DataFrame | list[dict[str, Any]]) -> dict[str, list]:
+    """The ``checkpoint["pixelseg"]["history"]`` entry: ``{column: [values]}`` of :data:`HISTORY_COLUMNS`.
+
+    Args:
+        history: a DataFrame with those columns, or a list of row dicts (rows of the recorder).
+
+    Values are plain Python ints, floats and strings (loadable with ``weights_only=True``).
+    """
+    rows = history.to_dict(orient="records") if isinstance(history, pd.DataFrame) else history
+    return {column: [_plain(row[column]) for row in rows] for column in HISTORY_COLUMNS}
+
+
+def checkpoint_history(checkpoint: dict[str, Any]) -> pd.DataFrame:
+    """The training history of a loaded checkpoint dict, columns :data:`HISTORY_COLUMNS`.
+
+    Read from ``checkpoint["pixelseg"]["history"]``; a run checkpoint written before issue 14
+    has it in its legacy callback state instead (:func:`legacy_recorder_state`). No history:
+    an empty DataFrame with those columns.
+    """
+    meta = checkpoint.get("pixelseg") or {}
+    saved = meta.get("history")
+    if saved:
+        return pd.DataFrame(saved, columns=HISTORY_COLUMNS)
+    legacy = legacy_recorder_state(checkpoint)
+    rows = legacy.get("rows", []) if legacy is not None else []
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def legacy_recorder_state(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
+    """The callback state of a run checkpoint written before issue 14, or None.
+
+    Until then one Lightning callback, ``TrainingRecorder``, kept the history and the
+    validation state, and Lightning stored them under its class name in
+    ``checkpoint["callbacks"]``: ``{"rows": [row dicts], "best_loss", "best_metric",
+    "bad_validations", "best_state" (weights or None), "best_iteration"}``. This is the only
+    place that knows that layout; ``tests/fixtures/old_run_checkpoint.ckpt`` is such a file.
+    """
+    state = (checkpoint.get("callbacks") or {}).get(_LEGACY_RECORDER)
+    return state if isinstance(state, dict) else None
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (``weights_only`` loads plain types only)."""
+    return value.item() if hasattr(value, "item") else value

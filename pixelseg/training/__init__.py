@@ -2,26 +2,32 @@
 
 MATLAB counterparts: ``trainingOptions`` -> :class:`TrainingOptions`, ``trainnet`` ->
 :func:`train_network`, the training-progress plot -> :func:`plot_training_progress`.
+
+Public names are imported lazily: ``pixelseg.training.options`` (pydantic only) and
+``pixelseg.checkpoint`` load without Lightning, which only :func:`train_network` needs.
+``TrainedNetwork`` and ``load_network`` live in :mod:`pixelseg.checkpoint`.
 """
 
-from pixelseg.checkpoint import TrainedNetwork, load_network
-from pixelseg.training.faults import TrainingDivergedError, TrainingOutOfMemoryError
-from pixelseg.training.losses import CrossEntropyLoss, DiceLoss, FocalLoss, WeightedSumLoss, build_loss
-from pixelseg.training.options import TrainingOptions
-from pixelseg.training.plots import plot_training_progress
-from pixelseg.training.train import train_network
+from __future__ import annotations
 
-__all__ = [
-    "TrainingOptions",
-    "train_network",
-    "TrainedNetwork",
-    "load_network",
-    "plot_training_progress",
-    "build_loss",
-    "CrossEntropyLoss",
-    "DiceLoss",
-    "FocalLoss",
-    "WeightedSumLoss",
-    "TrainingDivergedError",
-    "TrainingOutOfMemoryError",
-]
+from pixelseg.utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "TrainingOptions": "pixelseg.training.options",
+    "train_network": "pixelseg.training.train",
+    "TrainedNetwork": "pixelseg.checkpoint",
+    "load_network": "pixelseg.checkpoint",
+    "plot_training_progress": "pixelseg.training.plots",
+    "build_loss": "pixelseg.training.losses",
+    "CrossEntropyLoss": "pixelseg.training.losses",
+    "DiceLoss": "pixelseg.training.losses",
+    "FocalLoss": "pixelseg.training.losses",
+    "WeightedSumLoss": "pixelseg.training.losses",
+    "TrainingDivergedError": "pixelseg.training.faults",
+    "TrainingOutOfMemoryError": "pixelseg.training.faults",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

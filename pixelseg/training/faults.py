@@ -20,8 +20,9 @@ __all__ = [
     "check_class_count",
     "out_of_memory_message",
     "is_out_of_memory",
+    "is_resumable_fault",
+    "diverged_message",
 ]
-
 
 
 class TrainingDivergedError(PixelsegError, RuntimeError):
@@ -111,6 +112,11 @@ def check_class_count(net_classes: int, class_set=None, class_weights=None, sour
             raise ConfigurationError(
                 f"class_weights has {count} entries but the network has {net_classes} classes (net.num_classes)"
             )
+
+
+def is_resumable_fault(exc: BaseException) -> bool:
+    """True for the faults after which training writes a checkpoint: a NaN loss, Ctrl-C."""
+    return isinstance(exc, (TrainingDivergedError, KeyboardInterrupt))
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

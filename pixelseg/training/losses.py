@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError
 
 __all__ = ["CrossEntropyLoss", "DiceLoss", "FocalLoss", "WeightedSumLoss", "build_loss", "VOID_INDEX"]
 
-VOID_INDEX = 255  # == pixelseg.data.VOID
+VOID_INDEX = VOID  # the default ignore_index
 
 
 def _as_weight(class_weights, num_classes: int | None) -> torch.Tensor | None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pixelseg.conventions import VOID
+
 __all__ = ["batch_confusion", "confusion_metrics"]
 
 
-def batch_confusion(logits: torch.Tensor, target: torch.Tensor, void: int = 255) -> torch.Tensor:
+def batch_confusion(logits: torch.Tensor, target: torch.Tensor, void: int = VOID) -> torch.Tensor:
     """K*K int64 counts (row-major, rows truth) of argmax(logits) N x K x H x W vs target N x H x W.
 
     Void and out-of-range truth pixels are not counted. Stays on the device of ``logits``.

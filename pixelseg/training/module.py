@@ -2,8 +2,10 @@
 
 It owns the network, the loss, the optimizer and schedule, and computes per-iteration
 training statistics without a host-device sync (the loss and a K x K mini-batch confusion
-matrix stay on the device until the recorder flushes them). Validation metrics come from
-:class:`pixelseg.evaluation.ConfusionMatrixAccumulator`.
+matrix stay on the device until :meth:`SegmentationTask.drain_iterations` moves them to the
+host, which the history callback does every ``verbose_frequency`` iterations). Validation
+metrics come from :class:`pixelseg.evaluation.ConfusionMatrixAccumulator`. The task ends the
+run after ``max_epochs`` with one more validation (as MATLAB validates at the end).
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from torch import nn
 from pixelseg.conventions import VOID
 from pixelseg.errors import DataError
 from pixelseg.training.faults import TrainingDivergedError
-from pixelseg.training.metrics import batch_confusion
+from pixelseg.training.metrics import batch_confusion, confusion_metrics
 from pixelseg.training.schedules import LearnRateSchedule
 
 __all__ = ["SegmentationTask", "ScheduleLR", "build_optimizer"]
-
 
 
 def build_optimizer(parameters, options) -> torch.optim.Optimizer:
@@ -66,7 +67,8 @@ class SegmentationTask(pl.LightningModule):
         loss: loss module (logits, int64 labels with void 255) -> scalar.
         schedule: learning-rate factor per iteration.
         metadata: what checkpoints carry besides the weights (network config, class set,
-            options, normalisation); stored under ``checkpoint["pixelseg"]``.
+            options, normalisation); stored under ``checkpoint["pixelseg"]``, next to the
+            history that the history callback adds.
     """
 
     def __init__(self, network: nn.Module, options, loss: nn.Module, schedule: LearnRateSchedule,
@@ -79,11 +81,13 @@ class SegmentationTask(pl.LightningModule):
         self.metadata = metadata
         self.num_classes = int(network.num_classes)
         self.memory_format = torch.channels_last if options.channels_last else torch.contiguous_format
-        # Per-iteration values kept on the device until flushed by the recorder.
-        self.pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []
+        # Per-iteration values kept on the device until drain_iterations() takes them.
+        self._pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []
+        self._total_iterations: int | None = None
         self.validation_accumulator = None
         self._validation_loss = None
         self._validation_weight = 0
+        self._validation_result: dict[str, float] | None = None
 
     # ---- forward and steps -----------------------------------------------------------------
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -119,9 +123,39 @@ class SegmentationTask(pl.LightningModule):
                 value=value, iteration=self.global_step + 1, epoch=self.current_epoch + 1,
             )
         learn_rate = self.trainer.optimizers[0].param_groups[0]["lr"]
-        self.pending.append((self.global_step + 1, self.current_epoch + 1, learn_rate, loss.detach(),
+        self._pending.append((self.global_step + 1, self.current_epoch + 1, learn_rate, loss.detach(),
                              batch_confusion(logits, labels)))
         return loss
+
+    @property
+    def pending_iterations(self) -> int:
+        """How many iterations' values wait on the device for :meth:`drain_iterations`."""
+        return len(self._pending)
+
+    def drain_iterations(self) -> list[dict[str, Any]]:
+        """The training history rows of the iterations since the last call (one host transfer).
+
+        Returns one dict per iteration with the columns of
+        :data:`pixelseg.checkpoint.HISTORY_COLUMNS` (phase ``"train"``; loss and the metrics of
+        the mini-batch as Python floats); an empty list when nothing is pending.
+        """
+        if not self._pending:
+            return []
+        iterations, epochs, rates, losses, confusions = zip(*self._pending)
+        self._pending.clear()
+        losses = torch.stack(losses).float().cpu().numpy()
+        k = self.num_classes
+        matrices = torch.stack(confusions).cpu().numpy().reshape(-1, k, k)
+        accuracy, mean_iou = confusion_metrics(matrices)
+        return [{"iteration": it, "epoch": epochs[i], "phase": "train", "loss": float(losses[i]),
+                 "global_accuracy": float(accuracy[i]), "mean_iou": float(mean_iou[i]),
+                 "learn_rate": float(rates[i])} for i, it in enumerate(iterations)]
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        if self._total_iterations is not None and self.trainer.global_step >= self._total_iterations:
+            # The last iteration: asking to stop makes Lightning validate once more (MATLAB
+            # validates at the end of training) and then end the run.
+            self.trainer.should_stop = True
 
     def on_validation_epoch_start(self) -> None:
         from pixelseg.evaluation import ConfusionMatrixAccumulator
@@ -129,6 +163,7 @@ class SegmentationTask(pl.LightningModule):
         self.validation_accumulator = ConfusionMatrixAccumulator(self.num_classes, void=VOID, device=self.device)
         self._validation_loss = torch.zeros((), device=self.device)
         self._validation_weight = 0
+        self._validation_result = None
 
     def validation_step(self, batch, batch_idx: int) -> None:
         images, labels = batch
@@ -143,7 +178,10 @@ class SegmentationTask(pl.LightningModule):
 
         In multi-process runs the confusion matrices and loss sums of all processes are
         summed first (every process must call this), so all processes get the same numbers.
+        Computed once per validation; later calls return the same dict.
         """
+        if self._validation_result is not None:
+            return dict(self._validation_result)
         from pixelseg.evaluation import dataset_metrics_from_confusion
 
         confusion = torch.as_tensor(self.validation_accumulator.confusion_matrix, device=self.device)
@@ -154,7 +192,9 @@ class SegmentationTask(pl.LightningModule):
             totals = self.trainer.strategy.reduce(totals, reduce_op="sum")
         metrics = dataset_metrics_from_confusion(confusion.cpu().numpy())
         loss = float(totals[0]) / max(1.0, float(totals[1]))
-        return {"loss": loss, "global_accuracy": float(metrics["global_accuracy"]), "mean_iou": float(metrics["mean_iou"])}
+        self._validation_result = {"loss": loss, "global_accuracy": float(metrics["global_accuracy"]),
+                                   "mean_iou": float(metrics["mean_iou"])}
+        return dict(self._validation_result)
 
     # ---- optimisation -----------------------------------------------------------------------
     def configure_optimizers(self):
@@ -163,6 +203,7 @@ class SegmentationTask(pl.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
 
     def on_train_start(self) -> None:
+        self._total_iterations = int(self.trainer.num_training_batches) * int(self.trainer.max_epochs)
         # After a resume the optimizer holds the learning rate of the old run's schedule: apply
         # the current schedule at the restored iteration (a no-op with unchanged options).
         for config in self.trainer.lr_scheduler_configs:
@@ -185,6 +226,6 @@ class SegmentationTask(pl.LightningModule):
 
     # ---- checkpoints ------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["pixelseg"] = dict(self.metadata)
-
+        # Callbacks run first: the history callback may have put the history there already.
+        checkpoint.setdefault("pixelseg", {}).update(self.metadata)
 

@@ -95,7 +95,9 @@ class TrainingOptions(BaseModel):
         deterministic: use deterministic algorithms only (False). With the same seed, on
             CPU the loss curve is then identical from run to run.
         verbose: progress bars and a summary line per validation (True);
-        verbose_frequency: iterations between flushes of the training history to the log (50).
+        verbose_frequency: iterations between transfers of the per-iteration values from the
+            device to the history (50); ``training_log.csv`` is rewritten at every epoch end and
+            validation.
 
     Raises:
         ConfigurationError: an unknown field, or a value that is not allowed (the message names

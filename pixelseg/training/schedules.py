@@ -1,8 +1,9 @@
 """Learning-rate schedules, evaluated every iteration, with a linear warm-up.
 
 A schedule is a picklable callable ``factor(iteration) -> float`` that multiplies
-``initial_learn_rate`` (for ``torch.optim.lr_scheduler.LambdaLR``; its state is saved in
-checkpoints so a resumed run continues the same curve).
+``initial_learn_rate`` (for ``torch.optim.lr_scheduler.LambdaLR``). Checkpoints keep the
+iteration count only; the schedule is rebuilt from the options, so a resumed run continues
+the same curve (stretched to the new length when ``max_epochs`` grows).
 
 - ``"none"``: 1.
 - ``"piecewise"``: ``drop_factor ** floor(epoch / drop_period)`` (MATLAB ``"piecewise"``,

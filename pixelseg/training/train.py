@@ -51,7 +51,10 @@ from torch import nn
 
 from pixelseg.checkpoint import TrainedNetwork, network_metadata
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.training.callbacks import ProgressBar, TrainingRecorder
+from pixelseg.training.callbacks.fault import FaultCheckpoint
+from pixelseg.training.callbacks.history import HistoryRecorder
+from pixelseg.training.callbacks.progress import ProgressBar
+from pixelseg.training.callbacks.selection import ValidationSelection
 from pixelseg.training.data import EpochSampler, make_loader
 from pixelseg.training.faults import (
     TrainingDivergedError,
@@ -162,12 +165,19 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         pl.seed_everything(options.seed, workers=True, verbose=False)
     loss = build_loss(options.loss, class_weights, int(net.num_classes), options.focal_gamma)
     metadata = network_metadata(net, class_set, options, input_size)
-    recorder = TrainingRecorder(options)
+    history = HistoryRecorder(options.output_dir, plot=options.plots == "training-progress",
+                              verbose=options.verbose, verbose_frequency=options.verbose_frequency)
+    selection = ValidationSelection(options.output_network, options.objective_metric, options.validation_patience,
+                                    verbose=options.verbose)
+    fault = FaultCheckpoint(options.checkpoint_dir)
+    net.train()  # a network from load_network (or an earlier run) is in eval mode
 
     previous_deterministic = torch.are_deterministic_algorithms_enabled()
     previous_sigint = _sigint_handler()
+    # Selection before history: the early-stopping line comes before the validation summary.
+    callbacks = [selection, history, fault] + ([ProgressBar(history.latest)] if options.verbose else [])
     with _quiet_lightning():
-        trainer = _make_trainer(options, recorder, has_validation=validation_data is not None)
+        trainer = _make_trainer(options, callbacks, has_validation=validation_data is not None)
         world = trainer.world_size
         if options.mini_batch_size % world:
             raise ConfigurationError(
@@ -182,15 +192,15 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         try:
             trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)
         except SystemExit:
-            if recorder.interrupted:
-                where = f"; resume with TrainingOptions(resume_from={str(recorder.fault_checkpoint)!r})" \
-                    if recorder.fault_checkpoint else " (no checkpoint: set output_dir to keep one)"
+            if fault.interrupted:
+                where = f"; resume with TrainingOptions(resume_from={str(fault.path)!r})" \
+                    if fault.path else " (no checkpoint: set output_dir to keep one)"
                 raise KeyboardInterrupt(f"training interrupted at iteration {trainer.global_step}{where}") from None
             raise
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(
-                diverged_message(exc.value, exc.iteration, exc.epoch, options, recorder.fault_checkpoint),
-                value=exc.value, iteration=exc.iteration, epoch=exc.epoch, checkpoint=recorder.fault_checkpoint,
+                diverged_message(exc.value, exc.iteration, exc.epoch, options, fault.path),
+                value=exc.value, iteration=exc.iteration, epoch=exc.epoch, checkpoint=fault.path,
             ) from None
         except (RuntimeError, MemoryError) as exc:
             if is_out_of_memory(exc):
@@ -202,15 +212,15 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
             _restore_sigint(previous_sigint)  # Lightning ignores SIGINT after a Ctrl-C
 
     revert_sync_batch_norm(net)  # multi-GPU runs convert batch norm; give back plain BatchNorm2d
-    if recorder.best_state is not None and options.output_network != "last-iteration":
-        net.load_state_dict(recorder.best_state)
+    if selection.best_state is not None and options.output_network != "last-iteration":
+        net.load_state_dict(selection.best_state)
     net.to(memory_format=torch.contiguous_format)
     net.cpu().eval()
     checkpoint = None
     callback = trainer.checkpoint_callback
     if isinstance(callback, ModelCheckpoint) and callback.last_model_path:
         checkpoint = Path(callback.last_model_path)
-    return TrainedNetwork(network=net, class_set=class_set, history=recorder.history, options=options,
+    return TrainedNetwork(network=net, class_set=class_set, history=history.history, options=options,
                           input_size=input_size, checkpoint=checkpoint)
 
 
@@ -285,12 +295,12 @@ def _accelerator(options: TrainingOptions) -> tuple[str, Any, str]:
     return accelerator, devices, ("ddp" if multi else "auto")
 
 
-def _make_trainer(options: TrainingOptions, recorder: TrainingRecorder, has_validation: bool) -> pl.Trainer:
+def _make_trainer(options: TrainingOptions, callbacks: list[pl.Callback], has_validation: bool) -> pl.Trainer:
     accelerator, devices, strategy = _accelerator(options)
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
     if on_cpu and options.precision == "16-mixed":
         raise ConfigurationError('precision="16-mixed" needs a GPU; use "bf16-mixed" or "32" on the CPU')
-    callbacks: list[pl.Callback] = [recorder]
+    callbacks = list(callbacks)
     folder = options.checkpoint_dir
     if folder is not None:
         every = {"every_n_epochs": options.checkpoint_frequency} if options.checkpoint_frequency_unit == "epoch" \
@@ -298,8 +308,6 @@ def _make_trainer(options: TrainingOptions, recorder: TrainingRecorder, has_vali
         callbacks.append(ModelCheckpoint(dirpath=folder, filename="epoch{epoch:03d}-iteration{step:06d}",
                                          auto_insert_metric_name=False, save_top_k=-1, save_last=True,
                                          save_on_train_epoch_end=True, **every))
-    if options.verbose:
-        callbacks.append(ProgressBar(recorder))
     validation = {"val_check_interval": options.validation_frequency, "check_val_every_n_epoch": None} \
         if has_validation else {"limit_val_batches": 0}
     return pl.Trainer(
@@ -346,6 +354,8 @@ def _quiet_lightning():
             warnings.filterwarnings("ignore", category=PossibleUserWarning)
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+            # A checkpoint of the legacy layout (pixelseg.checkpoint.legacy_recorder_state) is read anyway.
+            warnings.filterwarnings("ignore", message=r".*Please add the following callbacks: \['TrainingRecorder'\]\.")
             yield
     finally:
         for lg, level in zip(loggers, levels):

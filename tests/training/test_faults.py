@@ -83,6 +83,7 @@ def test_nan_loss_stops_saves_last_good_checkpoint_and_resumes(net, tmp_path):
     restored = load_network(good)
     assert all(torch.isfinite(p).all() for p in restored.network.parameters())
     assert restored.history.iteration.tolist() == [1, 2]
+    assert torch.load(good, weights_only=True)["pixelseg"]["history"]["iteration"] == [1, 2]
     data.images[9, 0, 0, 0] = 0.5  # fixed data: resume from the last good state
     resumed = train_network(data, TinyNet(), fast(resume_from=good))
     assert resumed.history.iteration.tolist() == list(range(1, 9))
@@ -113,6 +114,14 @@ def test_ctrl_c_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path):
     assert resumed.history.iteration.tolist() == list(range(1, 9))
     for a, b in zip(straight.network.parameters(), resumed.network.parameters()):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_the_interrupted_checkpoint_and_log_hold_the_history_so_far(tmp_path):
+    with pytest.raises(KeyboardInterrupt, match="interrupted at iteration 2"):
+        train_network(InterruptingDataset(16), TinyNet(), fast(output_dir=tmp_path))  # sample 10: 3rd batch
+    saved = torch.load(tmp_path / "checkpoints" / "interrupted.ckpt", weights_only=True)
+    assert saved["global_step"] == 2 and saved["pixelseg"]["history"]["iteration"] == [1, 2]
+    assert (tmp_path / "training_log.csv").read_text().count("\n") == 3  # header and two rows
 
 
 class OutOfMemoryNet(TinyNet):

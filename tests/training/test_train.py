@@ -93,6 +93,20 @@ def test_save_and_load_network_rebuild_without_user_code(net, data, tmp_path):
     assert torch.equal(loaded(x), trained(x))
 
 
+def test_a_network_in_eval_mode_is_trained_in_training_mode(data):
+    # A network from load_network (or from an earlier train_network) is in eval mode; batch
+    # norm must still use the statistics of the mini-batch and update its running statistics.
+    from pixelseg.models import unet
+
+    runs = []
+    for mode in ("train", "eval"):
+        torch.manual_seed(0)
+        net = unet(num_classes=3, encoder_depth=1, num_first_encoder_filters=4).train(mode == "train")
+        runs.append(train_network(data, net, fast(max_epochs=1, deterministic=True)))
+    assert runs[0].history.loss.tolist() == runs[1].history.loss.tolist()
+    assert same_weights(runs[0].network, runs[1].network)
+
+
 def test_same_seed_deterministic_gives_the_same_loss_curve(data, validation):
     curves = []
     for _ in range(2):
