@@ -193,7 +193,7 @@ def evaluate_semantic_segmentation(
     Warns:
         AbsentClassWarning naming classes absent from the whole data set.
 
-    Example (case C07)::
+    Example (class 2 is absent from truth and prediction: NaN IoU, left out of the means)::
 
         m = evaluate_semantic_segmentation([np.array([[0, 1, 0, 1]], np.uint8)],
                                            [np.array([[0, 1, 0, 0]], np.uint8)], class_set=3)

@@ -19,7 +19,7 @@ prediction, void pixels of the truth already left out:
 - ``mean_accuracy``, ``mean_iou``: the mean over classes of class accuracy / IoU.
   ``nan_policy="omit"`` (pixelseg's default) averages over the classes that have a value
   (the convention of most Python tools); ``nan_policy="propagate"`` keeps the NaN of a
-  class absent from the whole set, as MATLAB does on purpose. Example (case C07): truth
+  class absent from the whole set, as MATLAB does on purpose. Example, a class absent from truth and prediction: truth
   [0, 1, 0, 0], prediction [0, 1, 0, 1], 3 classes: IoU [2/3, 1/2, NaN]; mean IoU 0.5833
   with "omit", NaN with "propagate".
 

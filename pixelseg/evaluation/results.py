@@ -1,6 +1,6 @@
 """``SemanticSegmentationMetrics``: the result of an evaluation, as pandas tables.
 
-Column names (DESIGN.md): data set ``global_accuracy``, ``mean_accuracy``, ``mean_iou``,
+Column names (MATLAB's ``evaluateSemanticSegmentation`` names in snake case): data set ``global_accuracy``, ``mean_accuracy``, ``mean_iou``,
 ``weighted_iou``, ``mean_bf_score``; per class ``accuracy``, ``iou``, ``mean_bf_score``;
 per image the data set columns computed on that image alone. Definitions are MATLAB's
 (see :mod:`pixelseg.evaluation.metrics` and :mod:`pixelseg.evaluation.bfscore`).

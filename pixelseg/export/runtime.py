@@ -1,7 +1,7 @@
 """``OnnxSegmenter``: run an exported pixelseg model with onnxruntime and NumPy only.
 
-This module imports only NumPy, onnxruntime and (for files) Pillow: no torch and no other
-part of pixelseg, so it can be copied on its own into a deployment. The pre- and
+This module imports only NumPy, onnxruntime, (for files) Pillow, and two dependency-free
+modules of pixelseg (:mod:`pixelseg.conventions`, :mod:`pixelseg.utils.pixels`): no torch. The pre- and
 post-processing are those of :func:`pixelseg.inference.semanticseg`: H x W x C uint8 images
 are divided by 255 into float32 N x C x H x W (the model normalises internally), the class is
 the argmax of the logits, scores are their softmax. Class names and colours come from the

@@ -1,17 +1,20 @@
 """Web labeling app: FastAPI server (:mod:`pixelseg.labeling.server`) and static front end.
 
 ``create_app(images_dir, labels_dir, classes_path, model=None, token=None)`` builds the ASGI
-app; ``run(...)`` serves it with uvicorn (``pixelseg label`` on the command line).
+app; ``run(...)`` serves it with uvicorn (``pixelseg label`` on the command line). Imported
+lazily, so ``import pixelseg.labeling`` needs neither FastAPI nor torch.
 """
 
 from __future__ import annotations
 
-__all__ = ["create_app", "run"]
+from pixelseg.utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "create_app": "pixelseg.labeling.server",
+    "run": "pixelseg.labeling.server",
+}
+
+__all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in __all__:
-        from pixelseg.labeling import server
-
-        return getattr(server, name)
-    raise AttributeError(f"module 'pixelseg.labeling' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixelseg.data.transforms import nearest_indices
 from pixelseg.errors import ConfigurationError
 
 DEFAULT_N_SEGMENTS = 600
@@ -29,11 +30,6 @@ def _check(n_segments: int, compactness: float, max_side: int) -> None:
         raise ConfigurationError(f"compactness must be 0.01..1000, got {compactness}")
     if not 16 <= max_side <= 16384:
         raise ConfigurationError(f"max_side must be 16..16384, got {max_side}")
-
-
-def nearest_resize_indices(n_out: int, n_in: int) -> np.ndarray:
-    """Source index of each output pixel for nearest sampling at pixel centres (case C09)."""
-    return np.minimum(((np.arange(n_out) + 0.5) * n_in / n_out).astype(np.int64), n_in - 1)
 
 
 def superpixels(
@@ -74,7 +70,7 @@ def superpixels(
     _, segments = np.unique(segments, return_inverse=True)
     segments = segments.reshape(small_h, small_w).astype(np.uint16)
     if (small_h, small_w) != (height, width):
-        rows = nearest_resize_indices(height, small_h)
-        cols = nearest_resize_indices(width, small_w)
+        rows = nearest_indices(small_h, height)
+        cols = nearest_indices(small_w, width)
         segments = segments[rows[:, None], cols[None, :]]
     return segments

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pixelseg.data.transforms import nearest_indices
 from pixelseg.errors import ConfigurationError
-from pixelseg.labeling.superpixels import nearest_resize_indices, superpixels
+from pixelseg.labeling.superpixels import superpixels
 
 from .conftest import HEIGHT, WIDTH
 
@@ -18,9 +19,9 @@ def two_colour_image(height=48, width=64):
 
 
 def test_nearest_indices_sample_pixel_centres():
-    np.testing.assert_array_equal(nearest_resize_indices(8, 4), [0, 0, 1, 1, 2, 2, 3, 3])
-    np.testing.assert_array_equal(nearest_resize_indices(6, 6), np.arange(6))
-    np.testing.assert_array_equal(nearest_resize_indices(2, 6), [1, 4])
+    np.testing.assert_array_equal(nearest_indices(4, 8), [0, 0, 1, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(nearest_indices(6, 6), np.arange(6))
+    np.testing.assert_array_equal(nearest_indices(6, 2), [1, 4])
 
 
 @pytest.mark.parametrize("max_side", [64, 32])
