@@ -19,7 +19,7 @@ import torch
 
 from pixelseg.checkpoint import TrainedNetwork
 from pixelseg.cli import main
-from pixelseg.cli.predict import run_export
+from pixelseg.workflow.export import run_export
 from pixelseg.data import ClassSet
 from pixelseg.export import ExportVerificationError, OnnxSegmenter, export_onnx
 from pixelseg.export.onnx import _verify
