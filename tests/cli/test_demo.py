@@ -14,7 +14,7 @@ from PIL import Image
 
 from pixelseg.cli import main
 from pixelseg.utils.sizes import parse_size
-from pixelseg.workflow.camvid_job import DemoConfig, run_demo
+from pixelseg.workflow.demo import DemoConfig, run_demo
 
 
 def _tiny_camvid(src: Path, dst: Path, n_train: int = 4, n_val: int = 2) -> Path:

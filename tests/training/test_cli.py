@@ -11,7 +11,7 @@ import yaml
 
 from pixelseg.checkpoint import load_network
 from pixelseg.errors import ConfigurationError
-from pixelseg.training.job import apply_overrides, load_job
+from pixelseg.workflow.train_config import apply_overrides, load_job
 
 
 @pytest.fixture()
@@ -87,7 +87,7 @@ def test_resume_a_run_folder_continues_from_its_furthest_readable_checkpoint(sma
     import torch
 
     from pixelseg.cli import main
-    from pixelseg.training.job import latest_checkpoint
+    from pixelseg.workflow.train import latest_checkpoint
 
     config = write_config(tmp_path)
     out = tmp_path / "run"
