@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,9 @@ from pixelseg.workflow.train_config import apply_overrides, load_job
 
 
 @pytest.fixture()
-def small_camvid(demo_data, tmp_path) -> Path:
+def small_camvid(tiny_camvid) -> Path:
     """4 train + 2 val pairs of the bundled CamVid sample."""
-    root = tmp_path / "camvid"
-    for split, count in (("train", 4), ("val", 2)):
-        for folder in (split, f"{split}annot"):
-            (root / folder).mkdir(parents=True)
-        for image in sorted((demo_data / split).iterdir())[:count]:
-            shutil.copy(image, root / split / image.name)
-            label = demo_data / f"{split}annot" / (image.stem + ".png")
-            shutil.copy(label, root / f"{split}annot" / label.name)
-    return root
+    return tiny_camvid()
 
 
 def write_config(tmp_path: Path, **extra) -> Path:

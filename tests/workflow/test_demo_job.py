@@ -9,8 +9,6 @@ from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.workflow.demo import DemoConfig, bundled_sample, demo_job
 from pixelseg.workflow.train import open_data
 
-from .conftest import tiny_camvid
-
 
 def test_default_demo_keeps_the_settings_of_the_former_demo_pipeline(tmp_path):
     """The values the separate demo pipeline used before it became the train job."""
@@ -44,8 +42,8 @@ def test_demo_on_a_folder_defaults_to_native_size_and_20_epochs(small_camvid, tm
     assert DemoConfig.with_defaults().output.parent.name == "runs"
 
 
-def test_demo_data_without_val_is_partitioned_and_classes_file_is_used(demo_data, tmp_path):
-    root = tiny_camvid(demo_data, tmp_path / "camvid", n_train=5, n_val=0)
+def test_demo_data_without_val_is_partitioned_and_classes_file_is_used(tiny_camvid, tmp_path):
+    root = tiny_camvid(n_train=5, n_val=0)
     ClassSet([f"c{i}" for i in range(12)], list(range(12))).save(root / "classes.json")
     data = open_data(demo_job(DemoConfig.with_defaults(data=root, output=tmp_path / "o")))
     assert (len(data.train), len(data.validation)) == (4, 1)
