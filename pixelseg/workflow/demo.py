@@ -16,7 +16,11 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+from pixelseg.evaluation import evaluate_semantic_segmentation
+from pixelseg.inference import semanticseg
 from pixelseg.utils.sizes import parse_size
+from pixelseg.workflow.pictures import write_overlays
+from pixelseg.workflow.train import open_data, run_train_job
 from pixelseg.workflow.train_config import DataSection, TrainJob
 
 __all__ = ["DemoConfig", "demo_job", "run_demo", "bundled_sample"]
@@ -111,11 +115,6 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
         ConfigurationError: the output is a file or a non-empty folder and ``overwrite`` is
             False; an unknown network.
     """
-    from pixelseg.evaluation import evaluate_semantic_segmentation
-    from pixelseg.inference import semanticseg
-    from pixelseg.workflow.pictures import write_overlays
-    from pixelseg.workflow.train import open_data, run_train_job
-
     started = time.perf_counter()
     data = open_data(demo_job(config))
     run = run_train_job(demo_job(config, len(data.train)), config.output, overwrite=config.overwrite, echo=echo,

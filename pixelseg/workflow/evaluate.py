@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pixelseg.data import ClassSet, ImageDatastore, PixelLabelDatastore, combine
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.evaluation import SemanticSegmentationMetrics, evaluate_semantic_segmentation
+from pixelseg.evaluation.report import OUTPUT_FILES
 
 __all__ = ["run_evaluate", "paired_label_folders", "PREDICTION_ENCODINGS"]
 
@@ -62,8 +65,6 @@ def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLi
             files pair with the same name.
         ConfigurationError: unknown ``pred_encoding``.
     """
-    from pixelseg.data import ClassSet, ImageDatastore, PixelLabelDatastore, combine
-
     if pred_encoding not in PREDICTION_ENCODINGS:
         raise ConfigurationError(f"pred_encoding must be one of {PREDICTION_ENCODINGS}, got {pred_encoding!r}")
     for what, folder in (("prediction", pred_dir), ("ground-truth", truth_dir)):
@@ -83,7 +84,7 @@ def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLi
 def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike, classes: Any, out: str | os.PathLike,
                  nan_policy: str = "omit", metrics: str | Sequence[str] = "all", pred_prefix: str = "pred_",
                  pred_encoding: str = "indices", worst: int = 10, overwrite: bool = False, quiet: bool = False,
-                 echo: Callable[[str], None] = print):
+                 echo: Callable[[str], None] = print) -> SemanticSegmentationMetrics:
     """Score the label maps in ``pred`` against ``truth`` and write the results into ``out``.
 
     Writes ``out/``: metrics.json, dataset_metrics.csv, class_metrics.csv, image_metrics.csv,
@@ -106,9 +107,6 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike, classes: Any
         DataError, ConfigurationError: see :func:`paired_label_folders` and
             ``evaluate_semantic_segmentation``.
     """
-    from pixelseg.evaluation import evaluate_semantic_segmentation
-    from pixelseg.evaluation.report import OUTPUT_FILES
-
     out = Path(out)
     if not overwrite:
         existing = [name for name in OUTPUT_FILES if (out / name).exists()]

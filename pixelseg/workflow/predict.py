@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
+from pixelseg.data import ImageDatastore, read_label_raw
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.inference import label_overlay, semanticseg, semanticseg_tiled
+from pixelseg.inference.predictor import default_class_set
+from pixelseg.inference.sources import image_datastore
+from pixelseg.utils.atomic import check_output_paths, save_png
+from pixelseg.utils.sizes import parse_size
 from pixelseg.workflow._common import open_checkpoint, output_folder
 
 __all__ = ["run_predict", "tile_batch_size", "MAX_OVERLAY_PIXELS"]
@@ -29,8 +37,6 @@ def tile_batch_size(tile_size: int, pixels: int = 4 * 512 * 512) -> int:
 
 
 def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
-    from pixelseg.inference.sources import image_datastore
-
     files: list[Path] = []
     for spec in inputs:
         files.extend(Path(f) for f in image_datastore(str(spec)).files)
@@ -41,13 +47,6 @@ def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
 
 def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo: Callable[[str], None]) -> int:
     """pairs: iterable of (input image path, label map path); writes folder/<stem>.png."""
-    import numpy as np
-
-    from pixelseg.data import ImageDatastore
-    from pixelseg.data.io import read_label_raw
-    from pixelseg.inference.overlay import label_overlay
-    from pixelseg.utils.atomic import save_png
-
     folder.mkdir(exist_ok=True)
     count = 0
     for image_path, label_path in pairs:
@@ -96,11 +95,6 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         FileNotFoundError, FileExistsError: a missing checkpoint or input; an existing output
             without ``overwrite``.
     """
-    from pixelseg.inference import semanticseg, semanticseg_tiled
-    from pixelseg.inference.predictor import default_class_set
-    from pixelseg.utils.atomic import check_output_paths
-    from pixelseg.utils.sizes import parse_size
-
     input_size = parse_size(input_size, "--input-size")
     if tile_size is not None and input_size is not None:
         raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
