@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from pixelseg.checkpoint import TrainedNetwork
 from pixelseg.data import (
     ClassSet,
     ImageDatastore,
@@ -53,7 +54,7 @@ class TrainRun:
     the validation metrics (as written to ``validation_metrics.json``)."""
 
     output: Path
-    trained: Any
+    trained: TrainedNetwork
     data: TrainData
     metrics: dict[str, Any]
 
