@@ -24,3 +24,25 @@ def shared_data() -> Path:
 def demo_data() -> Path:
     """The CamVid sample bundled inside the package."""
     return DEMO_DATA
+
+
+@pytest.fixture()
+def tiny_camvid(demo_data, tmp_path):
+    """Factory ``tiny_camvid(name="camvid", n_train=4, n_val=2) -> Path``: a CamVid-layout folder
+    ``tmp_path / name`` with the first pairs of the bundled sample (no val/ when ``n_val`` is 0)."""
+    import shutil
+
+    def make(name: str = "camvid", n_train: int = 4, n_val: int = 2) -> Path:
+        root = tmp_path / name
+        for split, count in (("train", n_train), ("val", n_val)):
+            if not count:
+                continue
+            for folder in (split, f"{split}annot"):
+                (root / folder).mkdir(parents=True)
+            for image in sorted((demo_data / split).iterdir())[:count]:
+                shutil.copy(image, root / split / image.name)
+                label = demo_data / f"{split}annot" / f"{image.stem}.png"
+                shutil.copy(label, root / f"{split}annot" / label.name)
+        return root
+
+    return make

@@ -1,7 +1,8 @@
 """The ``pixelseg`` command line (typer).
 
-Each stage of the workflow registers its commands from its own module
-(``pixelseg/cli/<stage>.py`` defines ``register(app)``). Errors that pixelseg raises on
+Each command is parsed in its own module (``pixelseg/cli/<command>.py`` defines
+``register(app)``) and runs one job of :mod:`pixelseg.workflow` (``label`` runs the labeling
+server, ``info`` the dataset report). Errors that pixelseg raises on
 purpose (:class:`pixelseg.errors.PixelsegError`, and missing files) are printed as one
 sentence with exit code 2; ``--debug`` shows the traceback instead.
 """
@@ -23,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "label")
+_COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "export", "label")
 
 
 @app.callback()
@@ -37,13 +38,7 @@ def _root(
 _STATE = {"debug": False}
 
 for _name in _COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"pixelseg.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a stage not built yet
-        if exc.name != f"pixelseg.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(f"pixelseg.cli.{_name}").register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

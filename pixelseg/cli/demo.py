@@ -1,20 +1,11 @@
-"""``pixelseg demo``: the whole workflow on road scenes, end to end.
-
-Reads a folder in CamVid layout (the bundled sample by default), partitions it when it has
-no validation split, weights the classes by median frequency, builds a network from the
-ImageNet-pretrained EfficientNet-Lite0 encoder, trains it with :func:`train_network`,
-evaluates it with :func:`evaluate_semantic_segmentation` and writes metrics, plots and
-overlays to an output folder.
-"""
+"""``pixelseg demo``: arguments of :func:`pixelseg.workflow.demo.run_demo` (the whole workflow
+on road scenes: train, evaluate, metrics, plots and overlays)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
-
-from pixelseg.workflow.camvid_job import DemoConfig, run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -43,14 +34,8 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty output folder."),
     ) -> None:
         """Train and evaluate a network on road scenes (CamVid), with metrics, plots and overlays."""
-        config = DemoConfig.from_cli(
-            data=data,
-            output=output or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S"),
-            epochs=epochs,
-            network=network,
-            image_size=image_size,
-            mini_batch_size=mini_batch_size,
-            seed=seed,
-            overwrite=overwrite,
-        )
-        run_demo(config, echo=typer.echo)
+        from pixelseg.workflow.demo import DemoConfig, run_demo
+
+        run_demo(DemoConfig.with_defaults(data=data, output=output, epochs=epochs, network=network,
+                                          image_size=image_size, mini_batch_size=mini_batch_size, seed=seed,
+                                          overwrite=overwrite), echo=typer.echo)

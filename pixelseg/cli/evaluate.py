@@ -1,5 +1,5 @@
-"""``pixelseg evaluate``: score a folder of predicted label maps against the ground truth
-with MATLAB's evaluateSemanticSegmentation definitions (see :mod:`pixelseg.evaluation`)."""
+"""``pixelseg evaluate --pred DIR --truth DIR --classes FILE --out DIR``: arguments of
+:func:`pixelseg.workflow.evaluate.run_evaluate`."""
 
 from __future__ import annotations
 
@@ -35,20 +35,8 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar (the report is printed either way)."),
     ) -> None:
         """Evaluate predicted label maps against the ground truth (MATLAB evaluateSemanticSegmentation)."""
-        from pixelseg.evaluation import evaluate_semantic_segmentation
-        from pixelseg.evaluation.files import label_folders
-        from pixelseg.evaluation.report import OUTPUT_FILES
+        from pixelseg.workflow.evaluate import run_evaluate
 
-        if not overwrite:
-            existing = [name for name in OUTPUT_FILES if (out / name).exists()]
-            if existing:
-                raise FileExistsError(f"{out} already holds {', '.join(existing)}; pass --overwrite to replace them")
-        preds, truths = label_folders(pred, truth, classes, prefix=pred_prefix, pred_encoding=pred_encoding)
-        selection = [m.strip() for m in metrics.split(",") if m.strip()]
-        result = evaluate_semantic_segmentation(
-            preds, truths, metrics=selection, nan_policy=nan_policy, verbose=not quiet
-        )
-        if quiet:
-            typer.echo(result.report())
-        written = result.write(out, overwrite=overwrite, worst=worst)
-        typer.echo(f"wrote {len(written)} files to {out}")
+        run_evaluate(pred, truth, classes, out, nan_policy=nan_policy,
+                     metrics=[m.strip() for m in metrics.split(",") if m.strip()], pred_prefix=pred_prefix,
+                     pred_encoding=pred_encoding, worst=worst, overwrite=overwrite, quiet=quiet, echo=typer.echo)

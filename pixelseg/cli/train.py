@@ -1,8 +1,7 @@
-"""``pixelseg train --config train.yaml``: one YAML (data, classes, network, options) -> a run folder."""
+"""``pixelseg train --config train.yaml``: arguments of :func:`pixelseg.workflow.train.run_train_config`."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
@@ -14,7 +13,7 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
         config: Path = typer.Option(..., "--config", "-c", help="YAML with data, classes, class_weights, network, options "
-                                    "(see pixelseg.training.job)."),
+                                    "(see pixelseg.workflow.train_config)."),
         overrides: list[str] = typer.Option(None, "--set", "-s", help="Override a field: key.sub=value (YAML value), "
                                             "e.g. --set options.max_epochs=3; repeatable."),
         output: Path = typer.Option(None, "--output", "-o", help="Run folder (default: runs/train-<time>); must be "
@@ -25,21 +24,6 @@ def register(app: typer.Typer) -> None:
                                     "checkpoints, or one checkpoint file; the output defaults to that run's folder."),
     ) -> None:
         """Train a network as the config says; writes checkpoints, log, plot, resolved config and metrics."""
-        from pixelseg.training.job import latest_checkpoint, load_job, run_train_job
+        from pixelseg.workflow.train import run_train_config
 
-        overrides = list(overrides or [])
-        own_run = None
-        if resume is not None:
-            if resume.is_dir():
-                resume = latest_checkpoint(resume)
-                typer.echo(f"resuming from {resume}")
-            resume = resume.resolve()
-            overrides.append(f"options.resume_from={resume}")
-            if resume.parent.name == "checkpoints":
-                own_run = resume.parent.parent
-                output = output or own_run
-        job = load_job(config, overrides)
-        output = output or Path("runs") / time.strftime("train-%Y%m%d-%H%M%S")
-        # Resuming writes into the run's own (non-empty) folder; any other folder is protected as usual.
-        into_own_run = own_run is not None and output.resolve() == own_run
-        run_train_job(job, output, overwrite=overwrite or into_own_run, echo=typer.echo)
+        run_train_config(config, overrides or (), output=output, overwrite=overwrite, resume=resume, echo=typer.echo)

@@ -24,14 +24,16 @@ class UnpairedFilesWarning(UserWarning):
     """Issued by ``combine(..., unpaired="warn")`` for images or labels left without a partner."""
 
 
-def _keys(paths: list[str], suffix: str) -> list[str]:
-    """Pair names: file stems without ``suffix`` (one pass, no per-file function call)."""
+def _keys(paths: list[str], suffix: str, prefix: str = "") -> list[str]:
+    """Pair names: file stems without ``suffix`` and ``prefix`` (one pass, no per-file function call)."""
     sep = os.sep
     stems = [p.rpartition(sep)[2] for p in paths]
     stems = [s.rpartition(".")[0] or s for s in stems]
     if suffix:
         n = len(suffix)
         stems = [s[:-n] if s.endswith(suffix) else s for s in stems]
+    if prefix:
+        stems = [s.removeprefix(prefix) for s in stems]
     return stems
 
 
@@ -194,6 +196,7 @@ def combine(
     image_suffix: str = "",
     unpaired: str = "error",
     match: str = "name",
+    label_prefix: str = "",
 ) -> PairedDatastore:
     """Pair images with label files by file name (MATLAB ``combine(imds, pxds)``).
 
@@ -206,6 +209,8 @@ def combine(
     Args:
         imds: the images. pxds: the label files.
         label_suffix, image_suffix: suffixes removed from the stems before matching.
+        label_prefix: a prefix removed from the label stems before matching (``"pred_"``
+            pairs the ``pred_<stem>.png`` files of ``semanticseg`` with their images).
         unpaired: ``"error"`` (default): images without a label or labels without an image
             raise DataError naming them; ``"warn"``: they are dropped with an
             :class:`UnpairedFilesWarning` naming them; ``"ignore"``: dropped silently.
@@ -232,7 +237,7 @@ def combine(
         if len(image_files) != len(label_files):
             raise DataError(f"combine(match='order'): {len(image_files)} images but {len(label_files)} label files")
         return PairedDatastore(imds, pxds, names=image_keys)
-    label_keys = _keys(label_files, label_suffix)
+    label_keys = _keys(label_files, label_suffix, label_prefix)
     check_names_unique(image_keys, image_files, "combine (images)")
     label_index = dict(zip(label_keys, range(len(label_keys)), strict=True))
     if len(label_index) != len(label_keys):
@@ -253,7 +258,8 @@ def combine(
         if no_image:
             parts.append(f"{len(no_image)} label file(s) without an image: {_listing(no_image)}")
         hint = (
-            f" (pairing by file stem with image_suffix={image_suffix!r}, label_suffix={label_suffix!r})"
+            f" (pairing by file stem with image_suffix={image_suffix!r}, label_suffix={label_suffix!r}"
+            + (f", label_prefix={label_prefix!r})" if label_prefix else ")")
         )
         message = "; ".join(parts) + hint
         if unpaired == "error":

@@ -1,1 +1,12 @@
-"""End-to-end jobs that chain the stages (data -> network -> training -> evaluation)."""
+"""The jobs: what each ``pixelseg`` command does, in terms of the stages below (data, models,
+checkpoint, training, evaluation, inference, export). Each is a plain function with typed
+arguments that reports through an ``echo`` callable, so it runs from Python as well:
+
+- :mod:`pixelseg.workflow.train_config`: ``train.yaml`` (``TrainJob``, ``load_job``, overrides).
+- :mod:`pixelseg.workflow.train`: ``run_train_job``, ``run_train_config`` (``pixelseg train``).
+- :mod:`pixelseg.workflow.demo`: ``run_demo`` (``pixelseg demo``): the train job on CamVid, then pictures.
+- :mod:`pixelseg.workflow.predict`: ``run_predict`` (``pixelseg predict``).
+- :mod:`pixelseg.workflow.evaluate`: ``run_evaluate`` (``pixelseg evaluate``).
+- :mod:`pixelseg.workflow.export`: ``run_export`` (``pixelseg export``).
+- :mod:`pixelseg.workflow.pictures`: the demo's overlay figures.
+"""

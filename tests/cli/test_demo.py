@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,18 +12,7 @@ from PIL import Image
 
 from pixelseg.cli import main
 from pixelseg.utils.sizes import parse_size
-from pixelseg.workflow.camvid_job import DemoConfig, run_demo
-
-
-def _tiny_camvid(src: Path, dst: Path, n_train: int = 4, n_val: int = 2) -> Path:
-    for split, n in (("train", n_train), ("val", n_val)):
-        (dst / split).mkdir(parents=True)
-        (dst / f"{split}annot").mkdir(parents=True)
-        for image in sorted((src / split).iterdir())[:n]:
-            shutil.copy(image, dst / split / image.name)
-            label = src / f"{split}annot" / f"{image.stem}.png"
-            shutil.copy(label, dst / f"{split}annot" / label.name)
-    return dst
+from pixelseg.workflow.demo import DemoConfig, run_demo
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -38,8 +25,8 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_demo_job_writes_metrics_plots_and_overlays(demo_data, tmp_path):
-    data = _tiny_camvid(demo_data, tmp_path / "data")
+def test_demo_job_writes_metrics_plots_and_overlays(tiny_camvid, tmp_path):
+    data = tiny_camvid("data")
     out = tmp_path / "out"
     config = DemoConfig(data=data, output=out, epochs=1, network="deeplabv3plus", image_size=(64, 96),
                         mini_batch_size=2, num_overlays=2)
@@ -78,8 +65,8 @@ def test_bad_data_folder_is_one_sentence_and_nonzero_exit(tmp_path, make, messag
     assert "Traceback" not in result.stderr
 
 
-def test_label_value_without_class_names_file_and_value(demo_data, tmp_path):
-    data = _tiny_camvid(demo_data, tmp_path / "data", n_train=2, n_val=1)
+def test_label_value_without_class_names_file_and_value(tiny_camvid, tmp_path):
+    data = tiny_camvid("data", n_train=2, n_val=1)
     bad = sorted((data / "trainannot").iterdir())[0]
     label = np.array(Image.open(bad))
     label[:2, :3] = 42

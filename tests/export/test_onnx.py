@@ -19,12 +19,12 @@ import torch
 
 from pixelseg.checkpoint import TrainedNetwork
 from pixelseg.cli import main
-from pixelseg.cli.predict import run_export
 from pixelseg.data import ClassSet
 from pixelseg.export import ExportVerificationError, OnnxSegmenter, export_onnx
 from pixelseg.export.onnx import _verify
 from pixelseg.inference import semanticseg
 from pixelseg.models import segnet
+from pixelseg.workflow.export import run_export
 
 CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
 

@@ -157,6 +157,6 @@ def test_outputs_are_planned_before_anything_is_written(checkpoint, tmp_path, ca
 
 def test_tile_batch_default_holds_about_a_megapixel():
     """8 tiles of 1024 (the whole-image default batch) peaked at 3.5 GB with the demo network."""
-    from pixelseg.cli.predict import tile_batch_size
+    from pixelseg.workflow.predict import tile_batch_size
 
     assert [tile_batch_size(t) for t in (256, 512, 700, 1024, 4096)] == [16, 4, 2, 1, 1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,13 @@ import yaml
 
 from pixelseg.checkpoint import load_network
 from pixelseg.errors import ConfigurationError
-from pixelseg.training.job import apply_overrides, load_job
+from pixelseg.workflow.train_config import apply_overrides, load_job
 
 
 @pytest.fixture()
-def small_camvid(demo_data, tmp_path) -> Path:
+def small_camvid(tiny_camvid) -> Path:
     """4 train + 2 val pairs of the bundled CamVid sample."""
-    root = tmp_path / "camvid"
-    for split, count in (("train", 4), ("val", 2)):
-        for folder in (split, f"{split}annot"):
-            (root / folder).mkdir(parents=True)
-        for image in sorted((demo_data / split).iterdir())[:count]:
-            shutil.copy(image, root / split / image.name)
-            label = demo_data / f"{split}annot" / (image.stem + ".png")
-            shutil.copy(label, root / f"{split}annot" / label.name)
-    return root
+    return tiny_camvid()
 
 
 def write_config(tmp_path: Path, **extra) -> Path:
@@ -87,7 +78,7 @@ def test_resume_a_run_folder_continues_from_its_furthest_readable_checkpoint(sma
     import torch
 
     from pixelseg.cli import main
-    from pixelseg.training.job import latest_checkpoint
+    from pixelseg.workflow.train import latest_checkpoint
 
     config = write_config(tmp_path)
     out = tmp_path / "run"

@@ -108,12 +108,16 @@ def read_camvid(
         ``{split: PairedDatastore}`` with :func:`camvid_class_set`.
 
     Raises:
-        DataError: no split found (or a requested one missing), unpaired files.
+        DataError: ``root`` is missing or not a folder, no split found (or a requested one
+            missing), unpaired files.
     """
     root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"CamVid folder {root} {'is not a folder' if root.exists() else 'does not exist'}")
     wanted = splits or tuple(s for s in ("train", "val", "test") if (root / s).is_dir() and (root / f"{s}annot").is_dir())
     if not wanted:
-        raise DataError(f"{root}: no CamVid split found (expected train/ and trainannot/, val/ and valannot/ ...)")
+        raise DataError(f"{root} is not in CamVid layout: no split found (expected train/ and trainannot/, "
+                        "val/ and valannot/ ...)")
     class_set = class_set or camvid_class_set()
     out = {}
     for split in wanted:

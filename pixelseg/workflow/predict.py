@@ -1,0 +1,128 @@
+"""The predict job (``pixelseg predict``): label image files with a checkpoint.
+
+One palette PNG of class indices per input (``<prefix><stem>.png``), or with ``tile_size``
+each input labelled tile by tile (TIFF inputs read lazily, written as tiled TIFF
+``<prefix><stem>.tif``). ``overlay=True`` also writes ``out/overlays/<stem>.png`` (image and
+class colours blended). Every output path is planned and checked before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pixelseg.data import ImageDatastore, read_label_raw
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.inference import label_overlay, semanticseg, semanticseg_tiled
+from pixelseg.inference.predictor import default_class_set
+from pixelseg.inference.sources import image_datastore
+from pixelseg.utils.atomic import check_output_paths, save_png
+from pixelseg.utils.sizes import parse_size
+from pixelseg.workflow._common import open_checkpoint, output_folder
+
+__all__ = ["run_predict", "tile_batch_size", "MAX_OVERLAY_PIXELS"]
+
+_TIFF = (".tif", ".tiff")
+#: Overlays of tiled outputs are written only up to this many pixels (they are made in memory).
+MAX_OVERLAY_PIXELS = 64_000_000
+
+
+def tile_batch_size(tile_size: int, pixels: int = 4 * 512 * 512) -> int:
+    """Tiles per forward pass so that a batch holds about ``pixels`` (4 tiles of 512, 1 of
+    1024): the network's activations, not the image, bound the memory of tiled inference,
+    and they grow with the batch's pixels (8 tiles of 1024 peaked at 3.5 GB)."""
+    return max(1, pixels // (tile_size * tile_size))
+
+
+def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for spec in inputs:
+        files.extend(Path(f) for f in image_datastore(str(spec)).files)
+    if not files:
+        raise DataError(f"no image files found in {', '.join(map(str, inputs))}")
+    return files
+
+
+def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo: Callable[[str], None]) -> int:
+    """pairs: iterable of (input image path, label map path); writes folder/<stem>.png."""
+    folder.mkdir(exist_ok=True)
+    count = 0
+    for image_path, label_path in pairs:
+        labels = np.asarray(read_label_raw(label_path))
+        if labels.shape[0] * labels.shape[1] > MAX_OVERLAY_PIXELS:
+            echo(f"overlay skipped for {image_path.name}: {labels.shape[1]} x {labels.shape[0]} is too large for one picture")
+            continue
+        image = ImageDatastore([image_path]).read(0)
+        save_png(label_overlay(image, labels, colormap=class_set), folder / f"{image_path.stem}.png", overwrite=overwrite)
+        count += 1
+    return count
+
+
+def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str | Path, overlay: bool = False,
+                tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int | None = None,
+                device: str = "auto", tta: bool | tuple[float, ...] = False,
+                input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
+                skip_unreadable: bool = False, name_prefix: str = "pred_",
+                echo: Callable[[str], None] = print) -> list[Path]:
+    """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
+
+    Args:
+        checkpoint: a file of ``TrainedNetwork.save`` or a run checkpoint.
+        inputs: image files, folders or glob patterns.
+        out: output folder (created).
+        overlay: also write ``out/overlays/<stem>.png``.
+        tile_size: label each image in tiles of at most N x N pixels (None: whole images).
+        overlap: tile overlap in pixels (default tile/8).
+        mini_batch_size: images per forward pass (default 8), or tiles (default
+            :func:`tile_batch_size`).
+        device, tta: as for :func:`pixelseg.inference.semanticseg`.
+        input_size: resize images to H x W for the network (``"HxW"`` or a pair); labels keep
+            each image's size. Not with ``tile_size``.
+        overwrite: replace existing output files.
+        skip_unreadable: report and skip images that cannot be read.
+        name_prefix: prefix of the output file names.
+        echo: receives one line per message.
+
+    Returns:
+        The label files written (H x W uint8 class indices), in input order.
+
+    Raises:
+        ConfigurationError: ``input_size`` with ``tile_size``, a bad size, ``out`` is a file.
+        DataError: not a pixelseg checkpoint, no image files, output paths that clash with
+            each other or with the inputs.
+        FileNotFoundError, FileExistsError: a missing checkpoint or input; an existing output
+            without ``overwrite``.
+    """
+    input_size = parse_size(input_size, "--input-size")
+    if tile_size is not None and input_size is not None:
+        raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
+                                 "image's own resolution (resize the image first, or leave out one of them)")
+    trained = open_checkpoint(checkpoint)
+    out = output_folder(out, "--out")
+    files = _input_files(inputs)
+    class_set = default_class_set(trained.num_classes, trained.class_set)
+    overlay_paths = [out / "overlays" / f"{f.stem}.png" for f in files]
+    if overlay:  # before any labelling: a clash found after it would waste the run
+        check_output_paths(files, overlay_paths, overwrite)
+    if tile_size is None:
+        pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=out,
+                           name_prefix=name_prefix, device=device, tta=tta, class_set=class_set, input_size=input_size,
+                           overwrite=overwrite, on_error="skip" if skip_unreadable else "raise")
+        written = list(pxds.files)
+        by_name = {f"{name_prefix}{f.stem}": f for f in files}
+        pairs = [(by_name[p.stem], p) for p in written]
+    else:
+        targets = [out / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
+        check_output_paths(files, targets, overwrite)
+        for f, target in zip(files, targets):
+            semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
+                              mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device, tta=tta,
+                              class_set=class_set, overwrite=overwrite)
+        written, pairs = targets, list(zip(files, targets))
+    echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")
+    if overlay:
+        n = _write_overlays(pairs, class_set, out / "overlays", overwrite, echo)
+        echo(f"wrote {n} overlay(s) into {out / 'overlays'}")
+    return written

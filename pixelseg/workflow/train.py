@@ -1,0 +1,296 @@
+"""The train job (``pixelseg train``): a :class:`~pixelseg.workflow.train_config.TrainJob` -> a run folder.
+
+The run folder receives ``config.yaml`` (the resolved job), ``network.ckpt``
+(``load_network``), ``training_log.csv``, ``training_progress.png``, ``checkpoints/`` and
+``validation_metrics.json`` (dataset and per-class metrics of the final network on the
+validation data).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pixelseg.checkpoint import TrainedNetwork
+from pixelseg.data import (
+    ClassSet,
+    ImageDatastore,
+    PairedDatastore,
+    PixelLabelDatastore,
+    Resize,
+    class_weights,
+    combine,
+    count_each_label,
+    detect_layout,
+    partition,
+)
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.workflow._common import output_folder
+from pixelseg.workflow.train_config import DataSection, TrainJob, load_job
+
+__all__ = ["TrainData", "TrainRun", "open_data", "run_train_job", "run_train_config", "latest_checkpoint",
+           "validation_metrics"]
+
+
+@dataclass
+class TrainData:
+    """The data of a job, before resizing and augmentation: ``train`` and ``validation``
+    PairedDatastores (H x W x 3 uint8 images, H x W uint8 labels) and their ClassSet."""
+
+    train: PairedDatastore
+    validation: PairedDatastore
+    class_set: ClassSet
+
+
+@dataclass
+class TrainRun:
+    """What :func:`run_train_job` made: the run folder, the ``TrainedNetwork``, the data and
+    the validation metrics (as written to ``validation_metrics.json``)."""
+
+    output: Path
+    trained: TrainedNetwork
+    data: TrainData
+    metrics: dict[str, Any]
+
+
+def _seed(job: TrainJob) -> int:
+    """The seed of the partition and the augmentation (``options.seed``; 0 for None)."""
+    return job.training_options(".").seed or 0
+
+
+def _class_set(job: TrainJob, default: ClassSet | None) -> ClassSet:
+    if job.classes is None:
+        if default is None:
+            raise ConfigurationError("the data layout defines no classes: give 'classes' (a file or names) in the config")
+        return default
+    if isinstance(job.classes, dict):
+        try:
+            return ClassSet(**job.classes)
+        except TypeError as exc:
+            raise ConfigurationError(f"classes: {exc}") from None
+    return ClassSet.load(job.classes)
+
+
+def _open_root(job: TrainJob) -> tuple[str, dict[str, PairedDatastore], ClassSet]:
+    """(layout name, PairedDatastores by split, ClassSet) of ``data.root``."""
+    root = job.data.root
+    if job.data.layout == "camvid":
+        from pixelseg.data.formats.camvid import camvid_class_set, read_camvid
+
+        class_set = _class_set(job, camvid_class_set())
+        return "camvid", read_camvid(root, class_set=class_set), class_set
+    layout = detect_layout(root)
+    class_set = _class_set(job, layout.class_set)
+    return layout.name, layout.open(class_set), class_set
+
+
+def open_data(job: TrainJob) -> TrainData:
+    """The job's train and validation pairs; without a validation split, ``data.split`` of the
+    train pairs (seeded by ``options.seed``).
+
+    Raises:
+        DataError: a missing or empty folder, no train split, unpaired files.
+        ConfigurationError: no classes, bad ``data`` fields.
+    """
+    data = job.data
+    if data.root is not None:
+        name, splits, class_set = _open_root(job)
+        train = splits.get("train", splits.get("all"))
+        validation = splits.get("val", splits.get("validation"))
+        if train is None:
+            raise DataError(f"{data.root}: the {name} layout has no train split (found {sorted(splits)})")
+    elif data.train:
+        class_set = _class_set(job, None)
+
+        def paired(section: dict[str, Any], role: str) -> PairedDatastore:
+            if "images" not in section or "labels" not in section:
+                raise ConfigurationError(f"data.{role} needs 'images' and 'labels' folders, got {sorted(section)}")
+            return combine(ImageDatastore(section["images"]), PixelLabelDatastore(section["labels"], class_set),
+                           label_suffix=section.get("label_suffix", ""))
+
+        train = paired(data.train, "train")
+        validation = paired(data.validation, "validation") if data.validation else None
+    else:
+        raise ConfigurationError("data needs either 'root' (a dataset folder) or 'train' (images and labels folders)")
+    if validation is None:
+        if len(data.split) != 2:
+            raise ConfigurationError(f"data.split must be two fractions [train, validation], got {data.split}")
+        train, validation = partition(train, tuple(data.split), seed=_seed(job))
+    return TrainData(train, validation, class_set)
+
+
+def _views(data: TrainData, section: DataSection, seed: int) -> tuple[PairedDatastore, PairedDatastore]:
+    """Tensor views: train resized and augmented, validation resized."""
+    train, validation = data.train, data.validation
+    if section.image_size is not None:
+        train = train.transform(Resize(tuple(section.image_size)))
+        validation = validation.transform(Resize(tuple(section.image_size)))
+    train = train.as_tensors()
+    if section.augment != "none" or section.crop_size is not None:
+        from pixelseg.data import Augmenter
+
+        preset = "default" if section.augment == "none" else section.augment
+        train = train.transform(Augmenter(preset, crop_size=section.crop_size, seed=seed))
+    return train, validation.as_tensors()
+
+
+def _class_weights(job: TrainJob, train: PairedDatastore, echo: Callable[[str], None]):
+    spec = job.class_weights
+    if spec is None or spec == "none":
+        return None
+    if isinstance(spec, list):
+        return spec
+    table = count_each_label(train.labels)
+    weights = class_weights(table, method=spec)
+    table["weight"] = weights
+    echo(f"class statistics (count_each_label) and {spec} weights:")
+    echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return weights
+
+
+def validation_metrics(network, validation, class_set, batch_size: int = 4) -> dict[str, Any]:
+    """Dataset metrics, per-class IoU/accuracy and the confusion matrix (rows truth) of
+    ``network`` on a tensor dataset of (3 x H x W float32, H x W int64) pairs."""
+    import torch
+
+    from pixelseg.evaluation import ConfusionMatrixAccumulator, class_accuracy, class_iou
+
+    accumulator = ConfusionMatrixAccumulator(int(network.num_classes))
+    loader = torch.utils.data.DataLoader(validation, batch_size=batch_size)
+    network.eval()
+    with torch.inference_mode():
+        for images, labels in loader:
+            accumulator.update(network(images).argmax(1), labels)
+    cm = accumulator.confusion_matrix
+    names = list(class_set.names) if class_set is not None else [str(i) for i in range(len(cm))]
+
+    def clean(values):
+        return [None if v != v else float(v) for v in values]
+
+    return {"dataset_metrics": accumulator.compute(),
+            "class_metrics": {"name": names, "accuracy": clean(class_accuracy(cm)), "iou": clean(class_iou(cm))},
+            "confusion_matrix": cm.tolist()}
+
+
+def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, echo: Callable[[str], None] = print,
+                  data: TrainData | None = None) -> TrainRun:
+    """Train as ``job`` says and fill the run folder ``output``.
+
+    Args:
+        job: the run's description (:func:`~pixelseg.workflow.train_config.load_job`).
+        output: the run folder; must be new or empty unless ``overwrite``.
+        overwrite: allow a non-empty run folder.
+        echo: receives progress lines (data, class weights, network, validation metrics).
+        data: the job's data when the caller opened it already (:func:`open_data`).
+
+    Raises:
+        ConfigurationError: ``output`` is a file or a non-empty folder and ``overwrite`` is
+            False; bad classes, network or options.
+        DataError: bad data (see ``open_data`` and ``train_network``).
+    """
+    from pixelseg.models import create_network
+    from pixelseg.training import train_network
+    from pixelseg.utils.atomic import atomic_write
+
+    out = output_folder(output, "--output", empty=True, overwrite=overwrite)
+    options = job.training_options(out)  # the logs, plot and checkpoints go into the run folder
+    data = data or open_data(job)
+    echo(f"data: train {len(data.train)} pairs, validation {len(data.validation)} pairs, "
+         f"{data.class_set.num_classes} classes")
+    weights = _class_weights(job, data.train, echo)
+    network_args = {k: v for k, v in job.network.items() if k != "num_classes"}
+    if "name" not in network_args:
+        raise ConfigurationError("network needs a 'name' (see pixelseg.models.list_networks())")
+    net = create_network(num_classes=data.class_set.num_classes, **network_args)
+    echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)")
+    train_view, validation_view = _views(data, job.data, options.seed or 0)
+
+    resolved = job.model_dump(mode="json")
+    resolved["options"] = options.to_dict()
+    with atomic_write(out / "config.yaml", overwrite=True) as tmp:
+        tmp.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
+
+    trained = train_network(train_view, net, options, validation_data=validation_view, class_weights=weights,
+                            class_set=data.class_set)
+    trained.save(out / "network.ckpt", overwrite=True)
+    metrics = validation_metrics(trained.network, validation_view, data.class_set, batch_size=options.mini_batch_size)
+    with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))
+    echo(f"run folder: {out.resolve()}")
+    return TrainRun(out, trained, data, metrics)
+
+
+def latest_checkpoint(run: str | Path) -> Path:
+    """The furthest-trained readable checkpoint of a run: ``run`` is the run folder (its
+    ``checkpoints/``) or a folder of ``*.ckpt`` files (a custom ``checkpoint_path``).
+
+    Checkpoints are ranked by their training step (then epoch, then file time), so copies
+    that lost their file times still resume from the right place. A file cut short by a
+    kill is skipped (with a warning) in favour of the one before it.
+
+    Raises:
+        FileNotFoundError: no readable ``.ckpt`` in ``run/checkpoints`` or ``run``.
+    """
+    import warnings
+
+    import torch
+
+    run = Path(run)
+    folder = run / "checkpoints" if (run / "checkpoints").is_dir() else run
+    ranked = []
+    for path in sorted(folder.glob("*.ckpt")) if folder.is_dir() else []:
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as exc:  # noqa: BLE001 - a truncated file: fall back to the previous one
+            warnings.warn(f"skipping unreadable checkpoint {path}: {exc}", UserWarning, stacklevel=2)
+            continue
+        step = int(checkpoint.get("global_step", -1)) if isinstance(checkpoint, dict) else -1
+        epoch = int(checkpoint.get("epoch", -1)) if isinstance(checkpoint, dict) else -1
+        ranked.append(((step, epoch, path.stat().st_mtime), path))
+    if not ranked:
+        raise FileNotFoundError(f"{folder} holds no readable checkpoint to resume from")
+    return max(ranked)[1]
+
+
+def run_train_config(config: str | Path, overrides: Sequence[str] = (), output: str | Path | None = None,
+                     overwrite: bool = False, resume: str | Path | None = None,
+                     echo: Callable[[str], None] = print) -> TrainRun:
+    """``pixelseg train``: load ``config`` with ``overrides`` and run it into ``output``.
+
+    Args:
+        config: the YAML file (:mod:`pixelseg.workflow.train_config`).
+        overrides: ``key.sub=value`` strings.
+        output: the run folder (default ``runs/train-<time>``, or the resumed run's own folder).
+        overwrite: allow a non-empty run folder.
+        resume: continue a stopped run: its run folder (its furthest-trained readable
+            checkpoint), a folder of checkpoints, or one checkpoint file. Writing into the
+            resumed run's own folder needs no ``overwrite``.
+
+    Raises:
+        FileNotFoundError: no config file, no readable checkpoint to resume from.
+        ConfigurationError, DataError: see :func:`load_job` and :func:`run_train_job`.
+    """
+    own_run = None
+    if resume is not None:
+        resume = Path(resume)
+        if resume.is_dir():
+            resume = latest_checkpoint(resume)
+            echo(f"resuming from {resume}")
+        resume = resume.resolve()
+        if resume.parent.name == "checkpoints":
+            own_run = resume.parent.parent
+            output = output or own_run
+    job = load_job(config, overrides)
+    if resume is not None:  # set after the YAML overrides: a path is not parsed as YAML
+        job = job.model_copy(update={"options": {**job.options, "resume_from": str(resume)}})
+    output = Path(output) if output is not None else Path("runs") / time.strftime("train-%Y%m%d-%H%M%S")
+    # Resuming writes into the run's own (non-empty) folder; any other folder is protected as usual.
+    into_own_run = own_run is not None and output.resolve() == own_run
+    return run_train_job(job, output, overwrite=overwrite or into_own_run, echo=echo)

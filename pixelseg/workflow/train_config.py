@@ -1,0 +1,152 @@
+"""The description of a training run, as ``train.yaml`` holds it (``pixelseg train --config``).
+
+The file::
+
+    data:
+      root: data/camvid            # any layout pixelseg.data.detect_layout recognises, or:
+      # train: {images: data/img/train, labels: data/lbl/train, label_suffix: ""}
+      # validation: {images: data/img/val, labels: data/lbl/val}
+      layout: null                 # camvid: read root as CamVid (train/ trainannot/ ...), no detection
+      split: [0.8, 0.2]            # used when there is no validation split (seeded by options.seed)
+      image_size: [360, 480]       # resize (labels nearest), [H, W] or "360x480"; null: native size
+      augment: default             # Augmenter preset, or none
+      crop_size: null              # random crops [h, w] for training
+    classes: classes.json          # or {names: [...], label_ids: [...], colors: ..., void_ids: ...};
+                                   # default: the class set of the data layout
+    class_weights: median_frequency   # enet, inverse_frequency, uniform, none, or a list of K numbers
+    network: {name: deeplabv3plus, backbone: efficientnet_lite0, weights: imagenet}
+    options: {solver: adamw, initial_learn_rate: 0.002, max_epochs: 20, mini_batch_size: 8}
+
+Relative paths are relative to the YAML file; ``options.output_dir`` is always the run
+folder. Any field can be overridden with dotted ``key=value`` pairs (values parsed as YAML):
+``options.max_epochs=3``, ``network.name=unet``, ``data.image_size=[96,128]``.
+:mod:`pixelseg.workflow.train` runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pixelseg.errors import ConfigurationError
+from pixelseg.utils.sizes import parse_size
+
+__all__ = ["DataSection", "TrainJob", "load_job", "apply_overrides"]
+
+
+class DataSection(BaseModel):
+    """The ``data`` section of ``train.yaml`` (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+    root: Path | None = None
+    train: dict[str, Any] | None = None
+    validation: dict[str, Any] | None = None
+    layout: Literal["camvid"] | None = None
+    split: list[float] = Field(default_factory=lambda: [0.8, 0.2])
+    image_size: tuple[int, int] | None = None
+    augment: str = "default"
+    crop_size: tuple[int, int] | None = None
+
+    @field_validator("image_size", "crop_size", mode="before")
+    @classmethod
+    def _size(cls, value: Any, info) -> tuple[int, int] | None:
+        return parse_size(value, f"data.{info.field_name}")
+
+
+class TrainJob(BaseModel):
+    """The content of ``train.yaml`` (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+    data: DataSection
+    classes: Path | dict[str, Any] | None = None
+    class_weights: str | list[float] | None = "median_frequency"
+    network: dict[str, Any] = Field(default_factory=lambda: {"name": "deeplabv3plus", "backbone": "efficientnet_lite0",
+                                                             "weights": "imagenet"})
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def training_options(self, run_folder: str | Path):
+        """The ``TrainingOptions`` of the run into ``run_folder`` (its ``output_dir``; the
+        progress plot is on unless ``options.plots`` says otherwise).
+
+        Raises:
+            ConfigurationError: a bad option (names the field and the value).
+        """
+        from pixelseg.training.options import TrainingOptions
+
+        return TrainingOptions(**{"plots": "training-progress", **self.options, "output_dir": str(run_folder)})
+
+    def resolved(self, base: Path) -> TrainJob:
+        """A copy with relative paths made relative to ``base`` (the YAML's folder)."""
+        data = self.data.model_copy()
+        if data.root is not None and not data.root.is_absolute():
+            data.root = base / data.root
+        for part in ("train", "validation"):
+            section = getattr(data, part)
+            if section:
+                setattr(data, part, {k: (str(base / v) if k in ("images", "labels") and not Path(v).is_absolute()
+                                         else v) for k, v in section.items()})
+        classes = self.classes
+        if isinstance(classes, Path) and not classes.is_absolute():
+            classes = base / classes
+        network = dict(self.network)
+        weights = network.get("weights")
+        if isinstance(weights, str) and weights not in ("imagenet",) and not Path(weights).is_absolute():
+            network["weights"] = str(base / weights)
+        return self.model_copy(update={"data": data, "classes": classes, "network": network})
+
+
+def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key.sub=value`` strings (values parsed as YAML) to a nested dict, in place.
+
+    Raises:
+        ConfigurationError: an override without ``=`` or an empty key.
+    """
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigurationError(f"--set expects key=value (e.g. options.max_epochs=3), got {item!r}")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        node = config
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+    return config
+
+
+def load_job(path: str | Path, overrides: Sequence[str] = ()) -> TrainJob:
+    """Read ``train.yaml``, apply overrides, validate; relative paths become relative to the file.
+
+    Raises:
+        FileNotFoundError: no such file. ConfigurationError: bad YAML or fields (names the file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"{path} must hold a mapping with data, classes, network, options")
+    apply_overrides(raw, overrides)
+    try:
+        job = TrainJob(**raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise ConfigurationError(f"{path}: {problems}") from None
+    try:
+        job.training_options(path.parent)  # options.output_dir is the run folder, whatever the file says
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{path}: options: {exc}") from None
+    return job.resolved(path.parent.resolve())

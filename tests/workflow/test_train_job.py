@@ -1,0 +1,60 @@
+"""The train job from Python: its YAML schema, data, output folder and resuming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pixelseg.checkpoint import load_network
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.workflow.train import open_data, run_train_config, run_train_job
+from pixelseg.workflow.train_config import load_job
+
+
+def write_config(folder: Path, **data) -> Path:
+    config = {
+        "data": {"root": "camvid", "image_size": [24, 32], "augment": "none", **data},
+        "network": {"name": "unet", "encoder_depth": 2, "num_first_encoder_filters": 4},
+        "options": {"max_epochs": 1, "mini_batch_size": 2, "verbose": False, "validation_frequency": 2},
+    }
+    path = folder / "train.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_yaml_sizes_layout_and_plots(small_camvid, tmp_path):
+    config = write_config(tmp_path, layout="camvid", image_size="24x32")
+    job = load_job(config, ["options.plots=training-progress"])  # refused before: "needs output_dir"
+    assert job.data.image_size == (24, 32) and job.training_options(tmp_path / "run").plots == "training-progress"
+    assert len(open_data(job).train) == 4
+    with pytest.raises(ConfigurationError, match=r"yaml: data\.image_size: data\.image_size must look like HxW.*got \[0, 5\]"):
+        load_job(config, ["data.image_size=[0, 5]"])
+    with pytest.raises(ConfigurationError, match=r"data\.layout"):
+        load_job(config, ["data.layout=voc"])
+    with pytest.raises(DataError, match="is not in CamVid layout"):
+        open_data(load_job(config, [f"data.root={tmp_path}"]))
+
+
+def test_output_that_is_a_file_is_refused_before_reading_data(tmp_path):
+    (tmp_path / "run").write_text("x")
+    job = load_job(write_config(tmp_path), ["data.root=/nowhere"])
+    with pytest.raises(ConfigurationError, match="run is a file, not a folder"):
+        run_train_job(job, tmp_path / "run")
+
+
+@pytest.mark.filterwarnings("ignore:class_weights")
+def test_run_and_resume_a_run_whose_path_holds_yaml_characters(small_camvid, tmp_path):
+    """--resume passed the checkpoint path through a YAML override: in "exp #2" the " #2..."
+    was read as a comment, so the run resumed from a path that does not exist."""
+    config = write_config(tmp_path)
+    out = tmp_path / "exp #2: b"
+    lines: list[str] = []
+    run = run_train_job(load_job(config), out, echo=lines.append)
+    assert run.output == out and run.trained.class_set.num_classes == 11 and len(run.data.validation) == 2
+    assert any("median_frequency weights" in line for line in lines)
+    assert 0 <= run.metrics["dataset_metrics"]["global_accuracy"] <= 1
+    resumed = run_train_config(config, ["options.max_epochs=2"], resume=out, echo=lines.append)
+    assert resumed.output == out and f"resuming from {out / 'checkpoints'}" in "\n".join(lines)
+    assert load_network(out / "network.ckpt").history.epoch.max() == 2
