@@ -24,6 +24,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+__all__ = ["app", "main"]
+
 _COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "export", "label")
 
 

@@ -244,15 +244,10 @@ class TrainingOptions(BaseModel):
             FileNotFoundError: the file does not exist.
             ConfigurationError: bad YAML, no mapping, or a bad field (names the file).
         """
-        import yaml
+        from pixelseg.utils.yamlfile import load_yaml
 
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"options file {path} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"{path} is not valid YAML: {exc}") from None
+        data = load_yaml(path, "options")
         if key is not None:
             if not isinstance(data, dict) or key not in data:
                 raise ConfigurationError(f"{path} has no {key!r} section")

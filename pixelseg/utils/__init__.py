@@ -1,0 +1,9 @@
+"""Helpers every stage may use; they import nothing of pixelseg above them.
+
+:mod:`~pixelseg.utils.atomic` (atomic writes, never an unasked overwrite),
+:mod:`~pixelseg.utils.lazy` (lazy package exports), :mod:`~pixelseg.utils.pixels` (pixel
+checks, NumPy only), :mod:`~pixelseg.utils.sizes` (the one "H x W" parser) and
+:mod:`~pixelseg.utils.yamlfile` (reading a user's YAML). Import from the modules.
+"""
+
+__all__: list[str] = []

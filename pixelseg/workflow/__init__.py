@@ -10,3 +10,25 @@ arguments that reports through an ``echo`` callable, so it runs from Python as w
 - :mod:`pixelseg.workflow.export`: ``run_export`` (``pixelseg export``).
 - :mod:`pixelseg.workflow.pictures`: the demo's overlay figures.
 """
+
+from __future__ import annotations
+
+from pixelseg.utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "TrainJob": "pixelseg.workflow.train_config",
+    "load_job": "pixelseg.workflow.train_config",
+    "run_train_job": "pixelseg.workflow.train",
+    "run_train_config": "pixelseg.workflow.train",
+    "latest_checkpoint": "pixelseg.workflow.train",
+    "DemoConfig": "pixelseg.workflow.demo",
+    "run_demo": "pixelseg.workflow.demo",
+    "run_predict": "pixelseg.workflow.predict",
+    "run_evaluate": "pixelseg.workflow.evaluate",
+    "run_export": "pixelseg.workflow.export",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

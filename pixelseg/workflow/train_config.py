@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pixelseg.errors import ConfigurationError
 from pixelseg.utils.sizes import parse_size
+from pixelseg.utils.yamlfile import load_yaml
 
 __all__ = ["DataSection", "TrainJob", "load_job", "apply_overrides"]
 
@@ -130,12 +131,7 @@ def load_job(path: str | Path, overrides: Sequence[str] = ()) -> TrainJob:
         FileNotFoundError: no such file. ConfigurationError: bad YAML or fields (names the file).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{path} is not valid YAML: {exc}") from None
+    raw = load_yaml(path, "config")
     if not isinstance(raw, dict):
         raise ConfigurationError(f"{path} must hold a mapping with data, classes, network, options")
     apply_overrides(raw, overrides)

@@ -9,6 +9,21 @@
   ``interrupted.ckpt`` after Ctrl-C.
 - :class:`ProgressBar` (:mod:`.progress`): Lightning's tqdm bar with the recorder's latest values.
 
-Import them from their modules (``from pixelseg.training.callbacks.history import
-HistoryRecorder``); they need Lightning, which only ``train_network`` loads.
+They need Lightning, which only ``train_network`` loads: the names are imported lazily.
 """
+
+from __future__ import annotations
+
+from pixelseg.utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "HistoryRecorder": "pixelseg.training.callbacks.history",
+    "ValidationSelection": "pixelseg.training.callbacks.selection",
+    "FaultCheckpoint": "pixelseg.training.callbacks.fault",
+    "ProgressBar": "pixelseg.training.callbacks.progress",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
