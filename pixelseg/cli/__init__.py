@@ -14,13 +14,15 @@ import sys
 
 import typer
 
+from pixelseg.cli._support import is_click as _is_click
+from pixelseg.cli._support import print_version as _print_version
 from pixelseg.errors import PixelsegError
 
 app = typer.Typer(
     name="pixelseg",
     help="Semantic segmentation: label, read data, train, evaluate, predict, export.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -32,6 +34,8 @@ _COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "export", "l
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
 ) -> None:
     """pixelseg: semantic segmentation for the whole workflow."""
     _STATE["debug"] = debug
@@ -56,13 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.secho("interrupted", err=True)
         raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors and aborts of click (or typer's own copy of it)
+        if _is_click(exc, "ClickException"):
             exc.show()
             raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Abort):
+        if _is_click(exc, "Abort"):
             raise SystemExit(1) from None
         raise
     if isinstance(code, int) and code != 0:  # typer.Exit(code) returns it in this mode

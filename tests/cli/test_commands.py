@@ -12,7 +12,8 @@ from pixelseg.cli import app
 CLI = Path(pixelseg.cli.__file__).parent
 # What a command module may import from pixelseg besides pixelseg.workflow.*.
 ALLOWED = {
-    "__init__.py": {"pixelseg.errors"},
+    "__init__.py": {"pixelseg.errors", "pixelseg.cli._support"},
+    "_support.py": {"pixelseg"},  # pixelseg.__version__ for --version
     "predict.py": {"pixelseg.errors", "pixelseg.inference.predictor"},  # MAX_TTA_SCALE for --tta-scales
     "label.py": {"pixelseg.labeling.server"},
     "info.py": {"pixelseg.data.report"},
