@@ -171,3 +171,17 @@ def test_utf8_with_byte_order_mark_reads(tmp_path):
     path = tmp_path / "classes.json"
     path.write_bytes(b"\xef\xbb\xbf" + '{"names": ["caf\u00e9"]}'.encode())
     assert ClassSet.load(path).names == ["caf\u00e9"]
+
+
+def test_tiled_inference_reads_tiffs_above_the_limit(tmp_path):
+    """semanticseg on a TIFF path reads it band by band through its own reader: not limited."""
+    from pixelseg.inference.tiled_io import open_image_source
+
+    path = tmp_path / "large.tif"
+    tifffile.imwrite(path, np.full((20, 30, 3), 7, np.uint8), photometric="rgb", tile=(16, 16))
+    set_max_image_pixels(100)
+    with pytest.raises(DataError, match="large.tif: the file claims 600 pixels"):
+        read_image(path)
+    with open_image_source(path, channels=3) as source:
+        assert (source.height, source.width) == (20, 30)
+        assert source.read_rows(0, 4).shape == (4, 30, 3) and source.read_rows(0, 4)[0, 0, 0] == 7
