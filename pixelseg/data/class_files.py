@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pixelseg.data.ids import is_int
 from pixelseg.data.palettes import default_colors
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.text import read_utf8
 
 if TYPE_CHECKING:
     from pixelseg.data.classes import ClassSet
@@ -50,17 +51,66 @@ def class_set_dict(class_set: ClassSet) -> dict[str, Any]:
     }
 
 
-def _records(records: Any) -> tuple[list[Any], list[Any], list[Any] | None]:
+#: The one schema of class-set dicts: the keys each form takes (any other key is refused).
+RECORDS_KEYS = ("classes", "void_ids", "id_type")
+COLUMNS_KEYS = ("names", "label_ids", "colors", "void_ids", "id_type")
+RECORD_KEYS = ("name", "ids", "id", "color")
+_LISTS = ("classes", "names", "label_ids", "colors", "void_ids")  # null allowed but for the first two
+
+
+def _check_keys(d: dict, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse keys not in ``allowed``, naming the key and the nearest valid one."""
+    import difflib
+
+    for key in d:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigurationError(
+            f"class set: unknown key {key!r} in {where}{hint}; the keys there are {', '.join(allowed)}"
+        )
+
+
+def _check_types(d: dict) -> None:
+    """Refuse wrong types at the top level, naming the key: the list entries must be lists
+    (``null`` allowed for the optional ones), ``id_type`` a string or null."""
+    for key in _LISTS:
+        if key not in d:
+            continue
+        value = d[key]
+        if value is None and key not in ("classes", "names"):
+            continue
+        if not isinstance(value, list):
+            example = " (e.g. [255])" if key == "void_ids" else ""
+            raise ConfigurationError(
+                f"class set: {key!r} must be a list{example}, got {value!r} ({type(value).__name__})"
+            )
+    if not isinstance(d.get("id_type"), (str, type(None))):
+        raise ConfigurationError(f"class set: 'id_type' must be 'grey' or 'rgb', got {d['id_type']!r}")
+
+
+def _check_name(name: Any, what: str) -> str:
+    if not isinstance(name, str):
+        raise ConfigurationError(
+            f"class set: {what} is {name!r} ({type(name).__name__}); class names are strings "
+            "(quote it in YAML)"
+        )
+    return name
+
+
+def _records(records: list[Any]) -> tuple[list[Any], list[Any], list[Any] | None]:
     """The records schema's ``classes`` list -> names, ids and colours (None: all default)."""
-    if not isinstance(records, list):
-        raise ConfigurationError("class set: 'classes' must be a list")
     names, ids, colors = [], [], []
     for i, rec in enumerate(records):
         if isinstance(rec, str):
             rec = {"name": rec}
         if not isinstance(rec, dict) or "name" not in rec:
             raise ConfigurationError(f"class set: classes[{i}] needs a 'name', got {rec!r}")
-        names.append(rec["name"])
+        _check_keys(rec, RECORD_KEYS, f"classes[{i}]")
+        if "id" in rec and "ids" in rec:
+            raise ConfigurationError(f"class set: classes[{i}] has both 'id' and 'ids'; give one")
+        names.append(_check_name(rec["name"], f"classes[{i}].name"))
         ids.append(rec.get("ids", rec.get("id", i)))
         colors.append(rec.get("color"))
     if any(c is None for c in colors):
@@ -98,20 +148,29 @@ def parse_class_dict(d: Any) -> tuple[list[Any], list[Any] | None, Any, list[Any
     In files, RGB triplets are lists of 3 ints; ``id_type: rgb`` says so (it is inferred
     when an id is a nested list or a '#rrggbb' string).
 
+    The schema is strict: a key that the form does not take (``void_idz``) is refused, naming
+    the nearest valid key; a list entry given as a scalar, null or string (``"void_ids": 255``,
+    ``"names": "abc"``) is refused, naming the key.
+
     Raises:
-        ConfigurationError: a malformed dict, naming the offending entry.
+        ConfigurationError: a malformed dict, naming the offending key or entry.
     """
     if isinstance(d, list):
         d = {"names": d}
     if not isinstance(d, dict):
         raise ConfigurationError(f"class set must be a mapping or a list of names, got {type(d).__name__}")
     if "classes" in d:
+        _check_keys(d, RECORDS_KEYS, "a class set with 'classes' (give each class its 'ids' and 'color')")
+        _check_types(d)
         names, ids, colors = _records(d["classes"])
     elif "names" in d:
-        names = list(d["names"])
+        _check_keys(d, COLUMNS_KEYS, "a class set with 'names'")
+        _check_types(d)
+        names = [_check_name(n, f"names[{i}]") for i, n in enumerate(d["names"])]
         ids = d.get("label_ids")
         colors = d.get("colors")
     else:
+        _check_keys(d, tuple(dict.fromkeys(RECORDS_KEYS + COLUMNS_KEYS)), "a class set")
         raise ConfigurationError("class set: expected a 'classes' or a 'names' entry")
     void_ids = list(d.get("void_ids", []) or [])
     id_type = d.get("id_type")
@@ -165,7 +224,7 @@ def load_class_file(path: str | Path, build: Callable[[Any], T]) -> T:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"class set file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path, "the class set file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":

@@ -3,6 +3,11 @@
 Images come back as H x W x 3 uint8 RGB whatever the file holds; label files come back as
 their raw stored values (palette PNGs as indices, 16-bit PNGs at full depth), to be mapped
 to class indices by :meth:`pixelseg.data.ClassSet.encode`.
+
+Hostile files: every reader checks the pixel count in the file's header against
+:mod:`pixelseg.utils.pixel_limit` (Pillow's limit by default, ``PIXELSEG_MAX_IMAGE_PIXELS``
+to change it) before decoding, and any decoder failure is a :class:`DataError` naming the
+file (:mod:`pixelseg.data.decoding`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelseg.data.decoding import decoding, open_pillow
+from pixelseg.data.tiff import read_tiff as _read_tiff
+from pixelseg.data.tiff import tiff_shape as _tiff_shape
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.pixel_limit import check_pixel_count
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -31,29 +40,6 @@ LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".gif", ".npy", ".pgm", ".p
 _JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
 _TIFF_EXTENSIONS = (".tif", ".tiff")
 
-_BOMB_HINT = (
-    "it is larger than Pillow's decompression-bomb limit. Split it into tiles, or store it "
-    "as a (tiled) TIFF and use tiled inference (semanticseg on a TIFF path / BlockedImage), "
-    "or raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file"
-)
-
-
-def _open_pillow(path: Path):
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        image = Image.open(path)
-        image.load()
-    except Image.DecompressionBombError as exc:
-        raise DataError(f"{path}: {_BOMB_HINT} ({exc})") from None
-    except UnidentifiedImageError:
-        raise DataError(f"{path}: not an image file Pillow can read") from None
-    except OSError as exc:
-        if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist") from None
-        raise DataError(f"{path}: cannot read the image ({exc})") from None
-    return image
-
 
 def _exif_transpose(image):
     from PIL import ImageOps
@@ -65,36 +51,6 @@ def _exif_transpose(image):
     if orientation in (None, 1):
         return image
     return ImageOps.exif_transpose(image)
-
-
-def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
-    """TIFF pixels as Y x X (x S) and the photometric name."""
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            axes = series.axes
-            data = series.asarray()
-            photometric = tif.pages[0].photometric.name if tif.pages else "MINISBLACK"
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist") from None
-    except Exception as exc:  # tifffile raises several kinds
-        raise DataError(f"{path}: cannot read the TIFF file ({exc})") from None
-    # put samples/channels last, drop singleton leading axes
-    for axis_name in ("S", "C"):
-        if axis_name in axes and axes.index(axis_name) != len(axes) - 1:
-            i = axes.index(axis_name)
-            data = np.moveaxis(data, i, -1)
-            axes = axes[:i] + axes[i + 1 :] + axis_name
-    while data.ndim > 2 and axes[0] not in "YX" and data.shape[0] == 1:
-        data, axes = data[0], axes[1:]
-    if not axes.startswith("YX"):
-        raise DataError(
-            f"{path}: the TIFF holds a stack of shape {data.shape} (axes {axes}); pixelseg "
-            "reads one 2-D image per file"
-        )
-    return data, photometric
 
 
 def _scale_high_depth(data: np.ndarray, path: Path, high_bit_depth: str) -> np.ndarray:
@@ -160,9 +116,10 @@ def read_image(
 
     Raises:
         FileNotFoundError: no such file.
-        DataError: unreadable file, unsupported pixel type, too many bands for RGB, or a
-            file above Pillow's decompression-bomb limit (the message points to tiled
-            inference).
+        DataError: unreadable or damaged file (whatever the decoder raised, with the file
+            named), unsupported pixel type, too many bands for RGB, or a header claiming more
+            than twice :func:`pixelseg.utils.pixel_limit.max_image_pixels` pixels (the
+            message points to tiled inference).
         ConfigurationError: a bad option value.
     """
     if high_bit_depth not in ("keep", "scale"):
@@ -170,6 +127,11 @@ def read_image(
     if channels is not None and (not isinstance(channels, int) or channels < 1):
         raise ConfigurationError(f"channels must be None or a positive int, got {channels!r}")
     path = Path(path)
+    with decoding(path):
+        return _read_image(path, channels, high_bit_depth)
+
+
+def _read_image(path: Path, channels: int | None, high_bit_depth: str) -> np.ndarray:
     if path.suffix.lower() in _TIFF_EXTENSIONS:
         data, photometric = _read_tiff(path)
         if photometric in ("PALETTE", "SEPARATED", "YCBCR") and channels == 3:
@@ -180,7 +142,7 @@ def read_image(
 
 
 def _pillow_image_array(path: Path, channels: int | None) -> np.ndarray:
-    image = _exif_transpose(_open_pillow(path))
+    image = _exif_transpose(open_pillow(path))
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(image).astype(np.uint16, copy=False)
@@ -222,10 +184,15 @@ def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndar
         H x W integer array, or H x W x 3 uint8 for colour masks.
 
     Raises:
-        FileNotFoundError: no such file. DataError: JPEG (unless allowed), unreadable,
-        or not 2-D.
+        FileNotFoundError: no such file. DataError: JPEG (unless allowed), unreadable or
+        damaged, above the pixel limit (as :func:`read_image`), or not 2-D.
     """
     path = Path(path)
+    with decoding(path):
+        return _read_label_raw(path, allow_jpeg)
+
+
+def _read_label_raw(path: Path, allow_jpeg: bool) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix in _JPEG_EXTENSIONS and not allow_jpeg:
         raise DataError(_jpeg_message(path))
@@ -234,7 +201,7 @@ def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndar
     if suffix in _TIFF_EXTENSIONS:
         data, _ = _read_tiff(path)
     else:
-        image = _open_pillow(path)
+        image = open_pillow(path)
         if image.format in ("JPEG", "MPO") and not allow_jpeg:
             raise DataError(_jpeg_message(path) + " (the file holds JPEG data despite its name)")
         image = _exif_transpose(image)
@@ -262,13 +229,34 @@ def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndar
     return np.ascontiguousarray(data)
 
 
+def _npy_shape(path: Path) -> tuple[int, ...]:
+    """The shape in a ``.npy`` header, checked against the pixel limit and the file's size
+    before any data is read.
+
+    Raises:
+        FileNotFoundError: no such file. DataError: a bad header, fewer than 2 axes, a
+            pixel count above the limit, or a file shorter than its header says.
+    """
+    from numpy.lib import format as npy
+
+    with decoding(path, "the .npy header"), open(path, "rb") as f:
+        version = npy.read_magic(f)
+        header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _, dtype = header(f, max_header_size=10_000)
+        offset = f.tell()
+    if len(shape) < 2:
+        raise DataError(f"{path}: the .npy array has shape {shape}; expected H x W (x C)")
+    check_pixel_count(path, shape[0] * shape[1], int(np.prod(shape[2:], dtype=object)))
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if path.stat().st_size - offset < expected:
+        raise DataError(f"{path}: the .npy file is shorter than its header's shape {shape} ({dtype}) needs")
+    return tuple(int(n) for n in shape)
+
+
 def _read_npy(path: Path) -> np.ndarray:
-    try:
+    _npy_shape(path)
+    with decoding(path, "the .npy label file"):
         data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist") from None
-    except Exception as exc:
-        raise DataError(f"{path}: cannot read the .npy label file ({exc})") from None
     if data.ndim == 3 and data.shape[2] == 1:
         data = data[:, :, 0]
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (3, 4)):
@@ -297,49 +285,23 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(H, W) of an image or label file from its header (no pixel decoding where possible).
 
     EXIF orientation is taken into account for images that rotate by 90 degrees.
+
+    Raises:
+        FileNotFoundError: no such file. DataError: an unreadable header, or one claiming
+            more pixels than :mod:`pixelseg.utils.pixel_limit` allows.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape  # header only
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path} does not exist") from None
-        except Exception as exc:
-            raise DataError(f"{path}: cannot read the .npy header ({exc})") from None
-        return int(shape[0]), int(shape[1])
+        return _npy_shape(path)[:2]
     if suffix in _TIFF_EXTENSIONS:
-        data_shape = _tiff_shape(path)
-        return data_shape
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            try:
-                orientation = image.getexif().get(0x0112, 1)
-            except Exception:
-                orientation = 1
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist") from None
-    except Image.DecompressionBombError as exc:
-        raise DataError(f"{path}: {_BOMB_HINT} ({exc})") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: cannot read the image header ({exc})") from None
+        return _tiff_shape(path)
+    with decoding(path, "the image header"), open_pillow(path, load=False) as image:
+        width, height = image.size
+        try:
+            orientation = image.getexif().get(0x0112, 1)
+        except Exception:
+            orientation = 1
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     return height, width
-
-
-def _tiff_shape(path: Path) -> tuple[int, int]:
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            axes, shape = series.axes, series.shape
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist") from None
-    except Exception as exc:
-        raise DataError(f"{path}: cannot read the TIFF header ({exc})") from None
-    return int(shape[axes.index("Y")]), int(shape[axes.index("X")])

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.text import read_utf8
 
 __all__ = ["partition", "split_counts", "write_split", "read_split"]
 
@@ -163,7 +164,7 @@ def read_split(ds: Any, path: str | os.PathLike) -> Any:
         raise FileNotFoundError(f"split list {path} does not exist")
     wanted = [
         line.strip().split()[0]
-        for line in path.read_text(encoding="utf-8").splitlines()
+        for line in read_utf8(path).splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     names = ds.names

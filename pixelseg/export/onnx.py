@@ -26,6 +26,8 @@ from pixelseg.inference.predictor import default_class_set, network_in_channels,
 METADATA_VERSION = "1"
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
+#: The lowest opset torch's dynamo exporter implements (``torch.onnx``'s TORCHLIB_OPSET).
+MIN_OPSET = 18
 
 
 class ExportVerificationError(PixelsegError):
@@ -50,7 +52,10 @@ def export_onnx(
     Args:
         net: a ``TrainedNetwork`` (its class set is stored too) or a ``SegmentationNetwork``.
         path: destination ``.onnx`` file, written atomically.
-        opset: ONNX opset version; None lets the exporter choose (its default, >= 18).
+        opset: ONNX opset version, from :data:`MIN_OPSET` (18, the lowest torch's exporter
+            implements; lower ones it converts on a best-effort basis and silently keeps 18
+            when that fails) to the highest the installed ``onnx`` package knows
+            (:func:`supported_opsets`). None lets the exporter choose (its default, >= 18).
         dynamic_size: batch, height and width are dynamic axes (any N, H, W the network
             takes). False: fixed at ``example_size`` with batch 1.
         example_size: (H, W) of the example input used for tracing; default the network's
@@ -73,7 +78,8 @@ def export_onnx(
 
     Raises:
         ConfigurationError: bad arguments (not a network, bad sizes, a class set of the
-            wrong size).
+            wrong size, an opset outside :func:`supported_opsets`, or a written model whose
+            opset is not the one asked for).
         ExportVerificationError: onnxruntime's logits differ from PyTorch's by more than
             that tolerance (the message gives the size, the difference and the tolerance).
         FileExistsError: ``path`` exists and ``overwrite`` is False.
@@ -83,6 +89,7 @@ def export_onnx(
 
     from pixelseg.utils.atomic import atomic_write
 
+    _check_opset(opset)
     module, net_class_set = unwrap_network(net)
     path = Path(path)
     if path.is_dir():
@@ -115,6 +122,7 @@ def export_onnx(
                 report=False,
             )
         model = program.model_proto
+        _check_written_opset(model, opset)
         report = _verify(model, module, in_channels, sizes, (atol, rtol), device) if verify else []
         _set_metadata(model, module, class_set, in_channels, dynamic_size, report)
         with atomic_write(path, overwrite=overwrite) as tmp:
@@ -122,6 +130,35 @@ def export_onnx(
     finally:
         module.train(was_training)
     return path
+
+
+def supported_opsets() -> range:
+    """The ONNX opsets :func:`export_onnx` writes: :data:`MIN_OPSET` to the highest opset of
+    the installed ``onnx`` package (both included)."""
+    import onnx
+
+    return range(MIN_OPSET, onnx.defs.onnx_opset_version() + 1)
+
+
+def _check_opset(opset) -> None:
+    if opset is None:
+        return
+    allowed = supported_opsets()
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or int(opset) not in allowed:
+        raise ConfigurationError(
+            f"opset={opset!r} is not supported: torch's ONNX exporter writes opsets {allowed.start} to "
+            f"{allowed.stop - 1} here (below {MIN_OPSET} it would silently write {MIN_OPSET})"
+        )
+
+
+def _check_written_opset(model, opset) -> None:
+    """The exporter falls back to its own opset when it cannot convert; refuse that."""
+    written = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if opset is not None and written != int(opset):
+        raise ConfigurationError(
+            f"opset={opset} was asked for, but torch's exporter wrote opset {written}; use an opset "
+            f"from {MIN_OPSET} up"
+        )
 
 
 @contextlib.contextmanager

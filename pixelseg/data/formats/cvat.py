@@ -15,6 +15,7 @@ from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.pairing import PairedDatastore, combine
 from pixelseg.errors import DataError
+from pixelseg.utils.text import read_utf8
 
 __all__ = ["read_labelmap", "read_cvat"]
 
@@ -30,7 +31,7 @@ def read_labelmap(path: str | os.PathLike, void_names: tuple[str, ...] = ()) -> 
     if not path.is_file():
         raise FileNotFoundError(f"labelmap {path} does not exist")
     names, colours, void = [], [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path).splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

@@ -100,7 +100,7 @@ def _labelme(root: Path) -> DetectedLayout | None:
         return None
     try:
         first = json.loads(jsons[0].read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
         return None
     if not isinstance(first, dict) or "shapes" not in first:
         return None

@@ -23,6 +23,7 @@ from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.pairing import PairedDatastore, combine
 from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.text import read_utf8
 
 __all__ = ["IGNORE_LABEL", "labelme_class_set", "read_labelme_raw", "labelme_datastore", "read_labelme", "import_labelme"]
 
@@ -39,7 +40,7 @@ def labelme_class_set(labels: str | os.PathLike | list[str]) -> ClassSet:
         path = Path(labels)
         if not path.is_file():
             raise FileNotFoundError(f"labelme labels file {path} does not exist")
-        labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        labels = [line.strip() for line in read_utf8(path).splitlines() if line.strip()]
     names = [n for n in labels if n != IGNORE_LABEL]
     return ClassSet(names, colors=voc_colormap(len(names)), void_ids=[VOID])
 
@@ -84,7 +85,7 @@ def read_labelme_raw(path: str | os.PathLike, class_set: ClassSet) -> np.ndarray
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_utf8(path))
         height, width = int(data["imageHeight"]), int(data["imageWidth"])
         shapes = data["shapes"]
     except FileNotFoundError:

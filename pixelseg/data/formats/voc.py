@@ -18,6 +18,7 @@ from pixelseg.data.pairing import PairedDatastore, combine
 from pixelseg.data.palettes import voc_colormap
 from pixelseg.data.partition import read_split
 from pixelseg.errors import DataError
+from pixelseg.utils.text import read_utf8
 
 __all__ = ["VOC_CLASSES", "voc_class_set", "read_voc"]
 
@@ -39,7 +40,7 @@ def _class_names(root: Path) -> list[str] | None:
     path = root / "class_names.txt"
     if not path.is_file():
         return None
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line.strip() for line in read_utf8(path).splitlines() if line.strip()]
 
 
 def read_voc(
