@@ -3,7 +3,9 @@
 :mod:`~pixelseg.utils.atomic` (atomic writes, never an unasked overwrite),
 :mod:`~pixelseg.utils.lazy` (lazy package exports), :mod:`~pixelseg.utils.pixels` (pixel
 checks, NumPy only), :mod:`~pixelseg.utils.sizes` (the one "H x W" parser) and
-:mod:`~pixelseg.utils.yamlfile` (reading a user's YAML). Import from the modules.
+:mod:`~pixelseg.utils.yamlfile` (reading a user's YAML), :mod:`~pixelseg.utils.text` (UTF-8
+text files), :mod:`~pixelseg.utils.pixel_limit` (the decompression-bomb limit). Import from
+the modules.
 """
 
 __all__: list[str] = []

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelseg.errors import ConfigurationError
+from pixelseg.utils.text import read_utf8
 
 __all__ = ["load_yaml"]
 
@@ -20,16 +21,16 @@ def load_yaml(path: str | os.PathLike, what: str = "config") -> Any:
 
     Raises:
         FileNotFoundError: no such file ("<what> file <path> does not exist").
-        ConfigurationError: the file is not UTF-8 text or not valid YAML (names the file).
+        DataError: the file is not UTF-8 text (names the file and the byte).
+        ConfigurationError: the file is not valid YAML (names the file).
     """
     import yaml
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what} file {path} does not exist")
+    text = read_utf8(path, f"the {what} file")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError as exc:
-        raise ConfigurationError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        return yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{path} is not valid YAML: {exc}") from None

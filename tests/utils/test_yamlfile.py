@@ -1,6 +1,6 @@
 import pytest
 
-from pixelseg.errors import ConfigurationError
+from pixelseg.errors import PixelsegError
 from pixelseg.utils.yamlfile import load_yaml
 
 
@@ -18,7 +18,7 @@ def test_load_yaml_reads_a_mapping_and_an_empty_file(tmp_path):
 def test_load_yaml_names_the_file_on_bad_content(tmp_path, content, message):
     path = tmp_path / "train.yaml"
     path.write_bytes(content)
-    with pytest.raises(ConfigurationError, match=message) as info:
+    with pytest.raises(PixelsegError, match=message) as info:
         load_yaml(path)
     assert str(path) in str(info.value)
 
