@@ -26,7 +26,7 @@ def test_workflow_sits_between_the_stages_and_the_cli():
         imported = _imports(path)
         if part == "workflow":
             assert not {m for m in imported if m.startswith(("pixelseg.cli", "pixelseg.labeling"))}, path
-        elif part not in ("cli", "__init__.py"):
+        elif part not in ("cli", "__init__.py", "__main__.py"):
             assert not {m for m in imported if m.startswith(("pixelseg.workflow", "pixelseg.cli"))}, path
 
 
@@ -40,7 +40,8 @@ LAYERS = [
     {"evaluation", "inference"},
     {"export", "training"},
     {"labeling", "workflow"},
-    {"cli", "__main__"},
+    {"cli"},
+    {"__main__"},
 ]
 # The one edge upwards: the checkpoint rebuilds TrainingOptions from pixelseg.training.options,
 # a pydantic-only module (reading a checkpoint imports no Lightning: tests/test_checkpoint.py).
