@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.inference.predictor import Predictor, default_class_set
 from pixelseg.inference.sources import (
@@ -95,7 +96,9 @@ def semanticseg(
           (``labels, scores, all_scores``; the ones not asked for are left out);
         - a batch array: the same with a leading N; a list: lists;
         - many files with ``write_location``: a ``PixelLabelDatastore`` over the written
-          PNGs, in input order (skipped files left out); without: lists as for a list,
+          PNGs, in input order (skipped files left out), reading back exactly the class
+          indices written (its class set has the names and colours of ``class_set`` and
+          label IDs 0..K-1, void 255, whatever raw IDs the training labels used); without: lists as for a list,
           one entry per file in input order, None for a file skipped by ``on_error="skip"``
           (so that entry i is always file i).
 
@@ -356,5 +359,16 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
         return _finish_many([results.get(i) for i in range(len(files))], return_scores, all_scores, stack=False)
     if not written:
         raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")
-    return PixelLabelDatastore([paths[i] for i in sorted(written)], class_set)
+    return PixelLabelDatastore([paths[i] for i in sorted(written)], _written_class_set(class_set))
+
+
+def _written_class_set(class_set):
+    """The class set that reads the written PNGs back: they hold class indices 0..K-1 and
+    void 255, whatever raw label IDs ``class_set`` (the training data's) declares."""
+    from pixelseg.data import ClassSet
+
+    indices = [[i] for i in range(class_set.num_classes)]
+    if class_set.id_type == "grey" and class_set.label_ids == indices and set(class_set.void_ids) <= {VOID}:
+        return class_set  # already reads the PNGs as written
+    return ClassSet(class_set.names, list(range(class_set.num_classes)), class_set.colors, [VOID])
 

@@ -164,3 +164,28 @@ def test_float_file_with_nan_or_out_of_range_values_is_named(folder, dominant_ne
         pxds = semanticseg(folder, dominant_net, write_location=tmp_path / "o2", on_error="skip", progress=False)
     assert "wide.tif is a float image with values in [200, 200]" in str(record[0].message)
     assert len(pxds.files) == 3
+
+
+@pytest.mark.parametrize("label_ids, void_ids", [([0, 255], []), ([10, 20], [0]),
+                                                 ([(0, 0, 0), (255, 255, 255)], [])])
+def test_returned_datastore_reads_back_the_written_indices(folder, tmp_path, label_ids, void_ids):
+    """The training labels' raw IDs (0/255 crack masks, 10/20, colours) are not what the
+    written PNGs hold: the datastore must read class indices back, never void or the wrong class."""
+    import torch
+
+    class TwoClass(torch.nn.Module):  # class 1 where red > green, else class 0
+        def forward(self, x):
+            diff = x[:, :1] - x[:, 1:2]
+            return torch.cat([-diff, diff], 1) * 10
+
+    classes = ClassSet(["background", "crack"], label_ids, void_ids=void_ids)
+    pxds = semanticseg(folder, TwoClass(), write_location=tmp_path / "o", class_set=classes,
+                       device="cpu", progress=False, num_workers=0)
+    for i, path in enumerate(pxds.files):
+        labels = pxds.read(i)
+        written = np.asarray(Image.open(path))
+        assert np.array_equal(labels, written)
+    from pixelseg.data import count_each_label
+
+    counts = count_each_label(pxds)
+    assert counts["pixel_count"].sum() == sum(np.asarray(Image.open(p)).size for p in pxds.files)
