@@ -41,6 +41,8 @@ from pixelseg.errors import ConfigurationError, DataError
 __all__ = [
     "TrainedNetwork",
     "load_network",
+    "read_checkpoint",
+    "check_finite_network",
     "network_metadata",
     "history_data",
     "checkpoint_history",
@@ -157,15 +159,15 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
 
     Raises:
         FileNotFoundError: no such file.
-        DataError: not a pixelseg checkpoint, or its weights do not fit its configuration.
+        DataError: not a readable pixelseg checkpoint (one sentence naming the file; files
+            holding Python objects besides tensors and plain data are never unpickled), its
+            weights do not fit its configuration, or a weight or buffer (e.g. a batch-norm
+            running variance) holds NaN or infinity (the message names the first one).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"network file {path} does not exist")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file
-        raise DataError(f"{path} is not a readable pixelseg network file: {exc}") from None
+    checkpoint = read_checkpoint(path, "network file", map_location=map_location)
     meta = checkpoint.get("pixelseg") if isinstance(checkpoint, dict) else None
     if not isinstance(meta, dict) or "network_config" not in meta:
         raise DataError(f"{path} is not a pixelseg network file (no 'pixelseg' entry with a network configuration)")
@@ -175,6 +177,7 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
         network.load_state_dict(state)
     except RuntimeError as exc:
         raise DataError(f"the weights in {path} do not fit the network {meta['network_config']}: {exc}") from None
+    check_finite_network(network, str(path))
     network.eval()
 
     class_set = None
@@ -192,6 +195,67 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
     return TrainedNetwork(network=network, class_set=class_set, history=history, options=options,
                           normalization=dict(meta.get("normalization") or NORMALIZATION),
                           input_size=tuple(size) if size else None, checkpoint=path)
+
+
+def read_checkpoint(path: str | os.PathLike, role: str = "checkpoint", **load_args: Any) -> Any:
+    """``torch.load(path, weights_only=True)`` with one sentence naming the file when it fails.
+
+    Only tensors and plain data (numbers, strings, lists, dicts) are read: a file that holds
+    other Python objects is refused, never unpickled (it could run code).
+
+    Args:
+        path: the file.
+        role: what the file is to the caller, for the message (``"resume_from"``).
+        load_args: more arguments of ``torch.load`` (``map_location``, ``mmap``).
+
+    Raises:
+        DataError: the file is cut short or damaged, is no PyTorch file, or holds objects
+            other than tensors and plain data; the message names ``role`` and ``path``.
+    """
+    try:
+        return torch.load(path, weights_only=True, **load_args)
+    except Exception as exc:  # noqa: BLE001 - torch.load raises many kinds for bad files
+        raise DataError(f"{role} {path} is not a readable pixelseg checkpoint: {_unreadable_reason(exc)}") from None
+
+
+def _unreadable_reason(exc: Exception) -> str:
+    """Why ``torch.load`` failed, in a few words (PyTorch's own message runs over many lines)."""
+    text = str(exc)
+    if "Unsupported global" in text:
+        return ("it holds Python objects besides tensors and plain data, which pixelseg never loads "
+                "(unpickling them could run code)")
+    if isinstance(exc, EOFError) or "central directory" in text or "zip archive" in text or not text:
+        return "the file is empty, cut short or damaged"
+    return f"it is not a PyTorch checkpoint file ({type(exc).__name__})"
+
+
+def check_finite_network(network: nn.Module | dict[str, torch.Tensor], source: str) -> None:
+    """Refuse a network (or a state dict) whose weights or buffers hold NaN or infinity.
+
+    Such a network (e.g. saved after a diverged training step: batch-norm running variances of
+    ``inf``) gives NaN scores, and the argmax of NaN scores is class 0 everywhere: a silent
+    wrong answer. One pass over the tensors, no copy.
+
+    Args:
+        network: an ``nn.Module`` (its ``state_dict()``: parameters and buffers) or a state dict.
+        source: where it came from (a file name), for the message.
+
+    Raises:
+        DataError: naming ``source`` and the first tensor with a non-finite value, with the
+            number of such values.
+    """
+    state = network.state_dict() if isinstance(network, nn.Module) else network
+    with torch.no_grad():
+        for name, tensor in state.items():
+            if not torch.is_tensor(tensor) or not (tensor.is_floating_point() or tensor.is_complex()):
+                continue
+            finite = torch.isfinite(tensor)
+            if not bool(finite.all()):
+                raise DataError(
+                    f"{source}: the network's tensor {name!r} holds {int((~finite).sum())} non-finite value(s) "
+                    f"(NaN or infinity) of {tensor.numel()}, so it cannot give meaningful predictions (a diverged "
+                    "training run? use a checkpoint from before the divergence)"
+                )
 
 
 def build_network(config: dict[str, Any], source: str = "<config>") -> nn.Module:

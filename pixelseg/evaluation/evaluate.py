@@ -16,7 +16,7 @@ import numpy as np
 from pixelseg.errors import ConfigurationError
 from pixelseg.evaluation.bfscore import bf_score
 from pixelseg.evaluation.confusion import VOID, confusion_matrix
-from pixelseg.evaluation.inputs import class_names_of, iter_pairs, length_of
+from pixelseg.evaluation.inputs import as_array, class_names_of, iter_pairs, label_maps, length_of
 from pixelseg.evaluation.metrics import check_nan_policy
 from pixelseg.evaluation.results import METRIC_NAMES, SemanticSegmentationMetrics, stack_image_stats
 
@@ -187,7 +187,8 @@ def evaluate_semantic_segmentation(
     Raises:
         DataError: a truth value that is neither a class index nor void (named with its
             pixel count and the image), a prediction outside 0..K-1, sizes that differ,
-            or different numbers of predictions and truths.
+            an empty map, a float prediction without a class axis, NaN scores, values
+            that are not numbers, or different numbers of predictions and truths.
         ConfigurationError: bad ``metrics``, ``nan_policy`` or ``class_set``; no images.
 
     Warns:
@@ -223,8 +224,7 @@ def evaluate_semantic_segmentation(
 
         pairs = tqdm(pairs, total=length_of(predictions), desc="evaluating", unit="image", leave=False)
     for name, pred, true in pairs:
-        pred = _to_numpy(pred)
-        true = _to_numpy(true)
+        pred, true = label_maps(str(name), pred, true)
         stats.add(confusion_matrix(pred, true, k, void=void, strict=True, source=str(name)))
         rows.append(str(name))
         if want_bf:
@@ -259,12 +259,6 @@ def _check_names(image_names: Sequence[str], n: int) -> list[str]:
     return names
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 def _squeeze(x: np.ndarray, name: str) -> np.ndarray:
     if x.ndim == 3 and x.shape[0] == 1:
         return x[0]
@@ -288,7 +282,7 @@ def _from_confusion(cms: Any, names: list[str], selected: tuple[str, ...], nan_p
     items = arrays if arrays is not None else cms
     stats = _ImageStats(k)
     for i, cm in enumerate(items):
-        cm = _to_numpy(cm)
+        cm = as_array(cm)
         if cm.shape != (k, k):
             raise ConfigurationError(f"confusion matrix {i} has shape {cm.shape}; expected {k} x {k} for {k} classes")
         if not np.issubdtype(cm.dtype, np.integer) and not np.all(np.mod(cm, 1) == 0):

@@ -19,7 +19,7 @@ import numpy as np
 
 from pixelseg.errors import ConfigurationError, DataError
 
-__all__ = ["iter_pairs", "length_of", "names_of", "class_names_of"]
+__all__ = ["iter_pairs", "length_of", "names_of", "class_names_of", "label_maps", "as_array"]
 
 
 def _is_datastore(x: Any) -> bool:
@@ -132,3 +132,41 @@ def iter_pairs(predictions: Any, truth: Any | None) -> Iterator[tuple[str, Any, 
             )
         yield name(count), p, t
         count += 1
+
+
+def label_maps(name: str, prediction: Any, truth: Any) -> tuple[np.ndarray, np.ndarray]:
+    """One pair as numpy label maps: class indices, with scores reduced by argmax.
+
+    Args:
+        name: the image's name (file name or ``image_<index>``) for the messages.
+        prediction: H x W (or N x H x W) integer class indices, or float scores with one more
+            axis, the class axis (K x H x W, N x K x H x W); numpy or torch.
+        truth: H x W (or N x H x W) integer labels.
+
+    Raises:
+        DataError: naming the image: an empty map (no pixels), values that are not numbers,
+            a float prediction without a class axis, or scores holding NaN or infinity.
+    """
+    pred, true = as_array(prediction), as_array(truth)
+    for role, x in (("prediction", pred), ("ground truth", true)):
+        if x.dtype.kind not in "biuf":
+            raise DataError(f"{name}: the {role} holds {x.dtype} values, not class indices")
+        if x.size == 0:
+            raise DataError(f"{name}: the {role} is empty (shape {x.shape}, no pixels)")
+    if pred.dtype.kind == "f":
+        if pred.ndim != true.ndim + 1 or pred.ndim not in (3, 4):
+            raise DataError(
+                f"{name}: the prediction holds {pred.dtype} values of shape {pred.shape}, not class indices; "
+                "give an H x W integer label map or scores with a class axis (K x H x W)"
+            )
+        if not np.isfinite(pred).all():
+            raise DataError(f"{name}: the prediction scores hold NaN or infinity")
+        pred = pred.argmax(axis=pred.ndim - 3).astype(np.uint8)
+    return pred, true
+
+
+def as_array(x: Any) -> np.ndarray:
+    """A numpy array of ``x`` (a torch tensor is copied to the CPU)."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pixelseg.checkpoint import check_finite_network
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.utils.sizes import parse_size
 
@@ -116,10 +117,16 @@ class Predictor:
 
     Use as a context manager: the network is put in eval mode inside and its previous
     training mode restored on exit.
+
+    Raises:
+        DataError: a weight or buffer of the network holds NaN or infinity (its scores would
+            be NaN, read as class 0 everywhere); the message names the tensor and the
+            network's checkpoint file when known.
     """
 
     def __init__(self, net, device="auto", tta=False, input_size=None):
         self.module, self.class_set = unwrap_network(net)
+        check_finite_network(self.module, str(getattr(net, "checkpoint", None) or "the network"))
         self.device = resolve_device(device)
         self.flip, self.scales = parse_tta(tta)
         self.input_size = parse_size(input_size, "input_size", maximum=MAX_INPUT_SIDE)

@@ -7,6 +7,8 @@ torch after minutes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -140,10 +142,24 @@ def out_of_memory_message(options, device: str) -> str:
     return f"training ran out of {device} memory; try " + ", ".join(tips)
 
 
-def diverged_message(value: float, iteration: int, epoch: int, options, checkpoint) -> str:
-    """The advice raised with :class:`TrainingDivergedError`."""
-    kept = (f"the weights before it are saved in {checkpoint} (resume with resume_from)" if checkpoint
-            else "no checkpoint was written (set output_dir to keep one)")
+def diverged_message(value: float, iteration: int, epoch: int, options, checkpoint, restored: bool = True,
+                     rolled_back: bool = False) -> str:
+    """The advice raised with :class:`TrainingDivergedError`.
+
+    Args:
+        value: the loss of the failing iteration (finite when the weights or batch-norm
+            statistics were the non-finite part).
+        checkpoint: the ``last-good.ckpt`` written, or None.
+        restored: whether a state with finite weights, statistics and scores was found.
+        rolled_back: whether that state is older than the failing iteration's start.
+    """
+    if checkpoint:
+        older = " (from a few iterations earlier; the optimizer state was reset)" if rolled_back else ""
+        kept = f"the last good weights{older} are saved in {checkpoint} (resume with resume_from)"
+    elif not restored:
+        kept = "no weights with finite values and scores were left to save"
+    else:
+        kept = "no checkpoint was written (set output_dir to keep one)"
     tips = [f"a smaller initial_learn_rate (now {options.initial_learn_rate:g}; try {options.initial_learn_rate / 10:g})"]
     if options.gradient_threshold is None:
         tips.append("gradient_threshold=1.0")
@@ -152,4 +168,6 @@ def diverged_message(value: float, iteration: int, epoch: int, options, checkpoi
     if options.precision != "32":
         tips.append('precision="32"')
     tips.append("checking the images for NaN/inf values")
-    return f"the training loss became {value} at iteration {iteration} (epoch {epoch}); {kept}. Try " + ", ".join(tips)
+    what = (f"the training loss became {value}" if not math.isfinite(value)
+            else f"the network's weights or batch-norm statistics became NaN or infinite (loss {value:g})")
+    return f"{what} at iteration {iteration} (epoch {epoch}); {kept}. Try " + ", ".join(tips)

@@ -23,15 +23,30 @@ VOID_INDEX = VOID  # the default ignore_index
 
 
 def _as_weight(class_weights, num_classes: int | None) -> torch.Tensor | None:
+    """``class_weights`` as a float32 tensor of K entries, or None.
+
+    Raises:
+        ConfigurationError: not K numbers, a negative or non-finite weight, or weights that
+            sum to 0 (every pixel would weigh nothing: the loss would be 0 at every step and
+            nothing would be learned); the message shows the values.
+    """
     if class_weights is None:
         return None
-    weight = torch.as_tensor(class_weights, dtype=torch.float32).reshape(-1).clone()
+    try:
+        weight = torch.as_tensor(class_weights, dtype=torch.float32).reshape(-1).clone()
+    except (TypeError, ValueError, RuntimeError):
+        raise ConfigurationError(f"class_weights must be K numbers (one per class), got {class_weights!r}") from None
     if num_classes is not None and weight.numel() != num_classes:
         raise ConfigurationError(
             f"class_weights has {weight.numel()} entries but the network has {num_classes} classes"
         )
     if not torch.isfinite(weight).all() or (weight < 0).any():
         raise ConfigurationError(f"class_weights must be finite and >= 0, got {weight.tolist()}")
+    if float(weight.sum()) <= 0:
+        raise ConfigurationError(
+            f"class_weights sum to 0 ({weight.tolist()}): every pixel would have weight 0 and the loss would "
+            "be 0 at every step; give at least one class a positive weight"
+        )
     return weight
 
 

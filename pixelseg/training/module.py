@@ -19,6 +19,7 @@ from torch import nn
 from pixelseg.conventions import VOID
 from pixelseg.errors import DataError
 from pixelseg.training.faults import TrainingDivergedError
+from pixelseg.training.guard import DivergenceGuard
 from pixelseg.training.metrics import batch_confusion, confusion_metrics
 from pixelseg.training.schedules import LearnRateSchedule
 
@@ -80,6 +81,7 @@ class SegmentationTask(pl.LightningModule):
         self.schedule = schedule
         self.metadata = metadata
         self.num_classes = int(network.num_classes)
+        self.guard = DivergenceGuard(network)
         self.memory_format = torch.channels_last if options.channels_last else torch.contiguous_format
         # Per-iteration values kept on the device until drain_iterations() takes them.
         self._pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []
@@ -113,11 +115,14 @@ class SegmentationTask(pl.LightningModule):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         images, labels = batch
         images = images.contiguous(memory_format=self.memory_format)
+        self.guard.before_forward(images)
         logits = self.network(images)
         loss = self._loss(logits, labels)
-        # One scalar sync per step: a NaN must stop training before it reaches the weights.
-        if not bool(torch.isfinite(loss)):
+        # One sync per step: a NaN must stop training before it reaches the weights, and the
+        # batch-norm statistics this forward pass changed must not be kept (see guard.py).
+        if not self.guard.is_finite(loss):
             value = float(loss.detach())
+            self.guard.restore_last_good(images, self.trainer.optimizers[0] if self.trainer.optimizers else None)
             raise TrainingDivergedError(
                 f"non-finite loss {value} at iteration {self.global_step + 1} (epoch {self.current_epoch + 1})",
                 value=value, iteration=self.global_step + 1, epoch=self.current_epoch + 1,
@@ -204,10 +209,12 @@ class SegmentationTask(pl.LightningModule):
 
     def on_train_start(self) -> None:
         self._total_iterations = int(self.trainer.num_training_batches) * int(self.trainer.max_epochs)
-        # After a resume the optimizer holds the learning rate of the old run's schedule: apply
-        # the current schedule at the restored iteration (a no-op with unchanged options).
+        # After a resume the optimizer and the scheduler hold the learning rates of the old run:
+        # apply the current options' schedule at the restored iteration (a no-op with unchanged
+        # options; a smaller initial_learn_rate after a divergence takes effect).
         for config in self.trainer.lr_scheduler_configs:
             scheduler = config.scheduler
+            scheduler.base_lrs = [self.options.initial_learn_rate] * len(scheduler.optimizer.param_groups)
             for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
                 group["lr"] = base * self.schedule(scheduler.last_epoch)
 

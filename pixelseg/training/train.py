@@ -49,7 +49,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import nn
 
-from pixelseg.checkpoint import TrainedNetwork, network_metadata
+from pixelseg.checkpoint import TrainedNetwork, check_finite_network, network_metadata, read_checkpoint
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.training.callbacks.fault import FaultCheckpoint
 from pixelseg.training.callbacks.history import HistoryRecorder
@@ -199,7 +199,8 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
             raise
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(
-                diverged_message(exc.value, exc.iteration, exc.epoch, options, fault.path),
+                diverged_message(exc.value, exc.iteration, exc.epoch, options, fault.path,
+                                 restored=task.guard.restored, rolled_back=task.guard.rolled_back),
                 value=exc.value, iteration=exc.iteration, epoch=exc.epoch, checkpoint=fault.path,
             ) from None
         except (RuntimeError, MemoryError) as exc:
@@ -264,10 +265,7 @@ def _check_resume(options: TrainingOptions, net: nn.Module) -> Path | None:
     path = Path(options.resume_from)
     if not path.is_file():
         raise FileNotFoundError(f"resume_from checkpoint {path} does not exist")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"resume_from {path} is not a readable checkpoint: {exc}") from None
+    checkpoint = read_checkpoint(path, "resume_from", map_location="cpu")
     meta = checkpoint.get("pixelseg") if isinstance(checkpoint, dict) else None
     if not isinstance(meta, dict) or "optimizer_states" not in checkpoint:
         raise DataError(
@@ -277,6 +275,8 @@ def _check_resume(options: TrainingOptions, net: nn.Module) -> Path | None:
     saved = meta.get("network_config")
     if saved != dict(getattr(net, "config", {})):
         raise ConfigurationError(f"resume_from {path} holds the network {saved}, not the given network {net.config}")
+    weights = {k.removeprefix("network."): v for k, v in (checkpoint.get("state_dict") or {}).items()}
+    check_finite_network(weights, f"resume_from {path}")
     return path
 
 

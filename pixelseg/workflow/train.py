@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from pixelseg.checkpoint import TrainedNetwork
+from pixelseg.checkpoint import TrainedNetwork, read_checkpoint
 from pixelseg.data import (
     ClassSet,
     ImageDatastore,
@@ -193,13 +193,49 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, ec
         ConfigurationError: ``output`` is a file or a non-empty folder and ``overwrite`` is
             False; bad classes, network or options.
         DataError: bad data (see ``open_data`` and ``train_network``).
+
+    With ``options.seed`` set, Python, NumPy and torch are seeded before the network is built,
+    so one seed gives one loss curve. A run that fails before its first checkpoint leaves the
+    folder as it found it (what it wrote is removed; nothing else is touched).
     """
+    created = not Path(output).exists()
+    out = output_folder(output, "--output", empty=True, overwrite=overwrite)
+    before = set(out.iterdir())
+    try:
+        return _run(job, out, echo, data)
+    except BaseException:
+        _remove_failed_start(out, before, created)
+        raise
+
+
+def _remove_failed_start(out: Path, before: set[Path], created: bool) -> None:
+    """Remove what a run that failed before its first checkpoint wrote into ``out`` (its
+    ``config.yaml``, logs), so that the retry is not refused as "not empty"; files that were
+    there before are never touched, and a run with a checkpoint to resume from is kept."""
+    import shutil
+
+    checkpoints = out / "checkpoints"
+    if checkpoints.is_dir() and any(checkpoints.glob("*.ckpt")):
+        return
+    for path in set(out.iterdir()) - before:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if created and not any(out.iterdir()):
+        out.rmdir()
+
+
+def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None) -> TrainRun:
+    from lightning.pytorch import seed_everything
+
     from pixelseg.models import create_network
     from pixelseg.training import train_network
     from pixelseg.utils.atomic import atomic_write
 
-    out = output_folder(output, "--output", empty=True, overwrite=overwrite)
     options = job.training_options(out)  # the logs, plot and checkpoints go into the run folder
+    if options.seed is not None:  # before anything random: the network's initial weights too
+        seed_everything(options.seed, workers=True, verbose=False)
     data = data or open_data(job)
     echo(f"data: train {len(data.train)} pairs, validation {len(data.validation)} pairs, "
          f"{data.class_set.num_classes} classes")
@@ -240,16 +276,14 @@ def latest_checkpoint(run: str | Path) -> Path:
     """
     import warnings
 
-    import torch
-
     run = Path(run)
     folder = run / "checkpoints" if (run / "checkpoints").is_dir() else run
     ranked = []
     for path in sorted(folder.glob("*.ckpt")) if folder.is_dir() else []:
         try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except Exception as exc:  # noqa: BLE001 - a truncated file: fall back to the previous one
-            warnings.warn(f"skipping unreadable checkpoint {path}: {exc}", UserWarning, stacklevel=2)
+            checkpoint = read_checkpoint(path, "checkpoint", map_location="cpu", mmap=True)
+        except DataError as exc:  # a truncated file: fall back to the previous one
+            warnings.warn(f"skipping unreadable checkpoint: {exc}", UserWarning, stacklevel=2)
             continue
         step = int(checkpoint.get("global_step", -1)) if isinstance(checkpoint, dict) else -1
         epoch = int(checkpoint.get("epoch", -1)) if isinstance(checkpoint, dict) else -1

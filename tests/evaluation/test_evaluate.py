@@ -247,3 +247,30 @@ def test_one_label_map_each_side():
     np.testing.assert_allclose(m.class_metrics["iou"], [1 / 3, 2 / 3, 1 / 2])
     with pytest.raises(DataError, match="differ in size"):
         evaluate(PRED, TRUTH[:1], class_set=NAMES)
+
+
+@pytest.mark.parametrize("prediction, problem", [
+    (np.zeros((0, 0), np.float32), r"image_0: the prediction is empty \(shape \(0, 0\)"),  # the attack's input
+    (np.zeros((0, 0), np.uint8), r"image_0: the prediction is empty"),
+    (np.full((4, 4), 0.5, np.float32), r"image_0: the prediction holds float32 values of shape \(4, 4\), not class"),
+    (np.zeros((0, 4, 4), np.float32), r"image_0: the prediction is empty \(shape \(0, 4, 4\)"),
+    (np.full((2, 4, 4), np.nan, np.float32), r"image_0: the prediction scores hold NaN"),
+    (np.array([["a"] * 4] * 4), r"image_0: the prediction holds <U1 values"),
+    (np.array([[None] * 4] * 4), r"image_0: the prediction holds object values"),
+])
+def test_bad_predictions_are_data_errors_naming_the_image(prediction, problem):
+    truth = np.zeros((4, 4), np.uint8) if prediction.size or prediction.ndim == 3 else np.zeros((0, 0), np.uint8)
+    with pytest.raises(DataError, match=problem):
+        evaluate_semantic_segmentation([prediction], [truth], class_set=2, verbose=False)
+
+
+def test_scores_with_a_class_axis_are_evaluated_like_their_argmax_bf_score_included():
+    scores = np.zeros((2, 4, 4), np.float32)
+    scores[1, :, 2:] = 1.0
+    truth = np.zeros((4, 4), np.uint8)
+    truth[:, 2:] = 1
+    from_scores = evaluate_semantic_segmentation([scores], [truth], class_set=2, verbose=False)
+    from_labels = evaluate_semantic_segmentation([scores.argmax(0).astype(np.uint8)], [truth], class_set=2,
+                                                 verbose=False)
+    pd.testing.assert_frame_equal(from_scores.dataset_metrics, from_labels.dataset_metrics)
+    assert from_scores.dataset_metrics["mean_iou"].item() == 1.0

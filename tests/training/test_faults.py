@@ -141,3 +141,73 @@ def test_multi_gpu_without_gpus_is_a_configuration_error(net, data):
         train_network(data, net, fast(execution_environment="multi-gpu"))
     with pytest.raises(ConfigurationError, match="16-mixed"):
         train_network(data, net, fast(execution_environment="cpu", precision="16-mixed"))
+
+
+def batch_norm_net():
+    """A small U-Net with batch normalisation (its running statistics are what diverged)."""
+    from pixelseg.models import create_network
+
+    torch.manual_seed(0)
+    return create_network("unet", num_classes=3, encoder_depth=2, num_first_encoder_filters=4)
+
+
+def test_divergence_keeps_finite_weights_and_statistics_that_give_finite_scores(tmp_path):
+    """Learn rate 1e6: last-good.ckpt held weights near 3e16 and running variances of inf, so
+    predict wrote all-class-0 maps and resuming gave NaN at once."""
+    data = SyntheticSegmentation(8, 16)
+    with pytest.raises(TrainingDivergedError) as info:
+        train_network(data, batch_norm_net(), fast(solver="sgdm", initial_learn_rate=1e6, max_epochs=3,
+                                                   output_dir=tmp_path))
+    good = tmp_path / "checkpoints" / "last-good.ckpt"
+    assert info.value.checkpoint == good and "last good weights" in str(info.value)
+    saved = torch.load(good, weights_only=True)["state_dict"]
+    assert all(torch.isfinite(v).all() for v in saved.values() if v.is_floating_point())
+    restored = load_network(good)  # refuses non-finite tensors
+    with torch.inference_mode():
+        assert torch.isfinite(restored.network(data.images[:4])).all()
+    resumed = train_network(data, batch_norm_net(), fast(solver="sgdm", initial_learn_rate=1e-3, max_epochs=4,
+                                                         resume_from=good))
+    assert resumed.history.loss.notna().all() and resumed.history.iteration.max() == 8
+
+
+def test_a_network_with_non_finite_tensors_is_refused_when_loaded_resumed_or_run(tmp_path, data):
+    from pixelseg.checkpoint import TrainedNetwork
+    from pixelseg.inference import semanticseg
+
+    net = batch_norm_net()
+    name, running_var = next((n, b) for n, b in net.named_buffers() if n.endswith("running_var"))
+    running_var[0] = float("inf")
+    path = TrainedNetwork(net).save(tmp_path / "bad.ckpt")
+    with pytest.raises(DataError, match=rf"bad\.ckpt: the network's tensor '{name}' holds 1 non-finite"):
+        load_network(path)
+    with pytest.raises(DataError, match=f"'{name}'"):
+        semanticseg(torch.rand(3, 16, 16), net)
+    run = tmp_path / "run"
+    train_network(data, batch_norm_net(), fast(max_epochs=1, output_dir=run))
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    checkpoint["state_dict"][f"network.{name}"][0] = float("nan")
+    torch.save(checkpoint, tmp_path / "resume-bad.ckpt")
+    with pytest.raises(DataError, match=f"resume_from .*resume-bad.ckpt: the network's tensor '{name}'"):
+        train_network(data, batch_norm_net(), fast(resume_from=tmp_path / "resume-bad.ckpt"))
+
+
+def test_zero_sum_class_weights_are_refused_before_training(net, data):
+    """Class weights all zero: the loss was 0 at every step and the run ended with exit 0."""
+    with pytest.raises(ConfigurationError, match=r"class_weights sum to 0 \(\[0\.0, 0\.0, 0\.0\]\)"):
+        train_network(data, net, fast(), class_weights=[0, 0, 0])
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint at all", b""])
+def test_a_bad_resume_checkpoint_is_one_sentence_naming_the_file(tmp_path, net, data, content):
+    import argparse
+
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(content)
+    pickled = tmp_path / "pickled.ckpt"
+    torch.save({"options": argparse.Namespace(lr=1)}, pickled)  # an object weights_only refuses
+    for path, reason in ((bad, "not a readable pixelseg checkpoint"), (pickled, "Python objects besides tensors")):
+        with pytest.raises(DataError) as info:
+            train_network(data, net, fast(resume_from=path))
+        message = str(info.value)
+        assert str(path) in message and reason in message
+        assert "\n" not in message and "weights_only" not in message

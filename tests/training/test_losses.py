@@ -87,3 +87,15 @@ def test_build_loss_errors():
         build_loss("cross-entropy", class_weights=[1, 1, 1, 1], num_classes=3)
     with pytest.raises(ConfigurationError, match="finite"):
         build_loss("cross-entropy", class_weights=[1, float("nan"), 1], num_classes=3)
+
+
+@pytest.mark.parametrize("weights, problem", [
+    ([0.0, 0.0, 0.0], r"sum to 0 \(\[0\.0, 0\.0, 0\.0\]\)"),  # the attack: loss 0 at every step, exit 0
+    ([1.0, -1.0, 1.0], r">= 0, got \[1\.0, -1\.0, 1\.0\]"),
+    ([1.0, float("inf"), 1.0], r"finite.*inf"),
+    (["a", "b", "c"], r"K numbers.*'a'"),
+])
+@pytest.mark.parametrize("name", ["cross-entropy", "dice", "focal"])
+def test_class_weights_that_weigh_nothing_are_refused_with_their_values(weights, problem, name):
+    with pytest.raises(ConfigurationError, match=problem):
+        build_loss(name, class_weights=weights, num_classes=3)

@@ -58,3 +58,27 @@ def test_run_and_resume_a_run_whose_path_holds_yaml_characters(small_camvid, tmp
     resumed = run_train_config(config, ["options.max_epochs=2"], resume=out, echo=lines.append)
     assert resumed.output == out and f"resuming from {out / 'checkpoints'}" in "\n".join(lines)
     assert load_network(out / "network.ckpt").history.epoch.max() == 2
+
+
+def test_image_size_of_zero_names_the_key(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"train\.yaml: data\.image_size: data\.image_size must look like HxW.*\[0, 0\]"):
+        load_job(write_config(tmp_path, image_size=[0, 0]))
+
+
+@pytest.mark.filterwarnings("ignore:class_weights")
+def test_a_failed_start_does_not_block_the_retry_and_one_seed_gives_one_loss_curve(small_camvid, tmp_path):
+    """A failed start left config.yaml, so the retry was refused as "not empty"; and the network
+    was built before seeding, so one seed gave two loss curves."""
+    config = write_config(tmp_path)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigurationError, match="class_weights sum to 0"):
+        run_train_job(load_job(config, ["class_weights=[" + ", ".join(["0"] * 11) + "]"]), out, overwrite=True,
+                      echo=lambda line: None)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # the user's file stays, nothing else
+    (out / "notes.txt").unlink()
+    first = run_train_job(load_job(config, ["options.seed=3"]), out, echo=lambda line: None)  # not refused
+    second = run_train_job(load_job(config, ["options.seed=3"]), tmp_path / "again", echo=lambda line: None)
+    losses = first.trained.history.loss.tolist()
+    assert len(losses) >= 2 and losses == second.trained.history.loss.tolist()

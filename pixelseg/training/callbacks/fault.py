@@ -14,8 +14,10 @@ __all__ = ["FaultCheckpoint"]
 class FaultCheckpoint(pl.Callback):
     """Write ``last-good.ckpt`` when the loss became NaN, ``interrupted.ckpt`` on Ctrl-C.
 
-    The NaN is caught before the optimizer step, so ``last-good.ckpt`` holds the weights of
-    the iteration before. ``train_network`` reads :attr:`path` and :attr:`interrupted` to
+    The NaN is caught before the backward pass and the optimizer step, and the task's
+    :class:`~pixelseg.training.guard.DivergenceGuard` has put back the last state with finite
+    weights, statistics and scores, so ``last-good.ckpt`` holds that state (nothing is written
+    when there is none). ``train_network`` reads :attr:`path` and :attr:`interrupted` to
     build its error message.
 
     Args:
@@ -35,7 +37,10 @@ class FaultCheckpoint(pl.Callback):
         self.interrupted = isinstance(exception, KeyboardInterrupt)
         if not is_resumable_fault(exception) or self.folder is None:
             return
-        path = self.folder / ("last-good.ckpt" if isinstance(exception, TrainingDivergedError) else "interrupted.ckpt")
+        diverged = isinstance(exception, TrainingDivergedError)
+        if diverged and not pl_module.guard.restored:
+            return  # no state with finite weights and scores to save
+        path = self.folder / ("last-good.ckpt" if diverged else "interrupted.ckpt")
         path.parent.mkdir(parents=True, exist_ok=True)
         trainer.save_checkpoint(path)
         self.path = path
