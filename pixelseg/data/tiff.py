@@ -11,9 +11,10 @@ import numpy as np
 
 from pixelseg.data.decoding import decoding
 from pixelseg.errors import DataError
+from pixelseg.utils.extras import MissingExtraError
 from pixelseg.utils.pixel_limit import check_pixel_count
 
-__all__ = ["read_tiff", "tiff_shape"]
+__all__ = ["check_tiff_codec", "read_tiff", "tiff_shape"]
 
 _BANDS = "SC"
 
@@ -43,7 +44,7 @@ def read_tiff(path: Path) -> tuple[np.ndarray, str]:
 
     Raises:
         FileNotFoundError: no such file. DataError: unreadable, above the pixel limit, or
-            not one 2-D image.
+            not one 2-D image. MissingExtraError: see :func:`check_tiff_codec`.
     """
     import tifffile
 
@@ -51,6 +52,7 @@ def read_tiff(path: Path) -> tuple[np.ndarray, str]:
         series = tif.series[0]
         axes = series.axes
         _check_axes(path, axes, series.shape)
+        check_tiff_codec(path, tif.pages[0])
         data = series.asarray()
         photometric = tif.pages[0].photometric.name if tif.pages else "MINISBLACK"
     # put samples/channels last, drop singleton leading axes
@@ -81,3 +83,25 @@ def tiff_shape(path: Path) -> tuple[int, int]:
     with decoding(path, "the TIFF header"), tifffile.TiffFile(path) as tif:
         series = tif.series[0]
         return _check_axes(path, series.axes, series.shape, stack_ok=True)
+
+
+def check_tiff_codec(path: Path, page) -> None:
+    """Check, before decoding, that tifffile can decompress ``page`` (a ``tifffile.TiffPage``).
+
+    tifffile decodes uncompressed, Deflate, LZMA and PackBits TIFFs itself; LZW, JPEG,
+    JPEG 2000, WebP, Zstandard and the other codecs need the ``imagecodecs`` package, which
+    the ``tiff`` extra installs.
+
+    Raises:
+        MissingExtraError: the compression needs imagecodecs and it is not installed; the
+            message names ``path``, the compression and ``pip install "pixelseg[tiff]"``.
+    """
+    import tifffile
+
+    try:
+        tifffile.TIFF.DECOMPRESSORS[page.compression]
+    except KeyError as exc:
+        if "imagecodecs" in str(exc):
+            name = getattr(page.compression, "name", str(page.compression))
+            raise MissingExtraError("imagecodecs", "tiff", f"{path}: reading this {name}-compressed TIFF") from None
+        # an unknown compression: tifffile's own error, when decoding, names it

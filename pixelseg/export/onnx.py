@@ -21,6 +21,7 @@ import torch
 
 from pixelseg.errors import ConfigurationError, PixelsegError
 from pixelseg.inference.predictor import default_class_set, network_in_channels, unwrap_network
+from pixelseg.utils.extras import require
 
 #: Version of the metadata layout written into ``metadata_props``.
 METADATA_VERSION = "1"
@@ -28,6 +29,8 @@ INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
 #: The lowest opset torch's dynamo exporter implements (``torch.onnx``'s TORCHLIB_OPSET).
 MIN_OPSET = 18
+#: what a missing package of the ``export`` extra is reported for
+FEATURE = "ONNX export"
 
 
 class ExportVerificationError(PixelsegError):
@@ -84,11 +87,15 @@ def export_onnx(
             that tolerance (the message gives the size, the difference and the tolerance).
         FileExistsError: ``path`` exists and ``overwrite`` is False.
         FileNotFoundError: the folder of ``path`` does not exist (checked before exporting).
+        MissingExtraError: onnx, onnxscript or (with ``verify``) onnxruntime is not
+            installed; the message names ``pip install "pixelseg[export]"``.
     """
-    import onnx
-
     from pixelseg.utils.atomic import atomic_write
 
+    onnx = require("onnx", "export", FEATURE)
+    require("onnxscript", "export", FEATURE)  # torch.onnx's dynamo exporter writes the graph with it
+    if verify:
+        require("onnxruntime", "export", FEATURE)
     _check_opset(opset)
     module, net_class_set = unwrap_network(net)
     path = Path(path)
@@ -134,8 +141,12 @@ def export_onnx(
 
 def supported_opsets() -> range:
     """The ONNX opsets :func:`export_onnx` writes: :data:`MIN_OPSET` to the highest opset of
-    the installed ``onnx`` package (both included)."""
-    import onnx
+    the installed ``onnx`` package (both included).
+
+    Raises:
+        MissingExtraError: onnx is not installed (``pip install "pixelseg[export]"``).
+    """
+    onnx = require("onnx", "export", FEATURE)
 
     return range(MIN_OPSET, onnx.defs.onnx_opset_version() + 1)
 

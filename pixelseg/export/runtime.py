@@ -1,11 +1,14 @@
 """``OnnxSegmenter``: run an exported pixelseg model with onnxruntime and NumPy only.
 
-This module imports only NumPy, onnxruntime, (for files) Pillow, and two dependency-free
-modules of pixelseg (:mod:`pixelseg.conventions`, :mod:`pixelseg.utils.pixels`): no torch. The pre- and
-post-processing are those of :func:`pixelseg.inference.semanticseg`: H x W x C uint8 images
-are divided by 255 into float32 N x C x H x W (the model normalises internally), the class is
-the argmax of the logits, scores are their softmax. Class names and colours come from the
-model's ``metadata_props`` written by :func:`pixelseg.export.export_onnx`.
+One self-contained module: it imports NumPy, onnxruntime (when a model is opened) and, for
+files, Pillow; nothing of torch or the rest of pixelseg, so a deployment may copy this one
+file (``tests/test_packaging.py`` loads it alone, with torch and pixelseg unimportable).
+:func:`check_image_pixels` is defined here and :func:`pixelseg.inference.semanticseg` uses
+it too, so both refuse the same images with the same words. The pre- and post-processing are
+those of :func:`pixelseg.inference.semanticseg`: H x W x C uint8 images are divided by 255
+into float32 N x C x H x W (the model normalises internally), the class is the argmax of the
+logits, scores are their softmax. Class names and colours come from the model's
+``metadata_props`` written by :func:`pixelseg.export.export_onnx`.
 """
 
 from __future__ import annotations
@@ -16,16 +19,48 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-from pixelseg.utils.pixels import check_image_pixels
-
-__all__ = ["OnnxSegmenter", "OnnxSegmenterError"]
-
+__all__ = ["OnnxSegmenter", "OnnxSegmenterError", "check_image_pixels"]
 
 
 class OnnxSegmenterError(ValueError):
     """Bad input to an OnnxSegmenter (the message names the argument and the value)."""
+
+
+def check_image_pixels(arr: np.ndarray, source: str, error: type[Exception] = ValueError) -> None:
+    """An image (... x H x W x C) must not be empty, and a float one must hold finite values
+    in [0, 1] (uint8 / 255).
+
+    Raises:
+        error: naming ``source`` and the size, the count of NaN/infinite values, or the
+            range found.
+    """
+    h, w = arr.shape[-3], arr.shape[-2]
+    if h == 0 or w == 0:
+        raise error(f"{source} is empty: its size is {h} x {w} pixels")
+    if not np.issubdtype(arr.dtype, np.floating):
+        return
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise error(f"{source} has {int(arr.size - finite.sum())} NaN or infinite value(s); "
+                    "a float image must hold finite values in [0, 1]")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0 or hi > 1:
+        raise error(f"{source} is a float image with values in [{lo:g}, {hi:g}]; float images must hold "
+                    "values in [0, 1] (uint8 / 255)")
+
+
+def _onnxruntime():
+    """The onnxruntime module, or one sentence naming the command that installs it."""
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            'OnnxSegmenter needs onnxruntime, which is not installed: pip install onnxruntime '
+            '(or pip install "pixelseg[export]")',
+            name="onnxruntime",
+        ) from exc
+    return onnxruntime
 
 
 class OnnxSegmenter:
@@ -41,7 +76,8 @@ class OnnxSegmenter:
         ``in_channels``: C the model takes; ``session``: the ``ort.InferenceSession``.
 
     Raises:
-        FileNotFoundError: no such file. OnnxSegmenterError: the file is not an ONNX model
+        FileNotFoundError: no such file. ModuleNotFoundError: onnxruntime is not installed
+            (the message names the ``pip install`` to run). OnnxSegmenterError: the file is not an ONNX model
             exported by pixelseg (no ``pixelseg.*`` metadata).
     """
 
@@ -49,6 +85,7 @@ class OnnxSegmenter:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path} does not exist")
+        ort = _onnxruntime()
         options = ort.SessionOptions()
         if num_threads is not None:
             options.intra_op_num_threads = int(num_threads)

@@ -17,6 +17,7 @@ import torch
 
 from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.export.runtime import check_image_pixels
 from pixelseg.inference.predictor import Predictor, default_class_set
 from pixelseg.inference.sources import (
     describe_read_error,
@@ -26,7 +27,6 @@ from pixelseg.inference.sources import (
     sample_loader,
 )
 from pixelseg.utils.atomic import check_output_paths
-from pixelseg.utils.pixels import check_image_pixels
 
 
 def semanticseg(

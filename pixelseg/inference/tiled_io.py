@@ -2,8 +2,9 @@
 
 Reading: a TIFF is opened with ``tifffile`` and read through its zarr store
 (``TiffPageSeries.aszarr``), so that a slice of rows decodes only the TIFF tiles or strips
-it touches. Without the ``zarr`` package the TIFF is read whole (with a warning). Arrays
-(numpy, ``np.memmap``, zarr) are sliced directly; other image files are read whole.
+it touches. Without the ``zarr`` package (the ``tiff`` extra) the TIFF is read whole (with a
+warning). Arrays (numpy, ``np.memmap``, zarr) are sliced directly; other image files are read
+whole.
 
 Writing: :func:`write_label_tiff` consumes finished label bands and hands ``tifffile`` the
 TIFF tiles in order, so the label map is never whole in memory.
@@ -20,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pixelseg.data.tiff import check_tiff_codec
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.extras import install_command
 
 _TIFF_SUFFIXES = (".tif", ".tiff")
 
@@ -90,6 +93,7 @@ def _tiff_source(path: Path, channels: int | None = None) -> ImageSource:
                 f"{path}: the TIFF holds axes {axes} of shape {shape}; tiled inference reads "
                 "one 2-D image (Y, X and optionally samples)"
             )
+        check_tiff_codec(path, tif.pages[0])
         try:
             import zarr
 
@@ -99,7 +103,7 @@ def _tiff_source(path: Path, channels: int | None = None) -> ImageSource:
         except ImportError:
             warnings.warn(
                 f"{path}: the zarr package is not installed, so the TIFF is read whole; "
-                "install zarr to read it tile by tile",
+                f"{install_command('tiff')} reads it tile by tile",
                 stacklevel=3,
             )
             data, closer = series.asarray(level=0), tif.close

@@ -87,8 +87,8 @@ class _BodyTooLarge(Exception):
 def _too_large_error(message: str) -> Exception:
     """413 as an HTTPException, so the framework answers it from inside a route."""
     try:
-        from starlette.exceptions import HTTPException
-    except ImportError:  # pragma: no cover - starlette ships with fastapi
+        from fastapi import HTTPException
+    except ImportError:  # pragma: no cover - the server checks FastAPI at import
         return _BodyTooLarge(message)
     return HTTPException(status_code=413, detail=message)
 

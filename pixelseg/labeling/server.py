@@ -49,10 +49,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.labeling import folders as fo
@@ -70,6 +66,17 @@ from pixelseg.labeling.labels import (
 from pixelseg.labeling.locking import remove_stale_temp_files
 from pixelseg.labeling.security import AccessGuard, BodySizeLimit, check_token, is_loopback
 from pixelseg.labeling.superpixels import DEFAULT_COMPACTNESS, DEFAULT_MAX_SIDE, DEFAULT_N_SEGMENTS, superpixels
+from pixelseg.utils.extras import MissingExtraError, require
+
+#: the extra that installs the app's packages, and the feature named when one is missing
+EXTRA, FEATURE = "label", "the labeling app (pixelseg label)"
+try:
+    from fastapi import FastAPI, Request, Response
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
+except ImportError as exc:
+    raise MissingExtraError(exc.name or "fastapi", EXTRA, FEATURE) from exc
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_MAX_BODY_BYTES = 256 * 2**20  # a raw 16000 x 16000 label; gzip uploads are far smaller
@@ -116,7 +123,10 @@ def create_app(
         ConfigurationError: a folder or the classes file is missing, labels_dir is
             images_dir, a class set the app cannot save as palette PNGs, or a missing
             model checkpoint.
+        MissingExtraError: scikit-image is not installed (``pip install "pixelseg[label]"``);
+            importing this module without FastAPI raises it too.
     """
+    require("skimage", EXTRA, FEATURE)  # the superpixel tool; checked now, not at the first click
     check_token(token)
     folders = fo.LabelingFolders(images_dir, labels_dir)
     classes = ClassFile(classes_path)
@@ -352,10 +362,11 @@ def run(
 
     Raises:
         ConfigurationError: see :func:`create_app`; a port outside 1..65535.
+        MissingExtraError: uvicorn is not installed (``pip install "pixelseg[label]"``).
     """
     import socket
 
-    import uvicorn
+    uvicorn = require("uvicorn", EXTRA, FEATURE)
 
     if not 0 < int(port) < 65536:
         raise ConfigurationError(f"port must be 1..65535, got {port}")

@@ -37,10 +37,11 @@ def run_export(checkpoint: str | Path, output: str | Path, opset: int | None = N
     """
     import json
 
-    import onnx
-
     from pixelseg.export import export_onnx
+    from pixelseg.utils.extras import require
     from pixelseg.utils.sizes import parse_size
+
+    onnx = require("onnx", "export", "pixelseg export")
 
     trained = open_checkpoint(checkpoint)
     output = Path(output)
