@@ -116,13 +116,12 @@ def partition(
 
     Examples:
         >>> import tempfile
-        >>> from pathlib import Path
         >>> import numpy as np
         >>> from PIL import Image
         >>> from pixelseg import ImageDatastore, partition
         >>> tmp = tempfile.TemporaryDirectory()
         >>> for i in range(10):
-        ...     Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(Path(tmp.name) / f"img_{i}.png")
+        ...     Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(f"{tmp.name}/img_{i}.png")
         >>> train, val, test = partition(ImageDatastore(tmp.name), (0.6, 0.2, 0.2), seed=0)
         >>> len(train), len(val), len(test)
         (6, 2, 2)
