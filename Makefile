@@ -1,13 +1,14 @@
 # Two commands do everything on a fresh clone:
 #   make demo   -> virtual environment, install, train + evaluate on the bundled CamVid sample
 #   make test   -> virtual environment, install, run the test suite
+# make docs builds the documentation site into site/ (MkDocs; open site/index.html).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_ARGS ?=
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test docs bench setup clean
 
 setup: $(STAMP)
 
@@ -24,8 +25,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo_output .pytest_cache
+	rm -rf $(VENV) demo_output .pytest_cache site

@@ -88,6 +88,26 @@ class ClassSet:
             ID that is also a void ID, mixed grey/RGB IDs, bad colours.
 
     Equality is by value.
+
+    Examples:
+        Grey label IDs (class i stored as value i) with 255 as void:
+
+        >>> import numpy as np
+        >>> from pixelseg import ClassSet
+        >>> classes = ClassSet(["sky", "road", "car"], void_ids=[255])
+        >>> classes.num_classes, classes.index("road")
+        (3, 1)
+        >>> classes.encode(np.array([[0, 2], [255, 1]], np.uint8))
+        array([[  0,   2],
+               [255,   1]], dtype=uint8)
+
+        RGB label files, black meaning void:
+
+        >>> rgb = ClassSet(["sky", "road"], label_ids=[(128, 128, 128), (128, 64, 128)], void_ids=[(0, 0, 0)])
+        >>> rgb.id_type
+        'rgb'
+        >>> rgb.encode(np.array([[[128, 128, 128], [128, 64, 128], [0, 0, 0]]], np.uint8))
+        array([[  0,   1, 255]], dtype=uint8)
     """
 
     def __init__(

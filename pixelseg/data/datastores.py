@@ -179,6 +179,22 @@ class PixelLabelDatastore(_FileDatastore):
     ``read(i)`` returns H x W uint8 class indices 0..K-1 with :data:`~pixelseg.data.VOID`
     (255) for void. A raw value that maps to no class and no void ID raises DataError
     naming the file, the values and their pixel counts.
+
+    Examples:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from pixelseg import PixelLabelDatastore
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> Image.fromarray(np.array([[0, 1, 1], [255, 2, 0]], np.uint8)).save(Path(tmp.name) / "a.png")
+        >>> pxds = PixelLabelDatastore(tmp.name, ["sky", "road", "car"], void_ids=[255])
+        >>> pxds.names
+        ['a']
+        >>> pxds.read(0)
+        array([[  0,   1,   1],
+               [255,   2,   0]], dtype=uint8)
+        >>> tmp.cleanup()
     """
 
     _what = "label files"

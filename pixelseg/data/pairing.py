@@ -223,6 +223,28 @@ def combine(
     Raises:
         DataError: unpaired files (by default), two files with the same pair name.
         ConfigurationError: bad option values.
+
+    Examples:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from pixelseg import ImageDatastore, PixelLabelDatastore, combine
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> root = Path(tmp.name)
+        >>> for folder in ("images", "labels"):
+        ...     (root / folder).mkdir()
+        >>> for stem in ("img_10", "img_2"):
+        ...     Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(root / "images" / f"{stem}.png")
+        ...     Image.fromarray(np.ones((4, 6), np.uint8)).save(root / "labels" / f"{stem}_L.png")
+        >>> ds = combine(ImageDatastore(root / "images"),
+        ...              PixelLabelDatastore(root / "labels", ["background", "object"]), label_suffix="_L")
+        >>> ds.names
+        ['img_2', 'img_10']
+        >>> image, labels = ds.read(0)
+        >>> image.shape, image.dtype, labels.shape, labels.dtype
+        ((4, 6, 3), dtype('uint8'), (4, 6), dtype('uint8'))
+        >>> tmp.cleanup()
     """
     if unpaired not in ("error", "warn", "ignore"):
         raise ConfigurationError(f"unpaired must be 'error', 'warn' or 'ignore', got {unpaired!r}")

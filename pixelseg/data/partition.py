@@ -113,6 +113,23 @@ def partition(
 
     Raises:
         ConfigurationError: bad fractions/counts, unknown stratify, stratify on images only.
+
+    Examples:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from pixelseg import ImageDatastore, partition
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> for i in range(10):
+        ...     Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(f"{tmp.name}/img_{i}.png")
+        >>> train, val, test = partition(ImageDatastore(tmp.name), (0.6, 0.2, 0.2), seed=0)
+        >>> len(train), len(val), len(test)
+        (6, 2, 2)
+        >>> sorted(set(train.names) | set(val.names) | set(test.names)) == sorted(f"img_{i}" for i in range(10))
+        True
+        >>> partition(ImageDatastore(tmp.name), (0.6, 0.2, 0.2), seed=0)[1].names == val.names
+        True
+        >>> tmp.cleanup()
     """
     if stratify not in (None, "classes"):
         raise ConfigurationError(f"partition: stratify must be None or 'classes', got {stratify!r}")

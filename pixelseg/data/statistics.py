@@ -68,6 +68,23 @@ def count_each_label(ds: Any) -> pd.DataFrame:
         ``image_count`` (number of files holding the class). Void pixels count toward no
         class. ``frequency = pixel_count / image_pixel_count`` is the per-class frequency
         of MATLAB's median-frequency balancing.
+
+    Examples:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from pixelseg import PixelLabelDatastore, count_each_label
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> Image.fromarray(np.array([[0, 0, 1], [0, 255, 1]], np.uint8)).save(Path(tmp.name) / "a.png")
+        >>> Image.fromarray(np.array([[0, 0], [0, 0]], np.uint8)).save(Path(tmp.name) / "b.png")
+        >>> table = count_each_label(PixelLabelDatastore(tmp.name, ["sky", "road", "car"], void_ids=[255]))
+        >>> table[["name", "pixel_count", "image_pixel_count", "image_count"]]
+           name  pixel_count  image_pixel_count  image_count
+        0   sky            7                 10            2
+        1  road            2                  6            1
+        2   car            0                  0            0
+        >>> tmp.cleanup()
     """
     counts, total, class_set = label_counts_per_image(ds)
     present = counts > 0
@@ -105,6 +122,18 @@ def class_weights(table: pd.DataFrame, method: str = "median_frequency") -> np.n
     Raises:
         ConfigurationError: unknown method, a table without the needed columns, or no class
             with any pixel.
+
+    Examples:
+        Median frequency: frequencies 0.6, 0.3 and 0.2, median 0.3:
+
+        >>> import pandas as pd
+        >>> from pixelseg import class_weights
+        >>> table = pd.DataFrame({"name": ["sky", "road", "car"], "pixel_count": [600, 300, 100],
+        ...                       "image_pixel_count": [1000, 1000, 500]})
+        >>> class_weights(table, method="median_frequency")
+        array([0.5, 1. , 1.5], dtype=float32)
+        >>> class_weights(table, method="uniform")
+        array([1., 1., 1.], dtype=float32)
     """
     if method not in CLASS_WEIGHT_METHODS:
         raise ConfigurationError(f"class_weights: method must be one of {CLASS_WEIGHT_METHODS}, got {method!r}")

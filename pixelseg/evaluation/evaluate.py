@@ -194,12 +194,20 @@ def evaluate_semantic_segmentation(
     Warns:
         AbsentClassWarning naming classes absent from the whole data set.
 
-    Example (class 2 is absent from truth and prediction: NaN IoU, left out of the means)::
+    Examples:
+        Class 2 is absent from truth and prediction: its IoU is NaN and it is left out of the
+        means (``nan_policy="omit"``; ``"propagate"`` gives NaN, as MATLAB does):
 
-        m = evaluate_semantic_segmentation([np.array([[0, 1, 0, 1]], np.uint8)],
-                                           [np.array([[0, 1, 0, 0]], np.uint8)], class_set=3)
-        m.class_metrics["iou"]            # [0.667, 0.5, NaN]
-        m.dataset_metrics["mean_iou"]     # 0.5833 (omit); with nan_policy="propagate": NaN
+        >>> import numpy as np
+        >>> from pixelseg import evaluate_semantic_segmentation
+        >>> prediction = np.array([[0, 1, 0, 1]], np.uint8)
+        >>> truth = np.array([[0, 1, 0, 0]], np.uint8)
+        >>> m = evaluate_semantic_segmentation([prediction], [truth], class_set=3, verbose=False)
+        >>> m.class_metrics["iou"].round(4).tolist()
+        [0.6667, 0.5, nan]
+        >>> m.dataset_metrics[["global_accuracy", "mean_iou", "weighted_iou"]].round(4)
+           global_accuracy  mean_iou  weighted_iou
+        0             0.75    0.5833         0.625
     """
     nan_policy = check_nan_policy(nan_policy)
     selected = _metric_selection(metrics)

@@ -161,6 +161,19 @@ def label_overlay(
         DataError: image and labels differ in size, or a label (other than void) has no
             colour in ``colormap``; the message names the value and its pixel count.
         ConfigurationError: bad ``transparency``, ``colormap`` or ``included_labels``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from pixelseg import label_overlay
+        >>> image = np.full((2, 2, 3), 100, np.uint8)
+        >>> labels = np.array([[0, 1], [255, 1]], np.uint8)         # 255: void keeps the image
+        >>> colors = np.array([[255, 0, 0], [0, 0, 255]], np.uint8)
+        >>> label_overlay(image, labels, colormap=colors, transparency=0.5)
+        array([[[178,  50,  50],
+                [ 50,  50, 178]],
+        <BLANKLINE>
+               [[100, 100, 100],
+                [ 50,  50, 178]]], dtype=uint8)
     """
     try:
         ok = 0.0 <= float(transparency) <= 1.0

@@ -108,6 +108,20 @@ def semanticseg(
         DataError: an image that cannot be read (``on_error="raise"``), or holds values
             out of range; a path that names no image.
         FileExistsError: output files exist and ``overwrite`` is False.
+
+    Examples:
+        A tiny untrained network, so only the shapes and types are meaningful:
+
+        >>> import numpy as np
+        >>> from pixelseg import create_network, semanticseg
+        >>> net = create_network("unet", num_classes=3, encoder_depth=2, num_first_encoder_filters=4)
+        >>> image = np.zeros((20, 30, 3), np.uint8)
+        >>> labels = semanticseg(image, net, device="cpu")
+        >>> labels.shape, labels.dtype, bool(labels.max() < 3)
+        ((20, 30), dtype('uint8'), True)
+        >>> labels, scores = semanticseg(image, net, device="cpu", return_scores=True)
+        >>> scores.shape, scores.dtype
+        ((20, 30), dtype('float32'))
     """
     _check_options(mini_batch_size, on_error, name_prefix, return_scores, all_scores, write_location)
     predictor = Predictor(net, device=device, tta=tta, input_size=input_size)

@@ -72,6 +72,19 @@ def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> 
     Raises:
         ConfigurationError: an unknown name or keyword (the message lists the allowed ones), or
             a value the builder does not allow.
+
+    Examples:
+        >>> import torch
+        >>> from pixelseg import create_network
+        >>> net = create_network("unet", num_classes=3, encoder_depth=2, num_first_encoder_filters=4)
+        >>> net.num_classes
+        3
+        >>> net(torch.rand(1, 3, 20, 30)).shape      # any input size: logits N x K x H x W
+        torch.Size([1, 3, 20, 30])
+        >>> create_network("unet", num_classes=3, depth=2)
+        Traceback (most recent call last):
+        ...
+        pixelseg.errors.ConfigurationError: ...
     """
     names = list_networks()
     if name not in names:
