@@ -156,7 +156,7 @@ class LabelEncoder:
         hints = []
         if not self._rgb and len(self._names) == 2 and all(len(ids) == 1 for ids in self._ids):
             low, high = sorted(int(ids[0]) for ids in self._ids)
-            cut = (low + high + 1) // 2 if high > low + 1 else max(1, int(bad_keys.max(initial=1) + 1) // 2)
+            cut = (low + high + 1) // 2 if high > low + 1 else max(1, (int(bad_keys.max(initial=1)) + 1) // 2)
             hints.append(f"for a two-class mask with soft (anti-aliased) edges pass threshold={cut} "
                          f"(values >= {cut} are the class of id {high})")
         farthest, blocker = 0, None

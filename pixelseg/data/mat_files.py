@@ -1,7 +1,7 @@
 """MATLAB ``.mat`` label files: the label array stored under a variable path.
 
-MAT files up to version 7 are read with :func:`scipy.io.loadmat` (``simplify_cells=True``:
-structs become dicts, cell arrays lists). Version 7.3 files are HDF5; they are read with
+MAT files up to version 7 are read with :func:`scipy.io.loadmat` (structs become dicts,
+cell arrays lists in MATLAB's linear order, arrays keep their shape). Version 7.3 files are HDF5; they are read with
 ``h5py`` when it is installed (arrays transposed back from MATLAB's column-major order) and
 refused with one sentence otherwise.
 
@@ -65,6 +65,8 @@ def _step(node: Any, part: str) -> Any:
         if part.isdigit():
             return node[int(part)] if int(part) < len(node) else None
         return _step(node[0], part) if len(node) == 1 else None
+    if part == "0":  # a 1 x 1 cell array, which loadmat squeezes to its element
+        return node
     if isinstance(node, dict):
         return node.get(part)
     return None
@@ -86,6 +88,21 @@ def _resolve(path: Path, tree: dict, variable: str | None) -> np.ndarray:
             break
     if not _is_array(node):
         raise DataError(f"{path}: the .mat file has no label array at mat_variable {variable!r}; {_listing(tree)}")
+    return node
+
+
+def _plain(node: Any) -> Any:
+    """loadmat's structs -> dicts, cell arrays -> lists (linear, column-major order); a
+    1 x 1 struct array -> its struct."""
+    from scipy.io.matlab import mat_struct
+
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items() if not k.startswith("__")}
+    if isinstance(node, mat_struct):
+        return {name: _plain(getattr(node, name)) for name in node._fieldnames}
+    if isinstance(node, np.ndarray) and node.dtype == object:
+        items = [_plain(v) for v in node.reshape(-1, order="F")]
+        return items[0] if len(items) == 1 and isinstance(items[0], dict) and node.size == 1 else items
     return node
 
 
@@ -136,7 +153,7 @@ def read_mat_label(path: Path, variable: str | None = None) -> np.ndarray:
             for _, shape, _ in scipy.io.whosmat(str(path)):
                 if len(shape) >= 2:
                     check_pixel_count(path, int(shape[0]) * int(shape[1]), int(np.prod(shape[2:], dtype=np.int64)))
-            tree = scipy.io.loadmat(str(path), simplify_cells=True)
+            tree = _plain(scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=False))
     data = _resolve(path, tree, variable)
     check_pixel_count(path, data.shape[0] * data.shape[1])
     if data.dtype == np.bool_:

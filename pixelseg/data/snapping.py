@@ -74,7 +74,7 @@ def is_ambiguous(d1: int, second) -> bool:
 
 @dataclass
 class SnapLog:
-    """What was snapped, summed over files: pixels per (value -> class) and the files.
+    """What was snapped, summed over distinct files: pixels per (value -> class) and the files.
 
     A datastore shares one log among its subsets; ``warned`` records that its one warning
     was given (the flag travels with the datastore into DataLoader worker processes)."""
@@ -84,7 +84,10 @@ class SnapLog:
     warned: bool = False
 
     def add(self, source: str, snaps: list[tuple[str, str, int]]) -> None:
-        """Record one file's snaps: (value as shown, target as shown, pixels)."""
+        """Record one file's snaps: (value as shown, target as shown, pixels); a file read
+        again (the next epoch) is not counted twice."""
+        if source in self.files:
+            return
         self.files.add(source)
         for value, target, count in snaps:
             self.pixels[(value, target)] = self.pixels.get((value, target), 0) + count
