@@ -223,19 +223,23 @@ class ClassSet:
         return palette_table(self._colors)[np.asarray(labels, dtype=np.uint8)]
 
     # ------------------------------------------------------------------ encoding
-    def encode(self, raw: np.ndarray, source: str = "<array>", tolerance: int = 0) -> np.ndarray:
+    def encode(self, raw: np.ndarray, source: str = "<array>", tolerance: int = 0, snaps=None) -> np.ndarray:
         """Map a raw label array onto class indices.
 
         Args:
             raw: H x W integer array of grey IDs (any integer dtype; 16-bit and negative
-                values allowed), or H x W x 3 (or x 4, alpha ignored) colour mask for RGB
+                values allowed), or H x W x 3 (or x 4, alpha ignored here: file readers make
+                alpha-0 pixels void) colour mask for RGB
                 class sets. A grey class set also accepts an H x W x 3 array with R = G = B.
             source: what to name in errors (usually the file path).
-            tolerance: 0 (default) = exact matching. t > 0 snaps a raw value that matches
-                no ID onto the nearest declared ID within t (largest per-channel difference
-                for colours, absolute difference for grey values) and issues a
-                :class:`~pixelseg.data.encoding.LabelSnapWarning` listing what was snapped
-                and how many pixels.
+            tolerance: 0 (default) = exact matching. t in 1..32 snaps a raw value that
+                matches no ID onto the nearest declared ID within t (largest per-channel
+                difference for colours, absolute difference for grey values) when every
+                other class is at least twice as far (:mod:`pixelseg.data.snapping`), and
+                issues a :class:`~pixelseg.data.encoding.LabelSnapWarning` listing what was
+                snapped and how many pixels.
+            snaps: a :class:`~pixelseg.data.snapping.SnapLog` that records the snapping
+                instead of the warning (datastores warn once per dataset with it).
 
         Returns:
             H x W uint8 class indices 0..K-1, :data:`~pixelseg.conventions.VOID` (255) for
@@ -243,12 +247,13 @@ class ClassSet:
 
         Raises:
             DataError: raw values that map to no class and no void ID (all listed with
-                their pixel counts, with ``source``), wrong shape or dtype, ties when
-                snapping.
+                their pixel counts, with ``source``), wrong shape or dtype, a value nearly
+                as close to two classes when snapping.
+            ConfigurationError: a tolerance that is not an int 0..32.
         """
         if self._encoder is None:
             self._encoder = LabelEncoder(self._names, self._ids, self._void_ids, self._rgb)
-        return self._encoder.encode(raw, source, tolerance)
+        return self._encoder.encode(raw, source, tolerance, snaps)
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ import numpy as np
 
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.files import as_paths, list_files, natural_sorted, select_indices, stem
-from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS, read_image, read_label_raw
+from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS, read_image
+from pixelseg.data.label_checks import VoidWatch
+from pixelseg.data.label_reading import LabelReader
+from pixelseg.data.snapping import LabelSnapWarning, SnapLog
 from pixelseg.errors import ConfigurationError
 
 __all__ = ["ImageDatastore", "PixelLabelDatastore"]
@@ -169,16 +173,34 @@ class PixelLabelDatastore(_FileDatastore):
             (.json/.yaml/.txt), or a list of class names (then ``label_ids`` as for
             ClassSet, default 0..K-1, and ``void_ids``).
         include_subfolders, file_extensions: as for ImageDatastore (default extensions:
-            PNG, BMP, TIFF, GIF, NPY, PGM/PPM and JPEG, which is refused when read unless
-            ``allow_jpeg``).
+            PNG, BMP, TIFF, GIF, NPY, MAT, PGM/PPM and JPEG, which is refused when read
+            unless ``allow_jpeg``).
         read_fn: custom raw reader ``read_fn(path) -> raw array`` (still encoded through
-            the class set).
-        tolerance: 0 (default) exact matching; see :meth:`ClassSet.encode`.
-        allow_jpeg: read JPEG label files anyway. Default False.
+            the class set, with ``tolerance`` or ``threshold``).
+        tolerance: int 0..32, default 0 (exact matching); near-miss values within it are
+            snapped when unambiguous (:mod:`pixelseg.data.snapping`). The datastore warns
+            once (:class:`~pixelseg.data.LabelSnapWarning`), not once per file; the totals
+            are in :meth:`snap_summary`.
+        allow_jpeg: bool, read JPEG label files anyway. Default False.
+        threshold: number or None. Two-class grey masks with soft edges: values >=
+            threshold are the class with the larger label ID (e.g. ``threshold=128`` for
+            0/255 masks with anti-aliased edges), lower values the other class.
+        palette: ``"auto"`` (default: palette files are read through their palette when the
+            class set declares RGB IDs, as indices when grey IDs), ``"indices"``, ``"colors"``.
+        alpha_void: bool, default True: pixels of alpha 0 in RGBA or grey + alpha files are
+            void (False: alpha is ignored).
+        mat_variable: str or None, the variable path of the label array in ``.mat`` files
+            (e.g. ``"groundTruth/0/Segmentation"``; see :mod:`pixelseg.data.mat_files`).
 
     ``read(i)`` returns H x W uint8 class indices 0..K-1 with :data:`~pixelseg.data.VOID`
     (255) for void. A raw value that maps to no class and no void ID raises DataError
-    naming the file, the values and their pixel counts.
+    naming the file, the values and their pixel counts. When the first files read show only
+    class 0 and void (0/255 masks read with 255 as void), a
+    :class:`~pixelseg.data.label_checks.LabelCheckWarning` says so, once.
+
+    Raises:
+        ConfigurationError: an option of the wrong type or value, or a threshold with a
+            class set that is not two grey classes.
 
     Examples:
         >>> import tempfile
@@ -211,24 +233,67 @@ class PixelLabelDatastore(_FileDatastore):
         allow_jpeg: bool = False,
         label_ids: Sequence[Any] | None = None,
         void_ids: Sequence[Any] = (),
+        threshold: float | None = None,
+        palette: str = "auto",
+        alpha_void: bool = True,
+        mat_variable: str | None = None,
     ) -> None:
         self.class_set = _as_class_set(class_set, label_ids, void_ids)
+        self.reader = LabelReader(tolerance=tolerance, allow_jpeg=allow_jpeg, threshold=threshold, palette=palette,
+                                  alpha_void=alpha_void, mat_variable=mat_variable)
+        self.reader.checked(self.class_set)
         super().__init__(location_or_files, include_subfolders, file_extensions, read_fn)
-        if not isinstance(tolerance, (int, np.integer)) or tolerance < 0:
-            raise ConfigurationError(f"tolerance must be an int >= 0, got {tolerance!r}")
-        self.tolerance = int(tolerance)
-        self.allow_jpeg = allow_jpeg
+        self._snaps = SnapLog()
+        self._watch = VoidWatch(len(self._file_list))
+
+    @property
+    def tolerance(self) -> int:
+        """The snapping tolerance (0: exact)."""
+        return self.reader.tolerance
+
+    @property
+    def allow_jpeg(self) -> bool:
+        """Whether JPEG label files are read."""
+        return self.reader.allow_jpeg
 
     def read_raw(self, i: int) -> np.ndarray:
-        """The raw stored values of label file i (see :func:`~pixelseg.data.io.read_label_raw`)."""
+        """The raw stored values of label file i (see :func:`~pixelseg.data.io.read_label_raw`;
+        palette files as the ``palette`` option says)."""
         path = self._file(i)
         if self._read_fn is not None:
             return np.asarray(self._read_fn(path))
-        return read_label_raw(path, allow_jpeg=self.allow_jpeg)
+        return self.reader.read_values(path, self.class_set)[0]
+
+    def read_with_raw(self, i: int, snaps: SnapLog | None = None, watch: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(class indices, raw values) of label file i; ``snaps`` collects the snapping
+        (default: the datastore's own log, which warns once); ``watch=False`` leaves the
+        file out of the void check."""
+        path = self._file(i)
+        if self._read_fn is not None:
+            values, alpha = np.asarray(self._read_fn(path)), None
+        else:
+            values, alpha = self.reader.read_values(path, self.class_set)
+        own = snaps is None
+        log = self._snaps if own else snaps
+        labels = self.reader.encode(values, alpha, self.class_set, path, log)
+        if own and log.pixels and not log.warned:
+            log.warned = True
+            warnings.warn(
+                f"{path}: {log.summary(self.tolerance)}. This datastore warns once; snap_summary() gives the "
+                "totals so far (count_each_label warns once with the totals of all files)",
+                LabelSnapWarning, stacklevel=3)
+        if watch:
+            self._watch.observe(labels, values, path, self.class_set)
+        return labels, values
 
     def read(self, i: int) -> np.ndarray:
         """Label file i as H x W uint8 class indices (void 255)."""
-        return self.class_set.encode(self.read_raw(i), source=self._file(i), tolerance=self.tolerance)
+        return self.read_with_raw(i)[0]
+
+    def snap_summary(self) -> str:
+        """What ``tolerance`` snapped in the files read so far in this process (shared with
+        subsets): pixels per class and value, and the number of files; "" when nothing."""
+        return self._snaps.summary(self.tolerance) if self._snaps.pixels else ""
 
 
 def _as_class_set(class_set: Any, label_ids: Any, void_ids: Any) -> ClassSet:

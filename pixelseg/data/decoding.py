@@ -15,7 +15,7 @@ from pathlib import Path
 from pixelseg.errors import PixelsegError
 from pixelseg.utils.pixel_limit import check_pixel_count, pillow_limit
 
-__all__ = ["decoding", "open_pillow"]
+__all__ = ["decoding", "open_pillow", "exif_transpose"]
 
 
 @contextlib.contextmanager
@@ -61,3 +61,17 @@ def open_pillow(path: Path, load: bool = True):
         if load:
             image.load()
     return image
+
+
+def exif_transpose(image):
+    """A Pillow image turned as its EXIF orientation says (as viewers and labeling tools
+    display it); a malformed EXIF block is ignored, as viewers do."""
+    from PIL import ImageOps
+
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # malformed EXIF: ignore it, as viewers do
+        return image
+    if orientation in (None, 1):
+        return image
+    return ImageOps.exif_transpose(image)

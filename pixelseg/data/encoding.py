@@ -1,9 +1,11 @@
 """Raw label values -> class indices, exactly, or snapping near misses within a tolerance.
 
 A raw value that is neither a class ID nor a void ID is a :class:`~pixelseg.errors.DataError`
-naming the source, the values and their pixel counts (never a silent assignment); with
-``tolerance > 0`` a near-miss value is snapped onto the nearest declared ID and a
-:class:`LabelSnapWarning` says what was snapped.
+naming the source, the values and their pixel counts (never a silent assignment), with a
+hint that suggests a tolerance only when it would read every value right; with
+``tolerance > 0`` a near-miss value is snapped onto the nearest declared ID under the rules
+of :mod:`pixelseg.data.snapping`, and a :class:`LabelSnapWarning` (or a :class:`SnapLog`)
+says what was snapped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ import numpy as np
 
 from pixelseg.conventions import VOID
 from pixelseg.data.ids import format_key, id_key
+from pixelseg.data.snapping import (
+    AMBIGUITY_RATIO,
+    MAX_TOLERANCE,
+    LabelSnapWarning,
+    SnapLog,
+    check_tolerance,
+    is_ambiguous,
+    nearest_classes,
+)
 from pixelseg.errors import DataError
 
 __all__ = ["LabelSnapWarning", "LabelEncoder"]
@@ -23,10 +34,6 @@ __all__ = ["LabelSnapWarning", "LabelEncoder"]
 
 _UNMAPPED = -1
 _MAX_LISTED = 20
-
-
-class LabelSnapWarning(UserWarning):
-    """Issued when ``encode(..., tolerance=t)`` snapped near-miss raw values onto a class."""
 
 
 def _raw_keys(raw: np.ndarray, rgb: bool, source: str) -> np.ndarray:
@@ -97,9 +104,11 @@ class LabelEncoder:
         self.keys = np.asarray(keys, dtype=np.int64)[order]
         self.values = np.asarray(values, dtype=np.uint8)[order]
 
-    def encode(self, raw: np.ndarray, source: str = "<array>", tolerance: int = 0) -> np.ndarray:
+    def encode(self, raw: np.ndarray, source: str = "<array>", tolerance: int = 0,
+               snaps: SnapLog | None = None) -> np.ndarray:
         """Map a raw label array onto class indices; see :meth:`ClassSet.encode` for the
         arguments, the H x W uint8 result and the DataError raised."""
+        tolerance = check_tolerance(tolerance)
         raw = np.asarray(raw)
         keys = _raw_keys(raw, self._rgb, source)
         known, values = self.keys, self.values
@@ -116,7 +125,7 @@ class LabelEncoder:
         if bad.any():
             bad_keys, counts = np.unique(keys[bad], return_counts=True)
             if tolerance > 0:
-                out = self._snap(out, keys, bad_keys, counts, tolerance, source)
+                out = self._snap(out, keys, bad_keys, counts, tolerance, source, snaps)
             else:
                 raise DataError(self._unmapped_message(bad_keys, counts, source))
         return out.astype(np.uint8)
@@ -135,46 +144,66 @@ class LabelEncoder:
         return (
             f"{source}: {len(order)} label value(s) map to no class and no void id: {listed}{more} "
             f"(declared ids: {declared}{void}). Declare them in the ClassSet (label_ids or "
-            "void_ids), or pass tolerance=... to snap near-miss values"
+            f"void_ids){self._hint(bad_keys)}"
         )
 
-    def _snap(self, out, keys, bad_keys, counts, tolerance, source):
-        known, values = self.keys, self.values
-        if self._rgb:
-            known_rgb = np.stack([(known >> 16) & 255, (known >> 8) & 255, known & 255], axis=1)
+    def _name(self, value: int) -> str:
+        return "void" if value == VOID else repr(self._names[value])
+
+    def _hint(self, bad_keys: np.ndarray) -> str:
+        """How else the values could be read: a tolerance only when it would snap every value
+        unambiguously onto one class, a threshold for two-class grey masks."""
+        hints = []
+        if not self._rgb and len(self._names) == 2 and all(len(ids) == 1 for ids in self._ids):
+            low, high = sorted(int(ids[0]) for ids in self._ids)
+            cut = (low + high + 1) // 2 if high > low + 1 else max(1, (int(bad_keys.max(initial=1)) + 1) // 2)
+            hints.append(f"for a two-class mask with soft (anti-aliased) edges pass threshold={cut} "
+                         f"(values >= {cut} are the class of id {high})")
+        farthest, blocker = 0, None
+        for key in bad_keys.tolist()[:1000]:
+            (d1, v1, _), second = nearest_classes(key, self.keys, self.values, self._rgb)
+            if d1 > MAX_TOLERANCE or is_ambiguous(d1, second):
+                blocker = (key, d1, v1, second)
+                break
+            farthest = max(farthest, d1)
+        if blocker is None:
+            hints.append(f"if they are compression noise, pass tolerance={farthest} to snap them")
+        else:
+            key, d1, v1, second = blocker
+            near = f" and {second[0]} from {self._name(second[1])}" if second is not None else ""
+            hints.append(f"they are not near misses (e.g. {format_key(key, self._rgb)} is {d1} from "
+                         f"{self._name(v1)}{near}), so no tolerance would read them right")
+        return "; " + "; ".join(hints)
+
+    def _snap(self, out, keys, bad_keys, counts, tolerance, source, snaps):
         report, unsnapped, unsnapped_counts = [], [], []
         for key, count in zip(bad_keys.tolist(), counts.tolist(), strict=True):
-            if self._rgb:
-                value = np.array([(key >> 16) & 255, (key >> 8) & 255, key & 255])
-                dist = np.abs(known_rgb - value).max(axis=1)
-            else:
-                dist = np.abs(known - key)
-            best = dist.min()
-            winners = np.flatnonzero(dist == best)
-            if best > tolerance:
+            (d1, target, id_key_), second = nearest_classes(key, self.keys, self.values, self._rgb)
+            if d1 > tolerance:
                 unsnapped.append(key)
                 unsnapped_counts.append(count)
                 continue
-            if len({int(values[w]) for w in winners}) > 1:
+            if is_ambiguous(d1, second):
                 raise DataError(
-                    f"{source}: label value {format_key(key, self._rgb)} ({count} pixels) is "
-                    f"equally close to several ids within tolerance {tolerance}; cannot snap it"
+                    f"{source}: label value {format_key(key, self._rgb)} ({count} pixels) is {d1} from "
+                    f"{self._name(target)} but {second[0]} from {self._name(second[1])}; not snapped (a value is "
+                    f"snapped only when every other class is {AMBIGUITY_RATIO} times as far): declare it"
                 )
-            target = int(values[winners[0]])
             out[keys == key] = target
-            name = "void" if target == VOID else repr(self._names[target])
-            report.append(
-                f"{format_key(key, self._rgb)} -> {format_key(int(known[winners[0]]), self._rgb)} "
-                f"({name}): {count} pixels"
-            )
+            report.append((format_key(key, self._rgb), f"{format_key(id_key_, self._rgb)} ({self._name(target)})",
+                           count))
         if unsnapped:
             raise DataError(
                 self._unmapped_message(np.array(unsnapped), np.array(unsnapped_counts), source)
                 + f" (none within tolerance {tolerance})"
             )
-        total = int(sum(c for k, c in zip(bad_keys.tolist(), counts.tolist(), strict=True) if k not in unsnapped))
+        if snaps is not None:
+            snaps.add(source, report)
+            return out
+        total = sum(c for _, _, c in report)
         warnings.warn(
-            f"{source}: snapped {total} pixels within tolerance {tolerance}: " + "; ".join(report),
+            f"{source}: snapped {total} pixels within tolerance {tolerance}: "
+            + "; ".join(f"{v} -> {t}: {c} pixels" for v, t, c in report),
             LabelSnapWarning,
             stacklevel=4,  # _snap <- LabelEncoder.encode <- ClassSet.encode <- its caller
         )

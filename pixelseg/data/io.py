@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pixelseg.data.decoding import decoding, open_pillow
+from pixelseg.data.decoding import decoding, exif_transpose, open_pillow
+from pixelseg.data.label_files import TIFF_EXTENSIONS, decode_label_file, npy_shape
+from pixelseg.data.label_files import pillow_fallback_message as _fallback_message
+from pixelseg.data.tiff import MissingTiffCodec
 from pixelseg.data.tiff import read_tiff as _read_tiff
 from pixelseg.data.tiff import tiff_shape as _tiff_shape
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.utils.pixel_limit import check_pixel_count
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -36,21 +38,8 @@ __all__ = [
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".ppm", ".pgm")
 #: File extensions a PixelLabelDatastore picks up by default (JPEG included so that it can
 #: be refused with a clear error rather than silently skipped).
-LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".gif", ".npy", ".pgm", ".ppm", ".jpg", ".jpeg")
-_JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
-_TIFF_EXTENSIONS = (".tif", ".tiff")
-
-
-def _exif_transpose(image):
-    from PIL import ImageOps
-
-    try:
-        orientation = image.getexif().get(0x0112, 1)
-    except Exception:  # malformed EXIF: ignore it, as viewers do
-        return image
-    if orientation in (None, 1):
-        return image
-    return ImageOps.exif_transpose(image)
+LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".gif", ".npy", ".mat", ".pgm", ".ppm", ".jpg", ".jpeg")
+_TIFF_EXTENSIONS = TIFF_EXTENSIONS
 
 
 def _scale_high_depth(data: np.ndarray, path: Path, high_bit_depth: str) -> np.ndarray:
@@ -133,7 +122,14 @@ def read_image(
 
 def _read_image(path: Path, channels: int | None, high_bit_depth: str) -> np.ndarray:
     if path.suffix.lower() in _TIFF_EXTENSIONS:
-        data, photometric = _read_tiff(path)
+        try:
+            data, photometric, _ = _read_tiff(path)
+        except MissingTiffCodec as missing:
+            try:
+                data = _pillow_image_array(path, channels)
+            except DataError as exc:
+                raise DataError(_fallback_message(path, missing, exc)) from None
+            return _to_channels(_scale_high_depth(data, path, high_bit_depth), path, channels)
         if photometric in ("PALETTE", "SEPARATED", "YCBCR") and channels == 3:
             data = _pillow_image_array(path, channels)
         return _to_channels(_scale_high_depth(data, path, high_bit_depth), path, channels)
@@ -142,7 +138,7 @@ def _read_image(path: Path, channels: int | None, high_bit_depth: str) -> np.nda
 
 
 def _pillow_image_array(path: Path, channels: int | None) -> np.ndarray:
-    image = _exif_transpose(open_pillow(path))
+    image = exif_transpose(open_pillow(path))
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(image).astype(np.uint16, copy=False)
@@ -164,14 +160,18 @@ def _pillow_image_array(path: Path, channels: int | None) -> np.ndarray:
     return np.asarray(image.convert("RGBA" if mode in ("PA", "RGBa") or "transparency" in image.info else "RGB"))
 
 
-def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndarray:
-    """Read the raw values stored in a label file, exactly.
+def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False, palette: str = "indices",
+                   mat_variable: str | None = None) -> np.ndarray:
+    """Read the raw values stored in a label file, exactly (alpha, if any, dropped).
 
-    * palette ("P") PNG/GIF/BMP: the palette **indices** (never the colours);
+    * palette ("P") PNG/GIF/BMP/TIFF: the palette **indices** (``palette="colors"``: the
+      palette's colours, H x W x 3);
     * 8-bit grey: uint8; 16-bit PNG/TIFF: uint16 at full depth; 1-bit: 0/1 as uint8;
     * RGB(A) colour masks: H x W x 3 uint8 (alpha dropped);
-    * TIFF (tifffile), palette TIFF as indices;
-    * ``.npy``: the stored integer array (any dtype, e.g. int32 with -1 for void).
+    * GIF: its one frame; TIFF: tifffile, or Pillow for LZW/JPEG-compressed files when the
+      ``imagecodecs`` package is missing;
+    * ``.npy``: the stored integer array (any dtype, e.g. int32 with -1 for void);
+    * ``.mat``: the array at ``mat_variable`` (see :mod:`pixelseg.data.mat_files`).
 
     JPEG label files are refused by default: lossy compression changes label values
     (edges become in-between values that belong to no class).
@@ -179,106 +179,37 @@ def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False) -> np.ndar
     Args:
         path: label file.
         allow_jpeg: read JPEG labels anyway (values that map to no class are still errors).
+        palette: ``"indices"`` (default) or ``"colors"``.
+        mat_variable: variable path of the label array in a ``.mat`` file (str, e.g.
+            ``"groundTruth/0/Segmentation"``); None: the file's only H x W array.
 
     Returns:
         H x W integer array, or H x W x 3 uint8 for colour masks.
 
     Raises:
         FileNotFoundError: no such file. DataError: JPEG (unless allowed), unreadable or
-        damaged, above the pixel limit (as :func:`read_image`), or not 2-D.
+        damaged, above the pixel limit (as :func:`read_image`), a GIF of several frames, a
+        ``.mat`` file without the named array, or not 2-D. ConfigurationError: a bad palette.
     """
-    path = Path(path)
-    with decoding(path):
-        return _read_label_raw(path, allow_jpeg)
+    return decode_label_file(Path(path), allow_jpeg, palette, mat_variable)[0]
 
 
-def _read_label_raw(path: Path, allow_jpeg: bool) -> np.ndarray:
-    suffix = path.suffix.lower()
-    if suffix in _JPEG_EXTENSIONS and not allow_jpeg:
-        raise DataError(_jpeg_message(path))
-    if suffix == ".npy":
-        return _read_npy(path)
-    if suffix in _TIFF_EXTENSIONS:
-        data, _ = _read_tiff(path)
-    else:
-        image = open_pillow(path)
-        if image.format in ("JPEG", "MPO") and not allow_jpeg:
-            raise DataError(_jpeg_message(path) + " (the file holds JPEG data despite its name)")
-        image = _exif_transpose(image)
-        mode = image.mode
-        if mode in ("P", "L", "RGB", "I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-            data = np.asarray(image)
-        elif mode == "PA":
-            data = np.asarray(image.getchannel(0))
-        elif mode == "LA":
-            data = np.asarray(image)[:, :, 0]
-        elif mode == "1":
-            data = np.asarray(image).astype(np.uint8)
-        elif mode in ("RGBA", "RGBX", "RGBa"):
-            data = np.asarray(image.convert("RGB"))
-        else:
-            raise DataError(f"{path}: label files in Pillow mode {mode!r} are not supported")
-    if data.ndim == 3 and data.shape[2] == 4:
-        data = data[:, :, :3]
-    if data.ndim == 3 and data.shape[2] == 1:
-        data = data[:, :, 0]
-    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] != 3):
-        raise DataError(f"{path}: label array has shape {data.shape}; expected H x W or H x W x 3")
-    if data.dtype.byteorder == ">":
-        data = data.astype(data.dtype.newbyteorder("="))
-    return np.ascontiguousarray(data)
-
-
-def _npy_shape(path: Path) -> tuple[int, ...]:
-    """The shape in a ``.npy`` header, checked against the pixel limit and the file's size
-    before any data is read.
-
-    Raises:
-        FileNotFoundError: no such file. DataError: a bad header, fewer than 2 axes, a
-            pixel count above the limit, or a file shorter than its header says.
-    """
-    from numpy.lib import format as npy
-
-    with decoding(path, "the .npy header"), open(path, "rb") as f:
-        version = npy.read_magic(f)
-        header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, _, dtype = header(f, max_header_size=10_000)
-        offset = f.tell()
-    if len(shape) < 2:
-        raise DataError(f"{path}: the .npy array has shape {shape}; expected H x W (x C)")
-    check_pixel_count(path, shape[0] * shape[1], int(np.prod(shape[2:], dtype=object)))
-    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if path.stat().st_size - offset < expected:
-        raise DataError(f"{path}: the .npy file is shorter than its header's shape {shape} ({dtype}) needs")
-    return tuple(int(n) for n in shape)
-
-
-def _read_npy(path: Path) -> np.ndarray:
-    _npy_shape(path)
-    with decoding(path, "the .npy label file"):
-        data = np.load(path, allow_pickle=False)
-    if data.ndim == 3 and data.shape[2] == 1:
-        data = data[:, :, 0]
-    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (3, 4)):
-        raise DataError(f"{path}: .npy label array has shape {data.shape}; expected H x W")
-    return data
-
-
-def _jpeg_message(path: Path) -> str:
-    return (
-        f"{path}: refusing to read a JPEG label file: lossy compression changes label values "
-        "(pixels near edges get in-between values that belong to no class). Save labels as "
-        "PNG, or pass allow_jpeg=True to read it anyway"
-    )
-
-
-def read_label(path: str | os.PathLike, class_set, tolerance: int = 0, allow_jpeg: bool = False) -> np.ndarray:
+def read_label(path: str | os.PathLike, class_set, tolerance: int = 0, allow_jpeg: bool = False,
+               **options) -> np.ndarray:
     """Read a label file and map it to H x W uint8 class indices (void 255).
 
-    ``class_set.encode(read_label_raw(path), source=path)``; see both for the errors.
+    ``options`` are the reading options of :class:`pixelseg.data.label_reading.LabelReader`
+    (``threshold``, ``palette``, ``alpha_void``, ``mat_variable``); with none given:
+    ``class_set.encode(raw, source=path)`` of the file's values, palette files decoded
+    through their palette when ``class_set`` declares colours, alpha-0 pixels void.
+
+    Raises:
+        DataError, ConfigurationError: as :class:`~pixelseg.data.label_reading.LabelReader`.
     """
-    raw = read_label_raw(path, allow_jpeg=allow_jpeg)
-    return class_set.encode(raw, source=str(path), tolerance=tolerance)
+    from pixelseg.data.label_reading import LabelReader
+
+    reader = LabelReader(tolerance=tolerance, allow_jpeg=allow_jpeg, **options)
+    return reader.read(path, reader.checked(class_set))
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
@@ -293,7 +224,7 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return _npy_shape(path)[:2]
+        return npy_shape(path)[:2]
     if suffix in _TIFF_EXTENSIONS:
         return _tiff_shape(path)
     with decoding(path, "the image header"), open_pillow(path, load=False) as image:

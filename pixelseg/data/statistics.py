@@ -10,6 +10,7 @@ import pandas as pd
 
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import PixelLabelDatastore
+from pixelseg.data.snapping import LabelSnapWarning, SnapLog
 from pixelseg.errors import ConfigurationError
 
 __all__ = ["count_each_label", "class_weights", "label_counts_per_image", "CLASS_WEIGHT_METHODS"]
@@ -37,6 +38,9 @@ def label_counts_per_image(ds: Any) -> tuple[np.ndarray, np.ndarray, ClassSet]:
     Args:
         ds: PixelLabelDatastore, or PairedDatastore (its labels, without transforms).
 
+    Near-miss values snapped by the datastore's ``tolerance`` give one
+    :class:`~pixelseg.data.LabelSnapWarning` with the totals per class over all files.
+
     Returns:
         counts: N x K int64, counts[n, k] = pixels of class k in file n.
         total: N int64, all pixels of file n (H * W, void included).
@@ -46,11 +50,14 @@ def label_counts_per_image(ds: Any) -> tuple[np.ndarray, np.ndarray, ClassSet]:
     k = pxds.class_set.num_classes
     counts = np.zeros((len(pxds), k), dtype=np.int64)
     total = np.zeros(len(pxds), dtype=np.int64)
+    snaps = SnapLog()
     for n in range(len(pxds)):
-        label = pxds.read(n)
+        label = pxds.read_with_raw(n, snaps=snaps)[0]
         hist = np.bincount(label.reshape(-1), minlength=256)
         counts[n] = hist[:k]  # void (255) and nothing else lies beyond K
         total[n] = label.size
+    if snaps.pixels:
+        warnings.warn(f"{type(pxds).__name__}: {snaps.summary(pxds.tolerance)}", LabelSnapWarning, stacklevel=3)
     return counts, total, pxds.class_set
 
 

@@ -1,6 +1,11 @@
 """TIFF files through tifffile: the header's axes and pixel count are checked before any
 pixel is decoded (a 128-byte file may claim billions of pixels, or a stack of thousands of
-pages)."""
+pages).
+
+tifffile decodes LZW, JPEG, WebP, ZSTD... only with the optional ``imagecodecs`` package;
+without it :func:`read_tiff` raises :class:`MissingTiffCodec`, and the readers of
+:mod:`pixelseg.data.io` read such files through Pillow instead (Pillow decodes LZW,
+JPEG, Deflate and PackBits itself), so pixelseg does not depend on imagecodecs."""
 
 from __future__ import annotations
 
@@ -14,9 +19,15 @@ from pixelseg.errors import DataError
 from pixelseg.utils.extras import MissingExtraError
 from pixelseg.utils.pixel_limit import check_pixel_count
 
-__all__ = ["check_tiff_codec", "read_tiff", "tiff_shape"]
+__all__ = ["MissingTiffCodec", "check_tiff_codec", "read_tiff", "tiff_shape"]
 
 _BANDS = "SC"
+
+
+class MissingTiffCodec(DataError):
+    """tifffile needs the ``imagecodecs`` package to decode this file's compression; the
+    message names the file and says so (e.g. ``<COMPRESSION.LZW: 5> requires the
+    'imagecodecs' package``)."""
 
 
 def _check_axes(path: Path, axes: str, shape: tuple[int, ...], stack_ok: bool = False) -> tuple[int, int]:
@@ -39,12 +50,13 @@ def _check_axes(path: Path, axes: str, shape: tuple[int, ...], stack_ok: bool = 
     return int(shape[axes.index("Y")]), int(shape[axes.index("X")])
 
 
-def read_tiff(path: Path) -> tuple[np.ndarray, str]:
-    """TIFF pixels as Y x X (x S) and the photometric name.
+def read_tiff(path: Path) -> tuple[np.ndarray, str, bool]:
+    """TIFF pixels as Y x X (x S), the photometric name, and whether the last sample is an
+    alpha channel (the first page's ExtraSamples tag says associated or unassociated alpha).
 
     Raises:
         FileNotFoundError: no such file. DataError: unreadable, above the pixel limit, or
-            not one 2-D image. MissingExtraError: see :func:`check_tiff_codec`.
+            not one 2-D image. MissingTiffCodec: the compression needs ``imagecodecs``.
     """
     import tifffile
 
@@ -52,9 +64,15 @@ def read_tiff(path: Path) -> tuple[np.ndarray, str]:
         series = tif.series[0]
         axes = series.axes
         _check_axes(path, axes, series.shape)
-        check_tiff_codec(path, tif.pages[0])
-        data = series.asarray()
-        photometric = tif.pages[0].photometric.name if tif.pages else "MINISBLACK"
+        try:
+            data = series.asarray()
+        except (ValueError, KeyError) as exc:
+            if "imagecodecs" in str(exc):
+                raise MissingTiffCodec(f"{path}: {str(exc).strip(chr(34) + chr(39))}") from None
+            raise
+        page = tif.pages[0] if tif.pages else None
+        photometric = page.photometric.name if page is not None else "MINISBLACK"
+        alpha = page is not None and any(int(e) in (1, 2) for e in page.extrasamples)
     # put samples/channels last, drop singleton leading axes
     for axis_name in _BANDS:
         if axis_name in axes and axes.index(axis_name) != len(axes) - 1:
@@ -68,7 +86,7 @@ def read_tiff(path: Path) -> tuple[np.ndarray, str]:
             f"{path}: the TIFF holds a stack of shape {data.shape} (axes {axes}); pixelseg "
             "reads one 2-D image per file"
         )
-    return data, photometric
+    return data, photometric, alpha
 
 
 def tiff_shape(path: Path) -> tuple[int, int]:
