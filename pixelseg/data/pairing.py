@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique, natural_sorted, select_indices
 from pixelseg.errors import ConfigurationError, DataError
 
-__all__ = ["PairedDatastore", "combine", "to_tensors", "UnpairedFilesWarning"]
+__all__ = ["PairedDatastore", "combine", "pair_by_keys", "relative_keys", "attach_files", "to_tensors", "UnpairedFilesWarning"]
 
 _MAX_LISTED = 20
 
@@ -86,6 +87,7 @@ class PairedDatastore(torch.utils.data.Dataset):
         self.labels = labels
         self._transforms = tuple(transforms)
         self._names = list(names) if names is not None else images.names
+        self._extras: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ basics
     @property
@@ -102,6 +104,18 @@ class PairedDatastore(torch.utils.data.Dataset):
     def names(self) -> list[str]:
         """Same as :attr:`pair_names`."""
         return list(self._names)
+
+    @property
+    def extra_names(self) -> list[str]:
+        """Names of the extra files paired with each image (e.g. ``["region"]``), see :func:`attach_files`."""
+        return list(self._extras)
+
+    def extra_files(self, name: str) -> list[Path]:
+        """The extra files called ``name`` (one per pair, in pair order), e.g. the region
+        masks of a suffix layout. Raises KeyError naming the extras there are."""
+        if name not in self._extras:
+            raise KeyError(f"no extra files {name!r} in this datastore (it has {self.extra_names})")
+        return [Path(f) for f in self._extras[name]]
 
     @property
     def transforms(self) -> tuple[Callable, ...]:
@@ -143,9 +157,11 @@ class PairedDatastore(torch.utils.data.Dataset):
     def subset(self, indices: Any) -> PairedDatastore:
         """A new PairedDatastore with the pairs at ``indices`` (ints, mask or slice), same transforms."""
         idx = select_indices(indices, len(self), "PairedDatastore")
-        return self._derive(
+        new = self._derive(
             self.images.subset(idx), self.labels.subset(idx), self._transforms, [self._names[i] for i in idx]
         )
+        new._extras = {k: [v[i] for i in idx] for k, v in self._extras.items()}
+        return new
 
     def shuffle(self, seed: int | None = 0) -> PairedDatastore:
         """A new PairedDatastore in a random order, reproducible for an int seed (PCG64)."""
@@ -260,6 +276,77 @@ def combine(
             raise DataError(f"combine(match='order'): {len(image_files)} images but {len(label_files)} label files")
         return PairedDatastore(imds, pxds, names=image_keys)
     label_keys = _keys(label_files, label_suffix, label_prefix)
+    hint = (
+        f"pairing by file stem with image_suffix={image_suffix!r}, label_suffix={label_suffix!r}"
+        + (f", label_prefix={label_prefix!r}" if label_prefix else "")
+    )
+    return pair_by_keys(imds, pxds._with_files(label_files), image_keys, label_keys, unpaired, hint)
+
+
+def attach_files(
+    ds: PairedDatastore, name: str, files: Sequence[str], keys: Sequence[str], how: str = ""
+) -> PairedDatastore:
+    """``ds`` with one more file per pair, found by key (``keys[j]`` names ``files[j]``),
+    kept aligned through ``subset`` and ``shuffle`` and read back with
+    ``ds.extra_files(name)``: a second label file per image, such as a region mask.
+
+    Raises:
+        DataError: a pair without its file (all listed), or two files with the same key.
+    """
+    check_names_unique(list(keys), list(files), f"{name} files")
+    index = dict(zip(keys, files, strict=True))
+    missing = [n for n in ds.pair_names if n not in index]
+    if missing:
+        raise DataError(f"{len(missing)} image(s) without a {name} file: {_listing(missing)}" + (f" ({how})" if how else ""))
+    new = ds._derive(ds.images, ds.labels, ds.transforms, ds.pair_names)
+    new._extras = {**ds._extras, name: [str(index[n]) for n in ds.pair_names]}
+    return new
+
+
+def relative_keys(paths: Sequence[str], root: str | os.PathLike, suffix: str = "", drop: int = 0) -> list[str]:
+    """Pair names from relative paths: ``root/a/b/x_mask.png`` -> ``"a/b/x"`` (``/``
+    separators, no extension, ``suffix`` removed from the stem).
+
+    drop: leading folders left out (``drop=1``: ``"b/x"``), e.g. a class folder.
+    Raises DataError when a file is not below ``root``.
+    """
+    root = os.path.abspath(root)
+    out = []
+    for path in paths:
+        rel = os.path.relpath(os.path.abspath(path), root)
+        if rel.startswith(".."):
+            raise DataError(f"{path} is not inside {root}")
+        parts = rel.split(os.sep)[drop:]
+        name = parts[-1]
+        name = name.rpartition(".")[0] or name
+        if suffix and name.endswith(suffix):
+            name = name[: -len(suffix)]
+        out.append("/".join(parts[:-1] + [name]))
+    return out
+
+
+def pair_by_keys(
+    imds: ImageDatastore,
+    pxds: PixelLabelDatastore,
+    image_keys: Sequence[str],
+    label_keys: Sequence[str],
+    unpaired: str = "error",
+    how: str = "pairing by the given names",
+) -> PairedDatastore:
+    """Pair image i with the label file whose key equals ``image_keys[i]`` (the engine of
+    :func:`combine`; layouts that pair by relative path call it with their own keys).
+
+    Args:
+        image_keys, label_keys: one pair name per file, in each datastore's order.
+        unpaired: as for :func:`combine`. how: how the keys were made, for error messages.
+
+    Raises:
+        DataError: unpaired files (by default), two files with the same key.
+    """
+    if unpaired not in ("error", "warn", "ignore"):
+        raise ConfigurationError(f"unpaired must be 'error', 'warn' or 'ignore', got {unpaired!r}")
+    image_files, label_files = imds._files, pxds._files
+    image_keys, label_keys = list(image_keys), list(label_keys)
     check_names_unique(image_keys, image_files, "combine (images)")
     label_index = dict(zip(label_keys, range(len(label_keys)), strict=True))
     if len(label_index) != len(label_keys):
@@ -279,15 +366,11 @@ def combine(
             parts.append(f"{len(no_label)} image(s) without a label: {_listing(no_label)}")
         if no_image:
             parts.append(f"{len(no_image)} label file(s) without an image: {_listing(no_image)}")
-        hint = (
-            f" (pairing by file stem with image_suffix={image_suffix!r}, label_suffix={label_suffix!r}"
-            + (f", label_prefix={label_prefix!r})" if label_prefix else ")")
-        )
-        message = "; ".join(parts) + hint
+        message = "; ".join(parts) + f" ({how})"
         if unpaired == "error":
             raise DataError(message + "; pass unpaired='warn' or 'ignore' to drop them")
         if unpaired == "warn":
-            warnings.warn(message + "; they were left out", UnpairedFilesWarning, stacklevel=2)
+            warnings.warn(message + "; they were left out", UnpairedFilesWarning, stacklevel=3)
         if not img_idx:
             raise DataError("combine: no image has a label file; " + message)
     if len(img_idx) == len(image_files):  # every image paired: keep the image datastore as it is

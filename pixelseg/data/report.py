@@ -72,6 +72,10 @@ class DatasetReport:
             lines += [f"  - {p}" for p in self.problems]
         else:
             lines.append("no problems found")
+        lines += ["", "# the data block that reads this folder, to paste into train.yaml:", "", self.layout.data_block()]
+        if self.class_set is None or self.layout.class_file is not None:
+            where = self.layout.class_file or "FILE"
+            lines.append(f"classes: {where}" + ("" if self.layout.class_file else "   # your class definitions"))
         return "\n".join(lines)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.pairing import PairedDatastore
@@ -19,17 +19,20 @@ __all__ = ["DetectedLayout", "detect_layout"]
 class DetectedLayout:
     """What :func:`detect_layout` found.
 
-    name: ``"camvid"``, ``"cityscapes"``, ``"pascal-voc"``, ``"cvat-mask-1.1"``,
-    ``"labelme"`` or ``"generic"``. label_format: how labels are stored, in words.
+    name: a layout of :data:`~pixelseg.data.formats.layouts.LAYOUTS` (``"camvid"``,
+    ``"nested"``, ``"generic"``, ...). label_format: how labels are stored, in words.
     class_set: the class set the layout defines (None when it needs one from the user).
+    options: the layout's options as found (``{"image_dir": "images", ...}``): with
+    ``root`` and ``name`` they are the YAML ``data:`` block (:meth:`data_block`).
     """
 
     name: str
     root: Path
     label_format: str
     class_set: ClassSet | None
-    _open: Callable[[ClassSet | None, str], dict[str, PairedDatastore]] = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    class_file: Path | None = None
 
     def open(self, class_set: ClassSet | None = None, unpaired: str = "error") -> dict[str, PairedDatastore]:
         """The layout's PairedDatastores by split name (``{"all": ...}`` without splits).
@@ -37,7 +40,19 @@ class DetectedLayout:
         class_set overrides the layout's own; unpaired as for ``combine``. Raises
         DataError when there is no class set, or on unpaired files (by default).
         """
-        return self._open(class_set or self.class_set, unpaired)
+        from pixelseg.data.formats.layouts import open_layout
+
+        return open_layout(self.root, self.name, class_set or self.class_set, unpaired, **self.options)
+
+    def data_config(self) -> dict[str, Any]:
+        """The ``data:`` mapping that reads this folder: ``root``, ``layout``, the options."""
+        return {"root": str(self.root.resolve()), "layout": self.name, **self.options}
+
+    def data_block(self) -> str:
+        """:meth:`data_config` as YAML, ready to paste into ``train.yaml``."""
+        import yaml
+
+        return yaml.safe_dump({"data": self.data_config()}, sort_keys=False, allow_unicode=True).rstrip()
 
 
 def _camvid(root: Path) -> DetectedLayout | None:
@@ -46,11 +61,9 @@ def _camvid(root: Path) -> DetectedLayout | None:
     splits = [s for s in ("train", "val", "test") if (root / s).is_dir() and (root / f"{s}annot").is_dir()]
     if not splits:
         return None
-
     return DetectedLayout(
         "camvid", root, "8-bit grey PNG class indices (SegNet preparation: 0..10, 11 = void)",
-        camvid.camvid_class_set(), lambda cs, unpaired: camvid.read_camvid(root, class_set=cs, unpaired=unpaired),
-        [f"splits: {', '.join(splits)}"],
+        camvid.camvid_class_set(), [f"splits: {', '.join(splits)}"],
     )  # fmt: skip
 
 
@@ -61,8 +74,7 @@ def _cityscapes(root: Path) -> DetectedLayout | None:
         return None
     return DetectedLayout(
         "cityscapes", root, "8-bit grey PNG Cityscapes label ids (*_gtFine_labelIds.png) mapped to 19 train ids",
-        cityscapes.cityscapes_class_set(),
-        lambda cs, unpaired: cityscapes.read_cityscapes(root, class_set=cs, unpaired=unpaired),
+        cityscapes.cityscapes_class_set(), ["only the *_gtFine_labelIds.png files are read"],
     )  # fmt: skip
 
 
@@ -73,7 +85,7 @@ def _cvat(root: Path) -> DetectedLayout | None:
         return None
     return DetectedLayout(
         "cvat-mask-1.1", root, "RGB colour PNG masks with labelmap.txt (CVAT Segmentation mask 1.1)",
-        cvat.read_labelmap(root / "labelmap.txt"), lambda cs, unpaired: {"all": cvat.read_cvat(root, class_set=cs, unpaired=unpaired)},
+        cvat.read_labelmap(root / "labelmap.txt"),
     )  # fmt: skip
 
 
@@ -86,10 +98,7 @@ def _voc(root: Path) -> DetectedLayout | None:
     notes = ["class names from class_names.txt"] if names else ["the 21 Pascal VOC classes"]
     if (root / "ImageSets" / "Segmentation").is_dir():
         notes.append("splits from ImageSets/Segmentation")
-    return DetectedLayout(
-        "pascal-voc", root, "palette PNG class indices (255 = void)", voc.voc_class_set(names),
-        lambda cs, unpaired: voc.read_voc(root, class_set=cs), notes,
-    )  # fmt: skip
+    return DetectedLayout("pascal-voc", root, "palette PNG class indices (255 = void)", voc.voc_class_set(names), notes)
 
 
 def _labelme(root: Path) -> DetectedLayout | None:
@@ -106,13 +115,7 @@ def _labelme(root: Path) -> DetectedLayout | None:
         return None
     labels_txt = next((p for p in (root / "labels.txt", root.parent / "labels.txt") if p.is_file()), None)
     class_set = labelme.labelme_class_set(labels_txt) if labels_txt else None
-
-    def open_(cs, unpaired):
-        if cs is None:
-            raise DataError(f"{root}: labelme annotations need class names (labels.txt or --classes)")
-        return {"all": labelme.read_labelme(root, cs, unpaired=unpaired)}
-
-    return DetectedLayout("labelme", root, "labelme JSON polygons", class_set, open_)
+    return DetectedLayout("labelme", root, "labelme JSON polygons", class_set)
 
 
 def _generic(root: Path) -> DetectedLayout | None:
@@ -123,27 +126,29 @@ def _generic(root: Path) -> DetectedLayout | None:
         return None
     class_file = generic.find_class_file(root, pair[1])
     class_set = ClassSet.load(class_file) if class_file else None
-
-    def open_(cs, unpaired):
-        if cs is None:
-            raise DataError(
-                f"{root}: no {' / '.join(generic.CLASS_FILES)} found; pass the class definitions (--classes)"
-            )
-        return {"all": generic.read_generic(root, cs, unpaired=unpaired)}
-
     notes = [f"images in {pair[0].name}/, labels in {pair[1].name}/"]
     notes.append(f"classes from {class_file.name}" if class_file else "no class file")
-    return DetectedLayout("generic", root, "label files in " + pair[1].name + "/", class_set, open_, notes)
+    return DetectedLayout("generic", root, "label files in " + pair[1].name + "/", class_set, notes,
+                          {"image_dir": pair[0].name, "label_dir": pair[1].name}, class_file)  # fmt: skip
 
 
-_DETECTORS = (_cityscapes, _cvat, _voc, _camvid, _labelme, _generic)
+def _folder_layouts(root: Path) -> DetectedLayout | None:
+    from pixelseg.data.formats.detect_folders import detect_folder_layout
+
+    return detect_folder_layout(root)
+
+
+_DETECTORS = (_cityscapes, _cvat, _voc, _camvid, _labelme, _folder_layouts, _generic)
 
 
 def detect_layout(path: str | os.PathLike) -> DetectedLayout:
     """Recognise the dataset layout of a folder: Cityscapes (leftImg8bit/ + gtFine/), CVAT
     mask export (labelmap.txt + SegmentationClass/), Pascal VOC (JPEGImages/ +
     SegmentationClass/), CamVid SegNet (train/ + trainannot/ ...), labelme (``*.json`` with
-    shapes), generic (images/ + labels/ and variants, with classes.json).
+    shapes), class folders (images/ + masks/<class>/), suffixes (images/ + label folders
+    whose names carry suffixes, such as DRIVE), generic (images/ + labels/ and variants,
+    with classes.json), nested groups (<group>/images/ + <group>/masks/), masks beside
+    their images (NAME.jpg + NAME.png, NAME.png + NAME_mask.png).
 
     Raises:
         FileNotFoundError: no such folder. DataError: no known layout (says what was
@@ -159,5 +164,6 @@ def detect_layout(path: str | os.PathLike) -> DetectedLayout:
     raise DataError(
         f"{root}: no known dataset layout (looked for Cityscapes leftImg8bit/ + gtFine/, CVAT labelmap.txt + "
         "SegmentationClass/, VOC JPEGImages/ + SegmentationClass/, CamVid train/ + trainannot/, labelme *.json, "
-        "or images/ + labels/ with classes.json)"
+        "images/ + labels/ (or masks/, masks/<class>/, suffixed names), <group>/images/ + <group>/masks/, "
+        "or masks beside their images)"
     )

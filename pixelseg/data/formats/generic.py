@@ -64,15 +64,24 @@ def read_generic(
     class_set: ClassSet | str | os.PathLike | None = None,
     label_suffix: str | None = None,
     unpaired: str = "error",
+    image_dir: str | None = None,
+    label_dir: str | None = None,
 ) -> PairedDatastore:
     """Read ``root/images`` + ``root/labels`` (or a variant, see the module doc), subfolders
     included, with the class set from ``class_set`` or the class file in root.
+
+    image_dir, label_dir: the folder names (relative to root); default the first pair of
+    :data:`FOLDER_PAIRS` present. label_suffix: default guessed from the file names.
 
     Raises:
         DataError: no folder pair, no class file, unpaired files (by default).
     """
     root = Path(root)
     pair = find_folder_pair(root)
+    if image_dir is not None or label_dir is not None:
+        pair = (root / (image_dir or "images"), root / (label_dir or "labels"))
+        if not (pair[0].is_dir() and pair[1].is_dir()):
+            raise DataError(f"{root}: needs the folders {pair[0].name}/ and {pair[1].name}/")
     if pair is None:
         wanted = ", ".join(f"{a}/ + {b}/" for a, b in FOLDER_PAIRS)
         raise DataError(f"{root}: no image and label folders found (looked for {wanted})")

@@ -1,7 +1,9 @@
 """labelme JSON polygon annotations (github.com/wkentaro/labelme).
 
 Each ``*.json`` holds ``imageHeight``, ``imageWidth``, ``imagePath`` and ``shapes``
-(``label``, ``points``, ``shape_type``). Shapes are drawn in file order, later over
+(``label``, ``points``, ``shape_type``). labelme 5.3+ AI masks (``shape_type: "mask"``:
+``points`` the box [[x0, y0], [x1, y1]], ``mask`` a base64 PNG of the crop) are pasted
+into their box. Shapes are drawn in file order, later over
 earlier, exactly as labelme's own ``shapes_to_label`` does (Pillow ``ImageDraw`` with the
 outline included; lines 10 px wide, points of radius 5). Unlabelled pixels are the
 background class (index 0); the label ``__ignore__`` is void, as in ``labelme2voc``.
@@ -45,6 +47,29 @@ def labelme_class_set(labels: str | os.PathLike | list[str]) -> ClassSet:
     return ClassSet(names, colors=voc_colormap(len(names)), void_ids=[VOID])
 
 
+def _paste_mask(shape: dict, points: list, size: tuple[int, int], source: str) -> np.ndarray:
+    """A labelme 5.3+ ``mask`` shape: a base64 PNG crop pasted at the box's top-left corner
+    (``points`` = [[x0, y0], [x1, y1]], truncated to ints as labelme's ``shape_to_mask`` does)."""
+    import base64
+    import binascii
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        crop = np.asarray(Image.open(io.BytesIO(base64.b64decode(shape["mask"], validate=False)))) > 0
+    except (binascii.Error, UnidentifiedImageError, ValueError, OSError) as exc:
+        raise DataError(f"{source}: shape {shape.get('label')!r}: its 'mask' is not a base64 PNG ({exc})") from None
+    if crop.ndim == 3:
+        crop = crop.any(axis=2)
+    out = np.zeros(size, dtype=bool)
+    x0, y0 = (int(min(p[i] for p in points)) for i in (0, 1))  # labelme truncates too
+    h, w = crop.shape
+    ys, xs = slice(max(y0, 0), min(y0 + h, size[0])), slice(max(x0, 0), min(x0 + w, size[1]))
+    out[ys, xs] = crop[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+    return out
+
+
 def _shape_mask(shape: dict, size: tuple[int, int], source: str):
     from PIL import Image, ImageDraw
 
@@ -63,6 +88,8 @@ def _shape_mask(shape: dict, size: tuple[int, int], source: str):
         draw.ellipse([cx - d, cy - d, cx + d, cy + d], outline=1, fill=1)
     elif kind in ("line", "linestrip") and len(points) >= 2:
         draw.line(points, fill=1, width=_LINE_WIDTH)
+    elif kind == "mask" and len(points) == 2 and shape.get("mask"):
+        return _paste_mask(shape, points, size, source)
     elif kind == "point" and len(points) == 1:
         cx, cy = points[0]
         r = _POINT_RADIUS
