@@ -24,7 +24,7 @@ from pixelseg.utils.extras import MissingExtraError, require
 
 EXE = Path(sys.executable).with_name("pixelseg")
 EXTRA_MODULES = ["fastapi", "starlette", "uvicorn", "skimage", "onnx", "onnxscript", "onnxruntime", "imagecodecs",
-                 "zarr", "tensorboard"]
+                 "zarr", "tensorboard", "h5py"]  # not scipy: torchmetrics (of Lightning) imports it when installed
 LABEL_HINT = 'the labeling app (pixelseg label) needs the "label" extra (fastapi is not installed): ' \
              'pip install "pixelseg[label]"'
 
@@ -105,11 +105,13 @@ def core_only(tmp_path_factory):
                 except MissingExtraError as exc:
                     out["refused"][info.name] = str(exc)
         from pixelseg.data.io import read_image
+        out["lzw_shape"] = list(read_image(Path({str(tmp_path / "lzw.tif")!r})).shape)
+        from pixelseg.inference.tiled_io import open_image_source
         try:
-            read_image(Path({str(tmp_path / "lzw.tif")!r}))
+            with open_image_source(Path({str(tmp_path / "lzw.tif")!r})):
+                pass
         except MissingExtraError as exc:
             out["lzw"] = str(exc)
-        from pixelseg.inference.tiled_io import open_image_source
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with open_image_source(Path({str(tmp_path / "plain.tif")!r})) as source:
@@ -129,7 +131,12 @@ def test_every_core_module_imports_without_the_extras(core_only):
     assert out["refused"] == {"pixelseg.labeling.server": LABEL_HINT}
 
 
-def test_a_compressed_tiff_without_imagecodecs_names_the_tiff_extra(core_only):
+def test_a_compressed_tiff_without_imagecodecs_reads_through_pillow(core_only):
+    _, out = core_only
+    assert out["lzw_shape"] == [8, 8, 3]
+
+
+def test_tiled_reading_of_a_compressed_tiff_without_imagecodecs_names_the_tiff_extra(core_only):
     folder, out = core_only
     assert out["lzw"] == (f'{folder / "lzw.tif"}: reading this LZW-compressed TIFF needs the "tiff" extra '
                           '(imagecodecs is not installed): pip install "pixelseg[tiff]"')

@@ -28,6 +28,9 @@ USED_WITHOUT_IMPORT = {
     "onnxscript": "torch.onnx.export(dynamo=True) writes the graph with it",
     "imagecodecs": "tifffile decodes LZW, JPEG, Zstandard... TIFFs with it",
     "tensorboard": "torch.utils.tensorboard writes the training scalars with it",
+    "mkdocs": "make docs runs it (mkdocs.yml)",
+    "mkdocs_material": "the theme of mkdocs.yml",
+    "mkdocstrings": "the API pages of docs/ (::: blocks)",
     "httpx": "fastapi's TestClient sends the labeling tests' requests with it",
 }
 

@@ -27,8 +27,8 @@ from pixelseg.data.decoding import decoding, exif_transpose, open_pillow
 from pixelseg.data.mat_files import read_mat_label
 from pixelseg.data.tiff import MissingTiffCodec, read_tiff
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.utils.pixel_limit import check_pixel_count
 from pixelseg.utils.extras import install_command
+from pixelseg.utils.pixel_limit import check_pixel_count
 
 __all__ = ["PALETTE_MODES", "JPEG_EXTENSIONS", "TIFF_EXTENSIONS", "decode_label_file", "npy_shape",
            "pillow_fallback_message"]

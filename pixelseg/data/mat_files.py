@@ -3,7 +3,8 @@
 MAT files up to version 7 are read with :func:`scipy.io.loadmat` (structs become dicts,
 cell arrays lists in MATLAB's linear order, arrays keep their shape). Version 7.3 files are HDF5; they are read with
 ``h5py`` when it is installed (arrays transposed back from MATLAB's column-major order) and
-refused with one sentence otherwise.
+refused with one sentence otherwise. Both come with the ``mat`` extra
+(``pip install "pixelseg[mat]"``).
 
 A variable path names a variable, then struct fields and 0-based cell indices, separated by
 ``/`` or ``.``: ``"labels"``, ``"groundTruth/0/Segmentation"`` (BSDS500), ``"gt.mask"``. A
@@ -21,6 +22,7 @@ import numpy as np
 
 from pixelseg.data.decoding import decoding
 from pixelseg.errors import DataError
+from pixelseg.utils.extras import install_command, require
 from pixelseg.utils.pixel_limit import check_pixel_count
 
 __all__ = ["read_mat_label", "mat_arrays"]
@@ -111,7 +113,8 @@ def _load_v73(path: Path) -> dict:
         import h5py
     except ImportError:
         raise DataError(
-            f"{path}: a MATLAB v7.3 .mat file (HDF5) needs the h5py package to be read (pip install h5py); "
+            f"{path}: a MATLAB v7.3 .mat file (HDF5) needs the h5py package to be read "
+            f"({install_command('mat')}); "
             "or save it from MATLAB with save(file, var, '-v7')"
         ) from None
 
@@ -147,13 +150,12 @@ def read_mat_label(path: Path, variable: str | None = None) -> np.ndarray:
     if head.startswith(_HDF5_MAGIC) or head[512:520] == _HDF5_MAGIC or b"MATLAB 7.3" in head:
         tree = _load_v73(path)
     else:
-        import scipy.io
-
+        scipy_io = require("scipy.io", "mat", f"{path}: reading a MATLAB .mat label file")
         with decoding(path, "the .mat file"):
-            for _, shape, _ in scipy.io.whosmat(str(path)):
+            for _, shape, _ in scipy_io.whosmat(str(path)):
                 if len(shape) >= 2:
                     check_pixel_count(path, int(shape[0]) * int(shape[1]), int(np.prod(shape[2:], dtype=np.int64)))
-            tree = _plain(scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=False))
+            tree = _plain(scipy_io.loadmat(str(path), squeeze_me=False, struct_as_record=False))
     data = _resolve(path, tree, variable)
     check_pixel_count(path, data.shape[0] * data.shape[1])
     if data.dtype == np.bool_:
