@@ -1,4 +1,5 @@
-"""``pixelseg info DATA [--classes FILE]``: what a dataset folder holds, and what is wrong."""
+"""``pixelseg info DATA [--classes FILE]``: what a dataset folder (or a YAML ``data:`` block)
+holds, and what is wrong: arguments of :func:`pixelseg.workflow.info.run_info`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info(
-        data: Path = typer.Argument(..., help="Dataset folder (CamVid, VOC, Cityscapes, CVAT, labelme, images/ + labels/)."),
+        data: Path = typer.Argument(..., help="Dataset folder (any layout: CamVid, VOC, Cityscapes, nested groups, "
+                                                "masks beside images, suffixes, class folders...), or a YAML file "
+                                                "with a data: block (train.yaml)."),
         classes: Path | None = typer.Option(
             None, "--classes", help="Class definitions (.json/.yaml/.txt) overriding the layout's own."
         ),
@@ -20,9 +23,8 @@ def register(app: typer.Typer) -> None:
         """Print the detected layout and label format, the class table with pixel and image
         counts, the image sizes, and every problem found (unpaired files, stray label values,
         size mismatches). Exit code 1 when problems were found."""
-        from pixelseg.data.report import inspect_dataset
+        from pixelseg.workflow.info import run_info
 
-        report = inspect_dataset(data, classes)
-        typer.echo(report.to_text())
-        if report.problems:
-            raise SystemExit(1)
+        code = run_info(data, classes, echo=typer.echo)
+        if code:
+            raise SystemExit(code)

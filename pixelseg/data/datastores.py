@@ -16,7 +16,7 @@ from pixelseg.data.classes import ClassSet
 from pixelseg.data.files import as_paths, list_files, natural_sorted, select_indices, stem
 from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS, read_image
 from pixelseg.data.label_checks import VoidWatch
-from pixelseg.data.label_reading import LabelReader
+from pixelseg.data.label_reading import LABEL_READ_OPTIONS, LabelReader
 from pixelseg.data.snapping import LabelSnapWarning, SnapLog
 from pixelseg.errors import ConfigurationError
 
@@ -245,6 +245,30 @@ class PixelLabelDatastore(_FileDatastore):
         super().__init__(location_or_files, include_subfolders, file_extensions, read_fn)
         self._snaps = SnapLog()
         self._watch = VoidWatch(len(self._file_list))
+
+    def with_read_options(self, **options: Any) -> PixelLabelDatastore:
+        """A copy reading the same files with other reading options (the keywords of
+        :data:`~pixelseg.data.label_reading.LABEL_READ_OPTIONS`; the others keep their values).
+
+        Raises:
+            ConfigurationError: an unknown option or a bad value, or a datastore with a
+                ``read_fn`` (it reads the files itself, so the options would not apply).
+        """
+        if self._read_fn is not None and options:
+            raise ConfigurationError(
+                f"the label options {sorted(options)} do not apply: these labels are read by their layout's own reader"
+            )
+        unknown = sorted(set(options) - set(LABEL_READ_OPTIONS))
+        if unknown:
+            raise ConfigurationError(f"unknown label reading option(s) {unknown}; options: {', '.join(LABEL_READ_OPTIONS)}")
+        reader = LabelReader(**{**self.reader.options(), **options})
+        reader.checked(self.class_set)
+        new = self._with_files(list(self._file_list))
+        new._unsorted = self._unsorted
+        new.reader = reader
+        new._snaps = SnapLog()
+        new._watch = VoidWatch(len(self._file_list))
+        return new
 
     @property
     def tolerance(self) -> int:

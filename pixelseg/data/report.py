@@ -19,7 +19,10 @@ from pixelseg.conventions import VOID
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.formats.detect import DetectedLayout, detect_layout
 from pixelseg.data.io import image_size
+from pixelseg.data.label_checks import LabelCheckWarning, void_label_problem
 from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning
+from pixelseg.data.snapping import SnapLog
+from pixelseg.data.spec import DataSpec, open_data, parse_data_spec
 from pixelseg.errors import DataError
 
 __all__ = ["SplitReport", "DatasetReport", "inspect_dataset"]
@@ -43,6 +46,7 @@ class SplitReport:
 class DatasetReport:
     layout: DetectedLayout
     class_set: ClassSet | None
+    block: str = ""
     splits: list[SplitReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -72,7 +76,7 @@ class DatasetReport:
             lines += [f"  - {p}" for p in self.problems]
         else:
             lines.append("no problems found")
-        lines += ["", "# the data block that reads this folder, to paste into train.yaml:", "", self.layout.data_block()]
+        lines += ["", "# the data block that reads this folder, to paste into train.yaml:", "", self.block or self.layout.data_block()]
         if self.class_set is None or self.layout.class_file is not None:
             where = self.layout.class_file or "FILE"
             lines.append(f"classes: {where}" + ("" if self.layout.class_file else "   # your class definitions"))
@@ -89,6 +93,7 @@ def _scan_split(
     raw_pixels: Counter = Counter()
     raw_images: Counter = Counter()
     void_pixels = 0
+    snaps = SnapLog()
     for i in range(len(ds)):
         image_file, label_file = ds.images.files[i], ds.labels.files[i]
         try:
@@ -98,7 +103,10 @@ def _scan_split(
             problems.append(str(exc))
             size = None
         try:
-            raw = ds.labels.read_raw(i)
+            if class_set is None:
+                raw = ds.labels.read_raw(i)
+            else:
+                label, raw = ds.labels.read_with_raw(i, snaps=snaps, watch=False)
         except (DataError, FileNotFoundError) as exc:
             problems.append(str(exc))
             continue
@@ -115,15 +123,12 @@ def _scan_split(
                 raw_pixels[key] += c
                 raw_images[key] += 1
             continue
-        try:
-            label = class_set.encode(raw, source=str(label_file))
-        except DataError as exc:
-            problems.append(str(exc))
-            continue
         hist = np.bincount(label.reshape(-1), minlength=256)
         pixels += hist[:k]
         images += hist[:k] > 0
         void_pixels += int(hist[VOID])
+    if snaps.pixels:
+        notes.append(f"split {name!r}: {snaps.summary(ds.labels.tolerance)}")
     if class_set is None:
         keys = sorted(raw_pixels, key=lambda v: (isinstance(v, tuple), v))
         table = pd.DataFrame(
@@ -138,32 +143,81 @@ def _scan_split(
     return SplitReport(name, len(ds), table, sizes, void_pixels)
 
 
-def inspect_dataset(path: str | os.PathLike, class_set: ClassSet | str | os.PathLike | None = None) -> DatasetReport:
-    """Detect the layout of ``path`` and scan every image/label pair (image sizes from
-    headers, every label read once), collecting every problem.
+def inspect_dataset(
+    path: str | os.PathLike | None = None,
+    class_set: ClassSet | str | os.PathLike | None = None,
+    data: DataSpec | dict | None = None,
+) -> DatasetReport:
+    """Scan every image/label pair of a dataset (image sizes from headers, every label read
+    once with the reading options), collecting every problem.
 
     Args:
-        path: dataset folder. class_set: a ClassSet or class file overriding the layout's.
+        path: a dataset folder, its layout detected. class_set: a ClassSet or class file
+            overriding the layout's.
+        data: instead of ``path``, a ``data:`` block (:mod:`pixelseg.data.spec`), paths
+            resolved: the report says what training with that block would read.
 
     Returns:
-        DatasetReport (``.to_text()`` prints it; ``.problems`` lists the problems).
+        DatasetReport (``.to_text()`` prints it; ``.problems`` lists the problems, among
+        them a class that only void stands in for: :func:`~pixelseg.data.label_checks.void_label_problem`).
 
     Raises:
         FileNotFoundError / DataError: the folder is missing or its layout is unknown.
+        ConfigurationError: a bad ``data`` block.
     """
-    layout = detect_layout(path)
+    spec = parse_data_spec(data if data is not None else {"root": path})
     if class_set is not None and not isinstance(class_set, ClassSet):
         class_set = ClassSet.load(Path(class_set))
+    if spec.root is not None:
+        layout = detect_layout(spec.root) if spec.layout is None else _named_layout(spec)
+    else:
+        layout = DetectedLayout("folders", Path("."), "label files of the train/validation/test folders", None)
     class_set = class_set or layout.class_set
-    report = DatasetReport(layout, class_set)
+    report = DatasetReport(layout, class_set, block=_block(spec, layout))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnpairedFilesWarning)
+        warnings.simplefilter("ignore", LabelCheckWarning)
         try:
-            splits = layout.open(class_set or _RAW_PLACEHOLDER, unpaired="warn")
+            opened = open_data(spec.model_copy(update={"unpaired": "warn", "layout": layout.name if spec.root else None,
+                                                       "layout_options": layout.options if spec.root else {}}),
+                               class_set or _RAW_PLACEHOLDER)
+            splits = opened.splits
         except (DataError, FileNotFoundError) as exc:
             report.problems.append(str(exc))
             splits = {}
     report.problems += [str(w.message) for w in caught if issubclass(w.category, UnpairedFilesWarning)]
     for name, ds in splits.items():
         report.splits.append(_scan_split(name, ds, class_set, report.problems, report.notes))
+        if class_set is not None:
+            try:
+                problem = void_label_problem(ds.labels)
+            except DataError:
+                problem = None  # already listed by the scan
+            if problem:
+                report.problems.append(f"split {name!r}: {problem}")
     return report
+
+
+def _named_layout(spec: DataSpec) -> DetectedLayout:
+    """The layout a block names, with the class set detection finds when it agrees."""
+    try:
+        detected = detect_layout(spec.root)
+    except (DataError, FileNotFoundError):
+        detected = None
+    if detected is not None and detected.name == spec.layout:
+        return DetectedLayout(spec.layout, spec.root, detected.label_format, detected.class_set, detected.notes,
+                              dict(spec.layout_options), detected.class_file)
+    return DetectedLayout(spec.layout, spec.root, f"as the {spec.layout} layout reads it", None,
+                          options=dict(spec.layout_options))
+
+
+def _block(spec: DataSpec, layout: DetectedLayout) -> str:
+    """The ``data:`` block that reads the folder: the detected one, with the reading options given."""
+    import yaml
+
+    if spec.root is None:
+        config = spec.model_dump(mode="json", exclude_defaults=True)
+    else:
+        config = {**layout.data_config(), **spec.model_dump(mode="json", exclude_defaults=True,
+                                                            exclude={"root", "layout", "layout_options"})}
+    return yaml.safe_dump({"data": config}, sort_keys=False, allow_unicode=True).rstrip()

@@ -7,6 +7,7 @@ arguments that reports through an ``echo`` callable, so it runs from Python as w
 - :mod:`pixelseg.workflow.demo`: ``run_demo`` (``pixelseg demo``): the train job on CamVid, then pictures.
 - :mod:`pixelseg.workflow.predict`: ``run_predict`` (``pixelseg predict``).
 - :mod:`pixelseg.workflow.evaluate`: ``run_evaluate`` (``pixelseg evaluate``).
+- :mod:`pixelseg.workflow.info`: ``run_info`` (``pixelseg info``).
 - :mod:`pixelseg.workflow.export`: ``run_export`` (``pixelseg export``).
 - :mod:`pixelseg.workflow.pictures`: the demo's overlay figures.
 """
@@ -25,6 +26,7 @@ _EXPORTS = {
     "run_demo": "pixelseg.workflow.demo",
     "run_predict": "pixelseg.workflow.predict",
     "run_evaluate": "pixelseg.workflow.evaluate",
+    "run_info": "pixelseg.workflow.info",
     "run_export": "pixelseg.workflow.export",
 }
 

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+from pixelseg.data.spec import DataSpec
 from pixelseg.evaluation import evaluate_semantic_segmentation
 from pixelseg.inference import semanticseg
 from pixelseg.utils.sizes import parse_size
 from pixelseg.workflow.pictures import write_overlays
 from pixelseg.workflow.train import open_data, run_train_job
-from pixelseg.workflow.train_config import DataSection, TrainJob
+from pixelseg.workflow.train_config import TrainJob
 
 __all__ = ["DemoConfig", "demo_job", "run_demo", "bundled_sample"]
 
@@ -86,7 +87,7 @@ def demo_job(config: DemoConfig, train_pairs: int | None = None) -> TrainJob:
     once the data is open) it validates every two epochs."""
     class_file = next((config.data / name for name in _CLASS_FILES if (config.data / name).is_file()), None)
     return TrainJob(
-        data=DataSection(root=config.data, layout="camvid", split=[0.8, 0.2], image_size=config.image_size,
+        data=DataSpec(root=config.data, layout="camvid", split=[0.8, 0.2], image_size=config.image_size,
                          augment="default"),
         classes=class_file,  # None: the CamVid classes
         class_weights="median_frequency",

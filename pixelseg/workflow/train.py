@@ -18,21 +18,12 @@ from typing import Any
 import yaml
 
 from pixelseg.checkpoint import TrainedNetwork, read_checkpoint
-from pixelseg.data import (
-    ClassSet,
-    ImageDatastore,
-    PairedDatastore,
-    PixelLabelDatastore,
-    Resize,
-    class_weights,
-    combine,
-    count_each_label,
-    detect_layout,
-    partition,
-)
+from pixelseg.data import ClassSet, PairedDatastore, Resize, class_weights, count_each_label, partition
+from pixelseg.data.spec import DataSpec
+from pixelseg.data.spec import open_data as open_spec
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.workflow._common import output_folder
-from pixelseg.workflow.train_config import DataSection, TrainJob, load_job
+from pixelseg.workflow.train_config import TrainJob, load_job
 
 __all__ = ["TrainData", "TrainRun", "open_data", "run_train_job", "run_train_config", "latest_checkpoint",
            "validation_metrics"]
@@ -64,11 +55,10 @@ def _seed(job: TrainJob) -> int:
     return job.training_options(".").seed or 0
 
 
-def _class_set(job: TrainJob, default: ClassSet | None) -> ClassSet:
+def _class_set(job: TrainJob) -> ClassSet | None:
+    """The job's ``classes`` (a file or a mapping of ClassSet arguments); None: the layout's."""
     if job.classes is None:
-        if default is None:
-            raise ConfigurationError("the data layout defines no classes: give 'classes' (a file or names) in the config")
-        return default
+        return None
     if isinstance(job.classes, dict):
         try:
             return ClassSet(**job.classes)
@@ -77,55 +67,27 @@ def _class_set(job: TrainJob, default: ClassSet | None) -> ClassSet:
     return ClassSet.load(job.classes)
 
 
-def _open_root(job: TrainJob) -> tuple[str, dict[str, PairedDatastore], ClassSet]:
-    """(layout name, PairedDatastores by split, ClassSet) of ``data.root``."""
-    root = job.data.root
-    if job.data.layout == "camvid":
-        from pixelseg.data.formats.camvid import camvid_class_set, read_camvid
-
-        class_set = _class_set(job, camvid_class_set())
-        return "camvid", read_camvid(root, class_set=class_set), class_set
-    layout = detect_layout(root)
-    class_set = _class_set(job, layout.class_set)
-    return layout.name, layout.open(class_set), class_set
-
-
 def open_data(job: TrainJob) -> TrainData:
-    """The job's train and validation pairs; without a validation split, ``data.split`` of the
-    train pairs (seeded by ``options.seed``).
+    """The job's train and validation pairs (:func:`pixelseg.data.spec.open_data` of
+    ``job.data``); without a validation split, ``data.split`` of the train pairs (seeded by
+    ``options.seed``).
 
     Raises:
         DataError: a missing or empty folder, no train split, unpaired files.
         ConfigurationError: no classes, bad ``data`` fields.
     """
-    data = job.data
-    if data.root is not None:
-        name, splits, class_set = _open_root(job)
-        train = splits.get("train", splits.get("all"))
-        validation = splits.get("val", splits.get("validation"))
-        if train is None:
-            raise DataError(f"{data.root}: the {name} layout has no train split (found {sorted(splits)})")
-    elif data.train:
-        class_set = _class_set(job, None)
-
-        def paired(section: dict[str, Any], role: str) -> PairedDatastore:
-            if "images" not in section or "labels" not in section:
-                raise ConfigurationError(f"data.{role} needs 'images' and 'labels' folders, got {sorted(section)}")
-            return combine(ImageDatastore(section["images"]), PixelLabelDatastore(section["labels"], class_set),
-                           label_suffix=section.get("label_suffix", ""))
-
-        train = paired(data.train, "train")
-        validation = paired(data.validation, "validation") if data.validation else None
-    else:
-        raise ConfigurationError("data needs either 'root' (a dataset folder) or 'train' (images and labels folders)")
+    opened = open_spec(job.data, _class_set(job))
+    train = opened.splits.get("train", opened.splits.get("all"))
+    if train is None:
+        where = job.data.root if job.data.root is not None else "data"
+        raise DataError(f"{where}: the {opened.layout} layout has no train split (found {sorted(opened.splits)})")
+    validation = opened.validation
     if validation is None:
-        if len(data.split) != 2:
-            raise ConfigurationError(f"data.split must be two fractions [train, validation], got {data.split}")
-        train, validation = partition(train, tuple(data.split), seed=_seed(job))
-    return TrainData(train, validation, class_set)
+        train, validation = partition(train, tuple(job.data.split), seed=_seed(job))
+    return TrainData(train, validation, opened.class_set)
 
 
-def _views(data: TrainData, section: DataSection, seed: int) -> tuple[PairedDatastore, PairedDatastore]:
+def _views(data: TrainData, section: DataSpec, seed: int) -> tuple[PairedDatastore, PairedDatastore]:
     """Tensor views: train resized and augmented, validation resized."""
     train, validation = data.train, data.validation
     if section.image_size is not None:

@@ -2,15 +2,16 @@
 
 The file::
 
-    data:
-      root: data/camvid            # any layout pixelseg.data.detect_layout recognises, or:
+    data:                          # the data: block of pixelseg.data.spec (pixelseg info prints it)
+      root: data/camvid            # a dataset folder, or train/validation folders:
       # train: {images: data/img/train, labels: data/lbl/train, label_suffix: ""}
       # validation: {images: data/img/val, labels: data/lbl/val}
-      layout: null                 # camvid: read root as CamVid (train/ trainannot/ ...), no detection
+      layout: null                 # a layout name and its options; null: detected
       split: [0.8, 0.2]            # used when there is no validation split (seeded by options.seed)
       image_size: [360, 480]       # resize (labels nearest), [H, W] or "360x480"; null: native size
       augment: default             # Augmenter preset, or none
       crop_size: null              # random crops [h, w] for training
+      tolerance: 0                 # label reading: tolerance, threshold, palette, alpha_void, ...
     classes: classes.json          # or {names: [...], label_ids: [...], colors: ..., void_ids: ...};
                                    # default: the class set of the data layout
     class_weights: median_frequency   # enet, inverse_frequency, uniform, none, or a list of K numbers
@@ -27,42 +28,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pixelseg.data.spec import DataSpec
 from pixelseg.errors import ConfigurationError
-from pixelseg.utils.sizes import parse_size
+from pixelseg.utils.schema import describe_validation_error
 from pixelseg.utils.yamlfile import load_yaml
 
-__all__ = ["DataSection", "TrainJob", "load_job", "apply_overrides"]
-
-
-class DataSection(BaseModel):
-    """The ``data`` section of ``train.yaml`` (see the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid")
-    root: Path | None = None
-    train: dict[str, Any] | None = None
-    validation: dict[str, Any] | None = None
-    layout: Literal["camvid"] | None = None
-    split: list[float] = Field(default_factory=lambda: [0.8, 0.2])
-    image_size: tuple[int, int] | None = None
-    augment: str = "default"
-    crop_size: tuple[int, int] | None = None
-
-    @field_validator("image_size", "crop_size", mode="before")
-    @classmethod
-    def _size(cls, value: Any, info) -> tuple[int, int] | None:
-        return parse_size(value, f"data.{info.field_name}")
+__all__ = ["TrainJob", "load_job", "apply_overrides"]
 
 
 class TrainJob(BaseModel):
     """The content of ``train.yaml`` (see the module docstring)."""
 
     model_config = ConfigDict(extra="forbid")
-    data: DataSection
+    data: DataSpec
     classes: Path | dict[str, Any] | None = None
     class_weights: str | list[float] | None = "median_frequency"
     network: dict[str, Any] = Field(default_factory=lambda: {"name": "deeplabv3plus", "backbone": "efficientnet_lite0",
@@ -82,14 +65,7 @@ class TrainJob(BaseModel):
 
     def resolved(self, base: Path) -> TrainJob:
         """A copy with relative paths made relative to ``base`` (the YAML's folder)."""
-        data = self.data.model_copy()
-        if data.root is not None and not data.root.is_absolute():
-            data.root = base / data.root
-        for part in ("train", "validation"):
-            section = getattr(data, part)
-            if section:
-                setattr(data, part, {k: (str(base / v) if k in ("images", "labels") and not Path(v).is_absolute()
-                                         else v) for k, v in section.items()})
+        data = self.data.resolved(base)
         classes = self.classes
         if isinstance(classes, Path) and not classes.is_absolute():
             classes = base / classes
@@ -138,9 +114,7 @@ def load_job(path: str | Path, overrides: Sequence[str] = ()) -> TrainJob:
     try:
         job = TrainJob(**raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
-                             for e in exc.errors())
-        raise ConfigurationError(f"{path}: {problems}") from None
+        raise ConfigurationError(f"{path}: {describe_validation_error(exc, TrainJob)}") from None
     try:
         job.training_options(path.parent)  # options.output_dir is the run folder, whatever the file says
     except ConfigurationError as exc:

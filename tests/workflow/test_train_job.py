@@ -29,7 +29,7 @@ def test_yaml_sizes_layout_and_plots(small_camvid, tmp_path):
     job = load_job(config, ["options.plots=training-progress"])  # refused before: "needs output_dir"
     assert job.data.image_size == (24, 32) and job.training_options(tmp_path / "run").plots == "training-progress"
     assert len(open_data(job).train) == 4
-    with pytest.raises(ConfigurationError, match=r"yaml: data\.image_size: data\.image_size must look like HxW.*got \[0, 5\]"):
+    with pytest.raises(ConfigurationError, match=r"yaml: data\.image_size must look like HxW.*got \[0, 5\]"):
         load_job(config, ["data.image_size=[0, 5]"])
     with pytest.raises(ConfigurationError, match=r"data\.layout"):
         load_job(config, ["data.layout=voc"])
@@ -61,7 +61,7 @@ def test_run_and_resume_a_run_whose_path_holds_yaml_characters(small_camvid, tmp
 
 
 def test_image_size_of_zero_names_the_key(tmp_path):
-    with pytest.raises(ConfigurationError, match=r"train\.yaml: data\.image_size: data\.image_size must look like HxW.*\[0, 0\]"):
+    with pytest.raises(ConfigurationError, match=r"train\.yaml: data\.image_size must look like HxW.*\[0, 0\]"):
         load_job(write_config(tmp_path, image_size=[0, 0]))
 
 

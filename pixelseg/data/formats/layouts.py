@@ -19,7 +19,6 @@ A layout is fully described by a plain dict: ``{"root": ..., "layout": NAME, **o
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.schema import did_you_mean
 
 __all__ = ["LAYOUTS", "layout_options", "open_layout"]
 
@@ -106,9 +106,7 @@ LAYOUTS: dict[str, tuple[Callable[..., dict[str, PairedDatastore]], tuple[str, .
 def layout_options(layout: str) -> tuple[str, ...]:
     """The option names of ``layout``. Raises ConfigurationError for an unknown layout."""
     if layout not in LAYOUTS:
-        near = difflib.get_close_matches(layout, list(LAYOUTS), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ConfigurationError(f"unknown layout {layout!r}{hint}; layouts: {', '.join(LAYOUTS)}")
+        raise ConfigurationError(f"unknown layout {layout!r}{did_you_mean(layout, LAYOUTS)}; layouts: {', '.join(LAYOUTS)}")
     return LAYOUTS[layout][1]
 
 
@@ -136,14 +134,12 @@ def open_layout(
     valid = layout_options(layout)
     for key in options:
         if key not in valid:
-            near = difflib.get_close_matches(key, valid, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
             raise ConfigurationError(
-                f"layout {layout!r} has no option {key!r}{hint} (options: {', '.join(valid) or 'none'})"
+                f"layout {layout!r} has no option {key!r}{did_you_mean(key, valid)} (options: {', '.join(valid) or 'none'})"
             )
     if class_set is not None and not isinstance(class_set, ClassSet):
         class_set = ClassSet.load(Path(class_set))
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"{root} is not a folder")
+        raise DataError(f"{root} does not exist" if not root.exists() else f"{root} is not a folder")
     return LAYOUTS[layout][0](root, class_set, unpaired, **options)
