@@ -100,6 +100,9 @@ class TrainedNetwork:
         options: the ``TrainingOptions`` of the run (None for a bare network).
         normalization: how inputs are scaled (networks normalise inside; callers pass [0, 1]).
         input_size: (H, W) of the training images, or None.
+        inference_size: (H, W) that images are resized to before the network, as the train
+            job resized them (``data.image_size``); None: each image at its own size.
+            ``pixelseg predict`` uses it unless told otherwise.
         checkpoint: the checkpoint this object was loaded from or the run's last checkpoint.
     """
 
@@ -109,6 +112,7 @@ class TrainedNetwork:
     options: Any = None
     normalization: dict[str, Any] = field(default_factory=lambda: dict(NORMALIZATION))
     input_size: tuple[int, int] | None = None
+    inference_size: tuple[int, int] | None = None
     checkpoint: Path | None = None
 
     @property
@@ -142,6 +146,7 @@ class TrainedNetwork:
         from pixelseg.utils.atomic import atomic_write
 
         meta = network_metadata(self.network, self.class_set, self.options, self.input_size)
+        meta["inference_size"] = list(self.inference_size) if self.inference_size is not None else None
         meta["history"] = history_data(self.history)
         state = {_PREFIX + k: v.detach().cpu() for k, v in self.network.state_dict().items()}
         path = Path(path)
@@ -191,10 +196,11 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
 
         options = TrainingOptions(**meta["options"])
     history = checkpoint_history(checkpoint)
-    size = meta.get("input_size")
+    size, inference = meta.get("input_size"), meta.get("inference_size")
     return TrainedNetwork(network=network, class_set=class_set, history=history, options=options,
                           normalization=dict(meta.get("normalization") or NORMALIZATION),
-                          input_size=tuple(size) if size else None, checkpoint=path)
+                          input_size=tuple(size) if size else None,
+                          inference_size=tuple(inference) if inference else None, checkpoint=path)
 
 
 def read_checkpoint(path: str | os.PathLike, role: str = "checkpoint", **load_args: Any) -> Any:

@@ -1,5 +1,5 @@
-"""``pixelseg evaluate --pred DIR --truth DIR --classes FILE --out DIR``: arguments of
-:func:`pixelseg.workflow.evaluate.run_evaluate`."""
+"""``pixelseg evaluate --pred DIR (--truth DIR --classes FILE | --data FILE) --out DIR``:
+arguments of :func:`pixelseg.workflow.evaluate.run_evaluate`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,24 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate(
         pred: Path = typer.Option(..., "--pred", help="Folder of predicted label maps (e.g. pred_<name>.png)."),
-        truth: Path = typer.Option(..., "--truth", help="Folder of ground-truth label files."),
-        classes: Path = typer.Option(..., "--classes", help="Class set file (classes.json / .yaml) of the truth."),
+        truth: Path | None = typer.Option(None, "--truth", help="Folder of ground-truth label files (subfolders too)."),
+        classes: Path | None = typer.Option(
+            None, "--classes", help="Class set file (classes.json / .yaml) of the truth; with --data, default the "
+                                    "YAML's classes: or the layout's own."),
+        data: Path | None = typer.Option(
+            None, "--data", help="Instead of --truth: a YAML file with a data: block (train.yaml); the truth is read "
+                                 "exactly as training reads it."),
+        split: str | None = typer.Option(None, "--split", help="With --data: the split scored (default test, else "
+                                                                "the validation split, else all)."),
+        label_suffix: str = typer.Option("", "--label-suffix", help="Only truth files whose name ends with it "
+                                                                    "(before the extension): _gtFine_labelIds, _L."),
+        pred_suffix: str = typer.Option("", "--pred-suffix", help="Removed from prediction names before pairing "
+                                                                  "(_leftImg8bit)."),
+        tolerance: int = typer.Option(0, "--tolerance", min=0, help="Snap truth values this close to a class ID."),
+        threshold: float | None = typer.Option(None, "--threshold", help="Two-class grey truth masks: values >= "
+                                                                         "threshold are the larger ID's class."),
+        palette: str = typer.Option("auto", "--palette", help="Palette truth files: auto, indices or colors."),
+        mat_variable: str | None = typer.Option(None, "--mat-variable", help="The label array of .mat truth files."),
         out: Path = typer.Option(..., "--out", help="Output folder for metrics.json, CSVs and confusion_matrix.png."),
         nan_policy: str = typer.Option(
             "omit", "--nan-policy",
@@ -37,6 +53,10 @@ def register(app: typer.Typer) -> None:
         """Evaluate predicted label maps against the ground truth (MATLAB evaluateSemanticSegmentation)."""
         from pixelseg.workflow.evaluate import run_evaluate
 
+        options = {"tolerance": tolerance, "threshold": threshold, "palette": palette, "mat_variable": mat_variable}
+        defaults = {"tolerance": 0, "threshold": None, "palette": "auto", "mat_variable": None}
         run_evaluate(pred, truth, classes, out, nan_policy=nan_policy,
                      metrics=[m.strip() for m in metrics.split(",") if m.strip()], pred_prefix=pred_prefix,
-                     pred_encoding=pred_encoding, worst=worst, overwrite=overwrite, quiet=quiet, echo=typer.echo)
+                     pred_encoding=pred_encoding, worst=worst, overwrite=overwrite, quiet=quiet, echo=typer.echo,
+                     label_suffix=label_suffix, pred_suffix=pred_suffix,
+                     read_options={k: v for k, v in options.items() if v != defaults[k]}, data=data, split=split)

@@ -40,8 +40,9 @@ def register(app: typer.Typer) -> None:
                                             "8), or tiles with --tile-size (default: about 1 megapixel, 4 tiles of 512)."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1, mps."),
         tta: bool = typer.Option(False, "--tta", help="Average the scores of the image and its mirror image."),
-        input_size: str = typer.Option(None, "--input-size", help="Resize images to HxW for the network (e.g. the "
-                                       "training size 192x256); labels keep each image's size."),
+        input_size: str = typer.Option(None, "--input-size", help="Resize images to HxW for the network; labels keep "
+                                       "each image's size. Default: the training size stored in the checkpoint; "
+                                       "'native': each image at its own size."),
         tta_scales: str = typer.Option(None, "--tta-scales", help="Multi-scale test-time augmentation: comma-separated "
                                        "scales, e.g. 0.75,1,1.25 (image and mirror at each; implies --tta)."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),

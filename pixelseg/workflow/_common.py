@@ -1,12 +1,14 @@
-"""What several jobs share: their output folder and reading a checkpoint with one-sentence errors."""
+"""What several jobs share: their output folder, reading a checkpoint with one-sentence errors,
+and the ``data:`` block of a YAML file."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pixelseg.errors import ConfigurationError, DataError, PixelsegError
 
-__all__ = ["output_folder", "open_checkpoint"]
+__all__ = ["output_folder", "open_checkpoint", "data_from_yaml"]
 
 
 def output_folder(path: str | Path, option: str = "--output", empty: bool = False, overwrite: bool = False) -> Path:
@@ -56,3 +58,31 @@ def open_checkpoint(path: str | Path):
         raise DataError(first if str(path) in first else f"{path} is not a pixelseg checkpoint: {first}") from None
     except Exception as exc:  # torch.load and friends raise many kinds
         raise DataError(f"{path} is not a pixelseg checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def data_from_yaml(path: str | Path, classes: Any = None) -> tuple[Any, Any]:
+    """The ``data:`` block (a :class:`~pixelseg.data.spec.DataSpec`, paths resolved against
+    the file's folder) and the classes of a YAML file such as ``train.yaml``; ``classes``
+    (a ClassSet or file) wins over the file's ``classes:``.
+
+    Raises:
+        FileNotFoundError: no such file. ConfigurationError: bad YAML, no ``data:`` block,
+            a bad key or value (naming the file).
+    """
+    from pixelseg.data.classes import ClassSet
+    from pixelseg.data.spec import parse_data_spec
+    from pixelseg.utils.yamlfile import load_yaml
+
+    path = Path(path)
+    raw = load_yaml(path, "config")
+    if not isinstance(raw, dict) or "data" not in raw:
+        raise ConfigurationError(f"{path}: expected a mapping with a 'data:' block (as train.yaml holds)")
+    spec = parse_data_spec(raw["data"], path).resolved(path.parent.resolve())
+    if classes is None and isinstance(raw.get("classes"), str):
+        classes = path.parent / raw["classes"]
+    elif classes is None and isinstance(raw.get("classes"), dict):
+        try:
+            classes = ClassSet(**raw["classes"])
+        except TypeError as exc:
+            raise ConfigurationError(f"{path}: classes: {exc}") from None
+    return spec, classes

@@ -1,8 +1,10 @@
-"""The evaluate job (``pixelseg evaluate``): a folder of predicted label maps scored against a
-folder of ground-truth label files with MATLAB's evaluateSemanticSegmentation definitions.
+"""The evaluate job (``pixelseg evaluate``): a folder of predicted label maps scored against the
+ground truth (a folder of label files, or a split of a ``data:`` block) with MATLAB's
+evaluateSemanticSegmentation definitions.
 
-The folders are paired by file name with :func:`pixelseg.data.combine`: the prediction
-``<prefix><name>.png`` belongs to the ground-truth file ``<name>.<ext>``.
+Files are paired by name: the prediction ``<prefix><name><pred_suffix>.png`` belongs to the
+ground-truth file ``<name><label_suffix>.<ext>`` (or, for a ``data:`` block, to the label
+of the image ``<name>.<ext>``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pixelseg.data import ClassSet, ImageDatastore, PixelLabelDatastore, combine
+from pixelseg.data import ClassSet, PairedDatastore, PixelLabelDatastore
+from pixelseg.data.files import check_names_unique, list_files
+from pixelseg.data.io import LABEL_EXTENSIONS
+from pixelseg.data.spec import open_data
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.evaluation import SemanticSegmentationMetrics, evaluate_semantic_segmentation
 from pixelseg.evaluation.report import OUTPUT_FILES
+from pixelseg.workflow._common import data_from_yaml
 
 __all__ = ["run_evaluate", "paired_label_folders", "PREDICTION_ENCODINGS"]
 
@@ -29,69 +35,116 @@ def _listing(names: Sequence[str]) -> str:
     return ", ".join(names[:_LISTED]) + (" ..." if len(names) > _LISTED else "")
 
 
-def _check_all_paired(preds, truth, prefix: str, pred_dir, truth_dir) -> None:
+def _check_all_paired(pred_keys, truth_keys, prefix: str, suffix: str, pred_dir, truth_dir) -> None:
     """DataError listing the ground-truth files without a prediction and the predictions
-    without a ground-truth file (by name, as ``combine(..., label_prefix=prefix)`` pairs them)."""
-    pred_names = {name.removeprefix(prefix) for name in preds.names}
-    truth_names = truth.names
-    missing = [name for name in truth_names if name not in pred_names]
-    extra = sorted(pred_names - set(truth_names))
+    without a ground-truth file (by key)."""
+    missing = [key for key in truth_keys if key not in set(pred_keys)]
+    extra = sorted(set(pred_keys) - set(truth_keys))
     parts = []
     if missing:
         parts.append(f"{len(missing)} ground-truth file(s) without a prediction in {pred_dir} "
-                     f"(expected {prefix}<name>): {_listing(missing)}")
+                     f"(expected {prefix}<name>{suffix}): {_listing(missing)}")
     if extra:
         parts.append(f"{len(extra)} prediction(s) without a ground-truth file in {truth_dir}: {_listing(extra)}")
     if parts:
         raise DataError("; ".join(parts))
 
 
-def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLike, class_set: Any,
-                         prefix: str = "pred_", pred_encoding: str = "indices") -> tuple[Any, Any]:
+def _stem_keys(files: Sequence[Any], prefix: str = "", suffix: str = "") -> list[str]:
+    """File stems without ``prefix`` and ``suffix`` (where present)."""
+    keys = []
+    for f in files:
+        key = Path(f).stem
+        key = key[len(prefix):] if prefix and key.startswith(prefix) else key
+        keys.append(key[: -len(suffix)] if suffix and key.endswith(suffix) else key)
+    return keys
+
+
+def _truth_folder(truth_dir: Path, class_set: ClassSet, label_suffix: str,
+                  read_options: dict[str, Any]) -> tuple[PixelLabelDatastore, list[str]]:
+    """The label files below ``truth_dir`` (subfolders too) whose stem ends with
+    ``label_suffix``, read with ``read_options``, and their keys (stems without the suffix)."""
+    files = list_files(truth_dir, True, None, LABEL_EXTENSIONS, "ground-truth label files")
+    files = [f for f in files if not label_suffix or Path(f).stem.endswith(label_suffix)]
+    if not files:
+        raise DataError(f"{truth_dir}: no label file ends with the label suffix {label_suffix!r}")
+    return PixelLabelDatastore(files, class_set, **read_options), _stem_keys(files, suffix=label_suffix)
+
+
+def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLike | None, class_set: Any,
+                         prefix: str = "pred_", pred_encoding: str = "indices", *, label_suffix: str = "",
+                         pred_suffix: str = "", read_options: dict[str, Any] | None = None,
+                         truth: PairedDatastore | None = None) -> tuple[Any, Any]:
     """The predictions and the ground truth as two ``PixelLabelDatastore`` of the same length,
-    pair i at position i in both, in the truth folder's natural order.
+    pair i at position i in both, in the truth's order.
+
+    A prediction ``<prefix><key><pred_suffix>.png`` belongs to the truth file whose key is
+    ``key``: its stem without ``label_suffix`` (truth from a folder), or the stem of its
+    image (truth from a ``data:`` block, as ``semanticseg`` names its outputs
+    ``pred_<image stem>.png``). Both folders are searched with their subfolders; pairing
+    is by file name.
 
     Args:
-        pred_dir, truth_dir: folders of label files.
+        pred_dir: folder of predicted label maps.
+        truth_dir: folder of ground-truth label files (None when ``truth`` is given).
         class_set: ClassSet (or a path to classes.json/.yaml) of the ground truth.
         prefix: prefix of the prediction file names (semanticseg writes ``pred_``); a
             prediction without it pairs by its plain stem.
         pred_encoding: "indices" (default; pixel values are class indices 0..K-1) or
             "truth" (read through ``class_set`` like the ground truth).
+        label_suffix: only truth files whose stem ends with it are read (Cityscapes:
+            ``_gtFine_labelIds``; CamVid colour masks: ``_L``); it is removed before pairing.
+        pred_suffix: removed from the prediction stems (``_leftImg8bit``).
+        read_options: label reading options of the truth (:mod:`pixelseg.data.label_reading`).
+        truth: the pairs of a ``data:`` block's split; its labels are the ground truth.
 
     Raises:
         DataError: a folder is missing or holds no label files, a truth file has no
             prediction or a prediction has no truth file (the names are listed), or two
             files pair with the same name.
-        ConfigurationError: unknown ``pred_encoding``.
+        ConfigurationError: unknown ``pred_encoding`` or reading option.
     """
     if pred_encoding not in PREDICTION_ENCODINGS:
         raise ConfigurationError(f"pred_encoding must be one of {PREDICTION_ENCODINGS}, got {pred_encoding!r}")
     for what, folder in (("prediction", pred_dir), ("ground-truth", truth_dir)):
-        if not Path(folder).is_dir():
+        if folder is not None and not Path(folder).is_dir():
             raise DataError(f"the {what} folder {folder} does not exist or is not a folder")
     if not isinstance(class_set, ClassSet):
         class_set = ClassSet.load(class_set)
-    truth = PixelLabelDatastore(truth_dir, class_set)
+    if truth is not None:
+        labels, keys, truth_dir = truth.labels, _stem_keys(truth.images.files), "the data"
+    else:
+        labels, keys = _truth_folder(Path(truth_dir), class_set, label_suffix, read_options or {})
     pred_set = class_set if pred_encoding == "truth" else ClassSet(list(class_set.names), colors=class_set.colors)
-    preds = PixelLabelDatastore(pred_dir, pred_set)
-    _check_all_paired(preds, truth, prefix, pred_dir, truth_dir)
-    # combine orders the predictions by the truth files (here in the role of the images).
-    paired = combine(ImageDatastore(truth.files), preds, label_prefix=prefix)
-    return paired.labels, truth
+    preds = PixelLabelDatastore(pred_dir, pred_set, include_subfolders=True)
+    pred_keys = _stem_keys(preds.files, prefix, pred_suffix)
+    check_names_unique(keys, labels.files, "ground truth")
+    check_names_unique(pred_keys, preds.files, "predictions")
+    _check_all_paired(pred_keys, keys, prefix, pred_suffix, pred_dir, truth_dir)
+    index = dict(zip(pred_keys, range(len(pred_keys)), strict=True))
+    return preds.subset([index[k] for k in keys]), labels
 
 
-def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike, classes: Any, out: str | os.PathLike,
+def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, classes: Any, out: str | os.PathLike,
                  nan_policy: str = "omit", metrics: str | Sequence[str] = "all", pred_prefix: str = "pred_",
                  pred_encoding: str = "indices", worst: int = 10, overwrite: bool = False, quiet: bool = False,
-                 echo: Callable[[str], None] = print) -> SemanticSegmentationMetrics:
-    """Score the label maps in ``pred`` against ``truth`` and write the results into ``out``.
+                 echo: Callable[[str], None] = print, *, label_suffix: str = "", pred_suffix: str = "",
+                 read_options: dict[str, Any] | None = None, data: Any = None,
+                 split: str | None = None) -> SemanticSegmentationMetrics:
+    """Score the label maps in ``pred`` against the ground truth and write the results into ``out``.
+
+    The ground truth is a folder (``truth``, with ``label_suffix`` and ``read_options``) or
+    one split of a ``data:`` block (``data``: a YAML file holding one, such as
+    ``train.yaml``, or a DataSpec / mapping; ``split``: default ``test``, else the
+    validation split, else all), read exactly as training reads it.
 
     Writes ``out/``: metrics.json, dataset_metrics.csv, class_metrics.csv, image_metrics.csv,
     confusion_matrix.csv, worst_images.csv and confusion_matrix.png.
 
     Args:
-        pred, truth, classes, pred_prefix, pred_encoding: as for :func:`paired_label_folders`.
+        pred, truth, classes, pred_prefix, pred_encoding, label_suffix, pred_suffix,
+            read_options: as for :func:`paired_label_folders` (``classes`` may be None
+            with ``data``: the YAML's ``classes:`` or the layout's own).
         out: output folder (created).
         nan_policy, metrics: as for :func:`pixelseg.evaluation.evaluate_semantic_segmentation`.
         worst: number of worst images (by mean IoU) listed.
@@ -105,14 +158,26 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike, classes: Any
     Raises:
         FileExistsError: an output file exists and ``overwrite`` is False (checked first).
         DataError, ConfigurationError: see :func:`paired_label_folders` and
-            ``evaluate_semantic_segmentation``.
+            ``evaluate_semantic_segmentation``; both or neither of ``truth`` and ``data``.
     """
     out = Path(out)
     if not overwrite:
         existing = [name for name in OUTPUT_FILES if (out / name).exists()]
         if existing:
             raise FileExistsError(f"{out} already holds {', '.join(existing)}; pass --overwrite to replace them")
-    preds, truths = paired_label_folders(pred, truth, classes, prefix=pred_prefix, pred_encoding=pred_encoding)
+    if (truth is None) == (data is None):
+        raise ConfigurationError("give the ground truth either as a folder (--truth) or as a data: block (--data)")
+    pairs = None
+    if data is not None:
+        if isinstance(data, (str, os.PathLike)):
+            data, classes = data_from_yaml(data, classes)
+        opened = open_data(data, classes)
+        pairs, classes = opened.split(split), opened.class_set
+    elif classes is None:
+        raise ConfigurationError("--classes is needed with --truth (the class set of the ground truth)")
+    preds, truths = paired_label_folders(pred, truth, classes, prefix=pred_prefix, pred_encoding=pred_encoding,
+                                         label_suffix=label_suffix, pred_suffix=pred_suffix,
+                                         read_options=read_options, truth=pairs)  # fmt: skip
     result = evaluate_semantic_segmentation(preds, truths, metrics=metrics, nan_policy=nan_policy, verbose=not quiet)
     if quiet:
         echo(result.report())

@@ -79,7 +79,9 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             :func:`tile_batch_size`).
         device, tta: as for :func:`pixelseg.inference.semanticseg`.
         input_size: resize images to H x W for the network (``"HxW"`` or a pair); labels keep
-            each image's size. Not with ``tile_size``.
+            each image's size. None (default): the checkpoint's ``inference_size`` (the size
+            the train job resized to), else each image's own size; ``"native"``: each image's
+            own size. Not with ``tile_size``.
         overwrite: replace existing output files.
         skip_unreadable: report and skip images that cannot be read.
         name_prefix: prefix of the output file names.
@@ -95,11 +97,16 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         FileNotFoundError, FileExistsError: a missing checkpoint or input; an existing output
             without ``overwrite``.
     """
-    input_size = parse_size(input_size, "--input-size")
+    native = isinstance(input_size, str) and input_size.strip().lower() == "native"
+    input_size = None if native else parse_size(input_size, "--input-size")
     if tile_size is not None and input_size is not None:
         raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
                                  "image's own resolution (resize the image first, or leave out one of them)")
     trained = open_checkpoint(checkpoint)
+    if input_size is None and not native and tile_size is None and trained.inference_size is not None:
+        input_size = trained.inference_size
+        echo(f"resizing images to {input_size[0]}x{input_size[1]} for the network, as in training "
+             "(--input-size native: each image at its own size)")
     out = output_folder(out, "--out")
     files = _input_files(inputs)
     class_set = default_class_set(trained.num_classes, trained.class_set)

@@ -1,7 +1,8 @@
 """The train job (``pixelseg train``): a :class:`~pixelseg.workflow.train_config.TrainJob` -> a run folder.
 
-The run folder receives ``config.yaml`` (the resolved job), ``network.ckpt``
-(``load_network``), ``training_log.csv``, ``training_progress.png``, ``checkpoints/`` and
+The run folder receives ``config.yaml`` (the resolved job), ``train_files.csv`` and
+``validation_files.csv`` (the exact pairs: name, image, label), ``network.ckpt``
+(``load_network``; it records ``data.image_size`` as the inference size), ``training_log.csv``, ``training_progress.png``, ``checkpoints/`` and
 ``validation_metrics.json`` (dataset and per-class metrics of the final network on the
 validation data).
 """
@@ -188,6 +189,20 @@ def _remove_failed_start(out: Path, before: set[Path], created: bool) -> None:
         out.rmdir()
 
 
+def _write_file_lists(out: Path, data: TrainData) -> None:
+    """``train_files.csv`` and ``validation_files.csv``: the exact pairs of the run (name,
+    image file, label file), written atomically."""
+    import pandas as pd
+
+    from pixelseg.utils.atomic import atomic_write
+
+    for role, ds in (("train", data.train), ("validation", data.validation)):
+        table = pd.DataFrame({"name": ds.names, "image": [str(f) for f in ds.images.files],
+                              "label": [str(f) for f in ds.labels.files]})
+        with atomic_write(out / f"{role}_files.csv", overwrite=True) as tmp:
+            table.to_csv(tmp, index=False)
+
+
 def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None) -> TrainRun:
     from lightning.pytorch import seed_everything
 
@@ -209,6 +224,7 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)")
     train_view, validation_view = _views(data, job.data, options.seed or 0)
 
+    _write_file_lists(out, data)
     resolved = job.model_dump(mode="json")
     resolved["options"] = options.to_dict()
     with atomic_write(out / "config.yaml", overwrite=True) as tmp:
@@ -216,6 +232,7 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
 
     trained = train_network(train_view, net, options, validation_data=validation_view, class_weights=weights,
                             class_set=data.class_set)
+    trained.inference_size = tuple(job.data.image_size) if job.data.image_size is not None else None
     trained.save(out / "network.ckpt", overwrite=True)
     metrics = validation_metrics(trained.network, validation_view, data.class_set, batch_size=options.mini_batch_size)
     with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
