@@ -1,4 +1,4 @@
-"""``pixelseg predict CHECKPOINT INPUTS... --out DIR``: arguments of :func:`pixelseg.workflow.predict.run_predict`."""
+"""``pixelseg predict CHECKPOINT (INPUTS... | --data FILE) --out DIR``: arguments of :func:`pixelseg.workflow.predict.run_predict`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
         checkpoint: Path = typer.Argument(..., help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint)."),
-        inputs: list[str] = typer.Argument(..., help="Image files, folders or glob patterns (quote them)."),
+        inputs: list[str] | None = typer.Argument(None, help="Image files, folders or glob patterns (quote them)."),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created)."),
         overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png."),
         tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of at most N x N pixels."),
@@ -48,11 +48,15 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
         skip_unreadable: bool = typer.Option(False, "--skip-unreadable", help="Report and skip images that cannot be read."),
         name_prefix: str = typer.Option("pred_", "--prefix", help="Prefix of the output file names."),
+        data: Path | None = typer.Option(None, "--data", help="Instead of INPUTS: the images of a YAML file's data: "
+                                                               "block (train.yaml); outputs keep their group folders."),
+        split: str | None = typer.Option(None, "--split", help="With --data: the split labelled (default test, else "
+                                                                "the validation split, else all)."),
     ) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         from pixelseg.workflow.predict import run_predict
 
-        run_predict(checkpoint, inputs, out, overlay=overlay, tile_size=tile_size, overlap=overlap,
+        run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, echo=typer.echo)
+                    name_prefix=name_prefix, echo=typer.echo, data=data, split=split)

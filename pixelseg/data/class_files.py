@@ -141,12 +141,23 @@ def _file_ids(ids: list[Any], id_type: str) -> list[Any]:
     return [e[0] if isinstance(e, list) and len(e) == 1 else e for e in ids]
 
 
+def _triplets_only(ids: Any) -> bool:
+    """Every entry a list of 3 ints 0..255, and some int in two entries (so not grey IDs)."""
+    if not ids or not all(isinstance(e, list) and len(e) == 3 and all(is_int(x) and 0 <= x <= 255 for x in e)
+                          for e in ids):
+        return False
+    flat = [x for e in ids for x in set(e)]
+    return len(flat) != len(set(flat))
+
+
 def parse_class_dict(d: Any) -> tuple[list[Any], list[Any] | None, Any, list[Any]]:
     """A dict in one of the schemas (or a list of names) -> ``ClassSet`` arguments
     ``(names, label_ids, colors, void_ids)``.
 
     In files, RGB triplets are lists of 3 ints; ``id_type: rgb`` says so (it is inferred
-    when an id is a nested list or a '#rrggbb' string).
+    when an id is a nested list or a '#rrggbb' string, and when every class's IDs are 3
+    ints that, read as grey IDs, would give one value to two classes:
+    ``[[48, 112, 32], [176, 112, 32]]``).
 
     The schema is strict: a key that the form does not take (``void_idz``) is refused, naming
     the nearest valid key; a list entry given as a scalar, null or string (``"void_ids": 255``,
@@ -177,7 +188,7 @@ def parse_class_dict(d: Any) -> tuple[list[Any], list[Any] | None, Any, list[Any
     if id_type is None:
         flat = [x for e in (ids or []) for x in (e if isinstance(e, list) else [e])] + void_ids
         rgb = any(isinstance(x, (list, tuple)) or (isinstance(x, str) and x.startswith("#")) for x in flat)
-        id_type = "rgb" if rgb else "grey"
+        id_type = "rgb" if rgb or _triplets_only(ids) else "grey"
     if id_type not in ("grey", "rgb"):
         raise ConfigurationError(f"class set: id_type must be 'grey' or 'rgb', got {id_type!r}")
     if ids is not None:

@@ -2,9 +2,10 @@
 
 What :func:`decode_label_file` returns per file type:
 
-* palette ("P") PNG/GIF/BMP/TIFF: the palette **indices** (``palette="indices"``), or the
+* palette ("P") PNG/GIF/BMP/TIFF: the palette **indices** (``palette="indices"``), the
   palette's colours as H x W x 3 (``palette="colors"``, alpha from a PNG/GIF transparency
-  table or a "PA" image);
+  table or a "PA" image), or (``palette="grey"``) the grey values of a palette whose used
+  entries are all grey (R = G = B; a 0/255 mask saved as GIF), indices otherwise;
 * 8-bit grey: uint8; 16-bit PNG/TIFF: uint16 at full depth; 1-bit: 0/1 as uint8;
 * RGB colour masks: H x W x 3 uint8; RGBA: the colours and the alpha; grey + alpha: the
   grey values and the alpha;
@@ -33,8 +34,8 @@ from pixelseg.utils.pixel_limit import check_pixel_count
 __all__ = ["PALETTE_MODES", "JPEG_EXTENSIONS", "TIFF_EXTENSIONS", "decode_label_file", "npy_shape",
            "pillow_fallback_message"]
 
-#: How palette label files are read: their indices, or their colours.
-PALETTE_MODES = ("indices", "colors")
+#: How palette label files are read: their indices, their colours, or the grey values of grey palettes.
+PALETTE_MODES = ("indices", "colors", "grey")
 JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
 TIFF_EXTENSIONS = (".tif", ".tiff")
 _GREY_MODES = ("L", "I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -54,7 +55,7 @@ def decode_label_file(path: Path, allow_jpeg: bool = False, palette: str = "indi
     Args:
         path: the label file.
         allow_jpeg: read JPEG label files anyway.
-        palette: ``"indices"`` or ``"colors"`` (see the module docstring).
+        palette: ``"indices"``, ``"colors"`` or ``"grey"`` (see the module docstring).
         mat_variable: the variable path of a ``.mat`` file (see :mod:`pixelseg.data.mat_files`).
 
     Returns:
@@ -127,6 +128,8 @@ def _pillow_label(path: Path, allow_jpeg: bool, palette: str, missing: MissingTi
         has_alpha = mode == "PA" or "transparency" in image.info
         image = image.convert("RGBA" if has_alpha else "RGB")
         mode = image.mode
+    if mode == "P" and palette == "grey":
+        return _grey_palette_values(image), None
     if mode in ("P", "RGB") or mode in _GREY_MODES:
         return np.asarray(image), None
     if mode == "PA":
@@ -142,6 +145,22 @@ def _pillow_label(path: Path, allow_jpeg: bool, palette: str, missing: MissingTi
     if mode == "RGBX":
         return np.asarray(image.convert("RGB")), None
     raise DataError(f"{path}: label files in Pillow mode {mode!r} are not supported")
+
+
+def _grey_palette_values(image) -> np.ndarray:
+    """A "P" image's grey values when every used palette entry is grey (R = G = B), else
+    its indices."""
+    indices = np.asarray(image)
+    palette = np.asarray(image.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
+    used = np.flatnonzero(np.bincount(indices.reshape(-1), minlength=256))
+    if used.size == 0 or used[-1] >= len(palette):
+        return indices
+    rgb = palette[used]
+    if not ((rgb[:, 0] == rgb[:, 1]) & (rgb[:, 1] == rgb[:, 2])).all():
+        return indices
+    lut = np.zeros(256, np.uint8)
+    lut[: len(palette)] = palette[:, 0]
+    return lut[indices]
 
 
 def npy_shape(path: Path) -> tuple[int, ...]:

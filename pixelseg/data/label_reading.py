@@ -12,8 +12,10 @@ option             type, default       meaning
                                        class with the larger label ID, lower values the
                                        other (anti-aliased binary masks)
 ``palette``        str, ``"auto"``     palette files: ``"auto"`` = colours when the class set
-                                       declares RGB IDs, indices when grey; ``"indices"``;
-                                       ``"colors"``
+                                       declares RGB IDs; with grey IDs the indices, or the
+                                       grey values of a grey palette when only those are
+                                       declared IDs (a 0/255 GIF mask); ``"indices"``;
+                                       ``"colors"``; ``"grey"``
 ``alpha_void``     bool, True          pixels of alpha 0 (RGBA, grey + alpha, transparent
                                        palette entries read as colours) are void
 ``mat_variable``   str or None         the array of a ``.mat`` file (e.g.
@@ -42,6 +44,24 @@ LABEL_READ_OPTIONS: dict[str, Any] = {
     "tolerance": 0, "threshold": None, "palette": "auto", "alpha_void": True, "mat_variable": None,
     "allow_jpeg": False,
 }
+
+
+#: Label file types that may hold a palette.
+_PALETTE_SUFFIXES = (".png", ".gif", ".bmp", ".tif", ".tiff")
+
+
+def _declared_grey(class_set) -> set[int]:
+    """Every grey label ID and void ID of ``class_set``."""
+    ids = {v for group in class_set.label_ids for v in group} | set(class_set.void_ids)
+    return {int(v) for v in ids if not isinstance(v, tuple)}
+
+
+def _all_in(values: np.ndarray, declared: set[int]) -> bool:
+    """Whether every value of an integer array is in ``declared``."""
+    if values.ndim != 2 or values.dtype.kind not in "iu":
+        return False
+    present = np.flatnonzero(np.bincount(values.reshape(-1))) if values.dtype == np.uint8 else np.unique(values)
+    return set(present.tolist()) <= declared
 
 
 def apply_threshold(values: np.ndarray, class_set, threshold: float, source: str) -> np.ndarray:
@@ -92,6 +112,7 @@ class LabelReader:
             raise ConfigurationError(f"mat_variable must be a string such as 'groundTruth/0/Segmentation', "
                                      f"got {mat_variable!r}")
         self.mat_variable = mat_variable
+        self._grey_palettes = False
 
     def options(self) -> dict[str, Any]:
         """The options that differ from the defaults (name -> value)."""
@@ -108,14 +129,34 @@ class LabelReader:
         return class_set
 
     def palette_mode(self, class_set) -> str:
-        """``"colors"`` or ``"indices"``: how palette files are read for ``class_set``."""
+        """``"colors"``, ``"grey"`` or ``"indices"``: how palette files are read for ``class_set``
+        (``"auto"``: colours for RGB IDs, grey values with a threshold, else indices)."""
         if self.palette != "auto":
             return self.palette
-        return "colors" if class_set is not None and class_set.id_type == "rgb" else "indices"
+        if class_set is not None and class_set.id_type == "rgb":
+            return "colors"
+        return "grey" if self.threshold is not None else "indices"  # a threshold compares grey values
 
     def read_values(self, path: str | os.PathLike, class_set=None) -> tuple[np.ndarray, np.ndarray | None]:
         """The file's values (palette decoded as :meth:`palette_mode` says) and its alpha."""
-        return decode_label_file(Path(path), self.allow_jpeg, self.palette_mode(class_set), self.mat_variable)
+        mode = self.palette_mode(class_set)
+        if self.palette == "auto" and mode == "indices" and class_set is not None:
+            return self._indices_or_grey(Path(path), class_set)
+        return decode_label_file(Path(path), self.allow_jpeg, mode, self.mat_variable)
+
+    def _indices_or_grey(self, path: Path, class_set) -> tuple[np.ndarray, np.ndarray | None]:
+        """``palette="auto"`` with grey IDs: a palette file's indices, or its grey values when
+        only those are all declared IDs (the choice is remembered for the next files)."""
+        first, second = ("grey", "indices") if self._grey_palettes else ("indices", "grey")
+        values, alpha = decode_label_file(path, self.allow_jpeg, first, self.mat_variable)
+        declared = _declared_grey(class_set)
+        if path.suffix.lower() not in _PALETTE_SUFFIXES or _all_in(values, declared):
+            return values, alpha
+        other, other_alpha = decode_label_file(path, self.allow_jpeg, second, self.mat_variable)
+        if not np.array_equal(other, values) and _all_in(other, declared):
+            self._grey_palettes = second == "grey"
+            return other, other_alpha
+        return values, alpha
 
     def encode(self, values: np.ndarray, alpha: np.ndarray | None, class_set, source: str,
                snaps: SnapLog | None = None) -> np.ndarray:

@@ -98,7 +98,7 @@ class DataSpec(BaseModel):
     unpaired: Literal["error", "warn", "ignore"] = "error"
     tolerance: int = Field(default=0, ge=0)
     threshold: float | None = None
-    palette: Literal["auto", "indices", "colors"] = "auto"
+    palette: Literal["auto", "indices", "colors", "grey"] = "auto"
     alpha_void: bool = True
     mat_variable: str | None = None
     allow_jpeg: bool = False

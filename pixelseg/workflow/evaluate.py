@@ -50,25 +50,31 @@ def _check_all_paired(pred_keys, truth_keys, prefix: str, suffix: str, pred_dir,
         raise DataError("; ".join(parts))
 
 
-def _stem_keys(files: Sequence[Any], prefix: str = "", suffix: str = "") -> list[str]:
-    """File stems without ``prefix`` and ``suffix`` (where present)."""
-    keys = []
-    for f in files:
+def _keys(files: Sequence[Any], folder: Path | None, prefix: str = "", suffix: str = "",
+          dirs: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """(relative keys, base keys) of files: the stem without ``prefix`` and ``suffix`` (where
+    present), with the file's folder below ``folder`` (or ``dirs[i]``) in front for the
+    relative key."""
+    rel, base = [], []
+    for i, f in enumerate(files):
         key = Path(f).stem
         key = key[len(prefix):] if prefix and key.startswith(prefix) else key
-        keys.append(key[: -len(suffix)] if suffix and key.endswith(suffix) else key)
-    return keys
+        key = key[: -len(suffix)] if suffix and key.endswith(suffix) else key
+        sub = dirs[i] if dirs is not None else Path(os.path.relpath(Path(f).parent, folder)).as_posix()
+        rel.append(key if sub in ("", ".") else f"{sub}/{key}")
+        base.append(key)
+    return rel, base
 
 
 def _truth_folder(truth_dir: Path, class_set: ClassSet, label_suffix: str,
-                  read_options: dict[str, Any]) -> tuple[PixelLabelDatastore, list[str]]:
+                  read_options: dict[str, Any]) -> PixelLabelDatastore:
     """The label files below ``truth_dir`` (subfolders too) whose stem ends with
-    ``label_suffix``, read with ``read_options``, and their keys (stems without the suffix)."""
+    ``label_suffix``, read with ``read_options``."""
     files = list_files(truth_dir, True, None, LABEL_EXTENSIONS, "ground-truth label files")
     files = [f for f in files if not label_suffix or Path(f).stem.endswith(label_suffix)]
     if not files:
         raise DataError(f"{truth_dir}: no label file ends with the label suffix {label_suffix!r}")
-    return PixelLabelDatastore(files, class_set, **read_options), _stem_keys(files, suffix=label_suffix)
+    return PixelLabelDatastore(files, class_set, **read_options)
 
 
 def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLike | None, class_set: Any,
@@ -81,8 +87,10 @@ def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLi
     A prediction ``<prefix><key><pred_suffix>.png`` belongs to the truth file whose key is
     ``key``: its stem without ``label_suffix`` (truth from a folder), or the stem of its
     image (truth from a ``data:`` block, as ``semanticseg`` names its outputs
-    ``pred_<image stem>.png``). Both folders are searched with their subfolders; pairing
-    is by file name.
+    ``pred_<image stem>.png``). Both folders are searched with their subfolders: files pair
+    by their path below their folder (``site_a/pred_x.png`` with ``site_a/x.png``, as
+    ``pixelseg predict --data`` writes them) when every prediction finds its truth that
+    way, else by file name alone (which must then be unique).
 
     Args:
         pred_dir: folder of predicted label maps.
@@ -112,12 +120,16 @@ def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLi
     if not isinstance(class_set, ClassSet):
         class_set = ClassSet.load(class_set)
     if truth is not None:
-        labels, keys, truth_dir = truth.labels, _stem_keys(truth.images.files), "the data"
+        labels, truth_dir = truth.labels, "the data"
+        keys = _keys(truth.images.files, None, dirs=[n.rpartition("/")[0] for n in truth.names])
     else:
-        labels, keys = _truth_folder(Path(truth_dir), class_set, label_suffix, read_options or {})
+        labels = _truth_folder(Path(truth_dir), class_set, label_suffix, read_options or {})
+        keys = _keys(labels.files, Path(truth_dir), suffix=label_suffix)
     pred_set = class_set if pred_encoding == "truth" else ClassSet(list(class_set.names), colors=class_set.colors)
     preds = PixelLabelDatastore(pred_dir, pred_set, include_subfolders=True)
-    pred_keys = _stem_keys(preds.files, prefix, pred_suffix)
+    pred_rel, pred_base = _keys(preds.files, Path(pred_dir), prefix, pred_suffix)
+    by_path = set(pred_rel) <= set(keys[0]) and len(set(keys[0])) == len(keys[0])
+    keys, pred_keys = (keys[0], pred_rel) if by_path else (keys[1], pred_base)
     check_names_unique(keys, labels.files, "ground truth")
     check_names_unique(pred_keys, preds.files, "predictions")
     _check_all_paired(pred_keys, keys, prefix, pred_suffix, pred_dir, truth_dir)

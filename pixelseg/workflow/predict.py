@@ -36,6 +36,23 @@ def tile_batch_size(tile_size: int, pixels: int = 4 * 512 * 512) -> int:
     return max(1, pixels // (tile_size * tile_size))
 
 
+def _data_groups(data, split: str | None, out: Path) -> list[tuple[Path, list[Path]]]:
+    """The images of a ``data:`` block's split, grouped by the folder part of their pair
+    names (``site_a/frame_0`` -> ``out/site_a``), so that equal file names in different
+    groups do not clash."""
+    from pixelseg.data.spec import open_data
+    from pixelseg.workflow._common import data_from_yaml
+
+    class_set = None
+    if isinstance(data, (str, Path)):
+        data, class_set = data_from_yaml(data)
+    pairs = open_data(data, class_set).split(split)
+    groups: dict[str, list[Path]] = {}
+    for name, image in zip(pairs.names, pairs.images.files, strict=True):
+        groups.setdefault(name.rpartition("/")[0], []).append(Path(image))
+    return [(out / sub if sub else out, files) for sub, files in groups.items()]
+
+
 def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []
     for spec in inputs:
@@ -45,9 +62,9 @@ def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo: Callable[[str], None]) -> int:
-    """pairs: iterable of (input image path, label map path); writes folder/<stem>.png."""
-    folder.mkdir(exist_ok=True)
+def _write_overlays(pairs, class_set, out: Path, overwrite: bool, echo: Callable[[str], None]) -> int:
+    """pairs: iterable of (input image path, label map path); writes out/overlays/<subfolder
+    of the label map>/<stem>.png."""
     count = 0
     for image_path, label_path in pairs:
         labels = np.asarray(read_label_raw(label_path))
@@ -55,6 +72,8 @@ def _write_overlays(pairs, class_set, folder: Path, overwrite: bool, echo: Calla
             echo(f"overlay skipped for {image_path.name}: {labels.shape[1]} x {labels.shape[0]} is too large for one picture")
             continue
         image = ImageDatastore([image_path]).read(0)
+        folder = out / "overlays" / label_path.parent.relative_to(out)
+        folder.mkdir(parents=True, exist_ok=True)
         save_png(label_overlay(image, labels, colormap=class_set), folder / f"{image_path.stem}.png", overwrite=overwrite)
         count += 1
     return count
@@ -65,12 +84,16 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
                 device: str = "auto", tta: bool | tuple[float, ...] = False,
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
-                echo: Callable[[str], None] = print) -> list[Path]:
+                echo: Callable[[str], None] = print, *, data=None, split: str | None = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
     Args:
         checkpoint: a file of ``TrainedNetwork.save`` or a run checkpoint.
-        inputs: image files, folders or glob patterns.
+        inputs: image files, folders or glob patterns (empty with ``data``).
+        data, split: instead of ``inputs``, the images of one split of a ``data:`` block
+            (a YAML file such as ``train.yaml``, or a DataSpec / mapping; split as for
+            ``OpenedData.split``: default test, else validation, else all); outputs go into
+            the subfolders of the pair names (``out/site_a/pred_frame_0.png``).
         out: output folder (created).
         overlay: also write ``out/overlays/<stem>.png``.
         tile_size: label each image in tiles of at most N x N pixels (None: whole images).
@@ -107,29 +130,36 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         input_size = trained.inference_size
         echo(f"resizing images to {input_size[0]}x{input_size[1]} for the network, as in training "
              "(--input-size native: each image at its own size)")
+    if (data is None) == (not inputs):
+        raise ConfigurationError("give the images to label either as inputs or as a data: block (--data), not both")
     out = output_folder(out, "--out")
-    files = _input_files(inputs)
+    groups = _data_groups(data, split, out) if data is not None else [(out, _input_files(inputs))]
     class_set = default_class_set(trained.num_classes, trained.class_set)
-    overlay_paths = [out / "overlays" / f"{f.stem}.png" for f in files]
+    overlay_paths = [out / "overlays" / folder.relative_to(out) / f"{f.stem}.png" for folder, files in groups
+                     for f in files]  # fmt: skip
     if overlay:  # before any labelling: a clash found after it would waste the run
-        check_output_paths(files, overlay_paths, overwrite)
-    if tile_size is None:
-        pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=out,
-                           name_prefix=name_prefix, device=device, tta=tta, class_set=class_set, input_size=input_size,
-                           overwrite=overwrite, on_error="skip" if skip_unreadable else "raise")
-        written = list(pxds.files)
-        by_name = {f"{name_prefix}{f.stem}": f for f in files}
-        pairs = [(by_name[p.stem], p) for p in written]
-    else:
-        targets = [out / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
-        check_output_paths(files, targets, overwrite)
-        for f, target in zip(files, targets):
-            semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
-                              mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device, tta=tta,
-                              class_set=class_set, overwrite=overwrite)
-        written, pairs = targets, list(zip(files, targets))
+        check_output_paths([f for _, files in groups for f in files], overlay_paths, overwrite)
+    written, pairs = [], []
+    for folder, files in groups:
+        if tile_size is None:
+            pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=folder,
+                               name_prefix=name_prefix, device=device, tta=tta, class_set=class_set,
+                               input_size=input_size, overwrite=overwrite,
+                               on_error="skip" if skip_unreadable else "raise")  # fmt: skip
+            by_name = {f"{name_prefix}{f.stem}": f for f in files}
+            written += list(pxds.files)
+            pairs += [(by_name[p.stem], p) for p in pxds.files]
+        else:
+            targets = [folder / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
+            check_output_paths(files, targets, overwrite)
+            for f, target in zip(files, targets):
+                semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
+                                  mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device,
+                                  tta=tta, class_set=class_set, overwrite=overwrite)
+            written += targets
+            pairs += list(zip(files, targets))
     echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")
     if overlay:
-        n = _write_overlays(pairs, class_set, out / "overlays", overwrite, echo)
+        n = _write_overlays(pairs, class_set, out, overwrite, echo)
         echo(f"wrote {n} overlay(s) into {out / 'overlays'}")
     return written
