@@ -12,8 +12,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export(
-        checkpoint: Path = typer.Argument(..., help="A network saved by pixelseg."),
-        output: Path = typer.Argument(..., help="The .onnx file to write."),
+        checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg."),
+        output: Path = typer.Argument(..., metavar="OUT.onnx", help="The .onnx file to write."),
         opset: int = typer.Option(None, "--opset", help="ONNX opset (default: the exporter's)."),
         size: str = typer.Option(None, "--size", help="Example input HxW (default: the training size, else 96x128)."),
         fixed_size: bool = typer.Option(False, "--fixed-size", help="Fix batch 1 and --size instead of dynamic axes."),

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info(
-        data: Path = typer.Argument(..., help="Dataset folder (any layout: CamVid, VOC, Cityscapes, nested groups, "
+        data: Path = typer.Argument(..., metavar="DATA", help="Dataset folder (any layout: CamVid, VOC, Cityscapes, nested groups, "
                                                 "masks beside images, suffixes, class folders...), or a YAML file "
                                                 "with a data: block (train.yaml)."),
         classes: Path | None = typer.Option(

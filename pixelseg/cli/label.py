@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("label")
     def label(
-        images_dir: Path = typer.Argument(..., help="Folder of images to label (never written)."),
+        images_dir: Path = typer.Argument(..., metavar="IMAGES_DIR", help="Folder of images to label (never written)."),
         labels: Path = typer.Option(
             ..., "--labels", help="Folder for the label PNGs (<image stem>.png); created when missing."
         ),

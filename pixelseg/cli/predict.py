@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("predict")
     def predict(
-        checkpoint: Path = typer.Argument(..., help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint)."),
-        inputs: list[str] | None = typer.Argument(None, help="Image files, folders or glob patterns (quote them)."),
+        checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint)."),
+        inputs: list[str] | None = typer.Argument(None, metavar="INPUTS", help="Image files, folders or glob patterns (quote them)."),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created)."),
         overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png."),
         tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of at most N x N pixels."),

@@ -24,7 +24,7 @@ def _run(*args: str, module: bool = False) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("args, message", [
     (["infoo"], "No such command 'infoo'. Did you mean 'info'?"),
-    (["info"], "Missing argument 'data'"),
+    (["info"], "Missing argument 'DATA'"),
     (["train"], "Missing option '--config'"),
     (["train", "--config"], "Option '--config' requires an argument"),
     (["predict", "--bogus"], "No such option: --bogus"),
