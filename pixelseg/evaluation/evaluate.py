@@ -19,6 +19,7 @@ from pixelseg.evaluation.confusion import VOID, confusion_matrix
 from pixelseg.evaluation.inputs import as_array, class_names_of, iter_pairs, label_maps, length_of
 from pixelseg.evaluation.metrics import check_nan_policy
 from pixelseg.evaluation.results import METRIC_NAMES, SemanticSegmentationMetrics, stack_image_stats
+from pixelseg.utils.schema import did_you_mean
 
 __all__ = ["evaluate_semantic_segmentation", "AbsentClassWarning"]
 
@@ -33,6 +34,11 @@ _ALIASES = {
     "bf_score": ("bf_score",),
     "bfscore": ("bf_score",),
     "mean_bf_score": ("bf_score",),
+    "dice": ("dice",),
+    "mean_dice": ("dice",),
+    "f1": ("dice",),
+    "precision": ("precision",),
+    "recall": ("recall",),
 }
 
 
@@ -76,7 +82,8 @@ def _metric_selection(metrics: str | Sequence[str]) -> tuple[str, ...]:
         key = str(name).lower().replace("-", "_")
         if key not in _ALIASES:
             raise ConfigurationError(
-                f"metrics: unknown metric {name!r}; choose 'all' or from {list(METRIC_NAMES)}"
+                f"metrics: unknown metric {name!r}{did_you_mean(key, _ALIASES)}; choose 'all' or from "
+                f"{list(METRIC_NAMES)}"
             )
         chosen.update(_ALIASES[key])
     if not chosen:
@@ -166,7 +173,8 @@ def evaluate_semantic_segmentation(
         class_set: a ClassSet, a list of K class names, or K; default the ``class_set``
             of the truth (or prediction) datastore.
         metrics: "all" or a list from "global_accuracy", "accuracy", "iou",
-            "weighted_iou", "bf_score" (the BF score is the slow one).
+            "weighted_iou", "bf_score" (the BF score is the slow one), "dice" (alias "f1"),
+            "precision", "recall".
         nan_policy: how mean_accuracy / mean_iou treat a class without a value (NaN):
             "omit" (default) averages over the classes that have one; "propagate" gives
             NaN, as MATLAB does. BF means always leave NaN out.

@@ -14,6 +14,12 @@ prediction, void pixels of the truth already left out:
   before dividing (which is what one accumulated CM gives), not averaged per image. NaN
   when the union is 0 (class absent from both truth and prediction); 0 when the class is
   present in only one of them.
+- class ``precision`` = CM[c, c] / sum_i CM[i, c]: the share of pixels predicted as c that
+  are c. NaN when nothing is predicted as c. Class ``recall`` is MATLAB's class accuracy.
+- class ``dice`` = 2 CM[c, c] / (sum_j CM[c, j] + sum_i CM[i, c]): the Dice coefficient
+  (Dice 1945), equal to the F1 score of the class (harmonic mean of precision and recall) and
+  to 2 IoU / (1 + IoU). Summed over images like the IoU; NaN when the class is absent from
+  both truth and prediction. ``mean_dice`` is its mean over classes with ``nan_policy``.
 - ``weighted_iou`` = sum_c (true pixels of c) * iou_c / (all true pixels), NaN terms left
   out (a NaN IoU has weight 0 anyway).
 - ``mean_accuracy``, ``mean_iou``: the mean over classes of class accuracy / IoU.
@@ -38,6 +44,9 @@ __all__ = [
     "class_accuracy",
     "class_iou",
     "weighted_iou",
+    "class_precision",
+    "class_dice",
+    "dice_from_iou",
     "nan_mean",
     "dataset_metrics_from_confusion",
     "check_nan_policy",
@@ -81,6 +90,26 @@ def class_iou(cm: np.ndarray) -> np.ndarray:
     tp = np.diagonal(cm, axis1=-2, axis2=-1)
     union = cm.sum(axis=-1) + cm.sum(axis=-2) - tp
     return _divide(tp, union)
+
+
+def class_precision(cm: np.ndarray) -> np.ndarray:
+    """(…, K) float64: CM[c, c] / pixels predicted as c; NaN when none is predicted as c."""
+    cm = np.asarray(cm)
+    return _divide(np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(axis=-2))
+
+
+def class_dice(cm: np.ndarray) -> np.ndarray:
+    """(…, K) float64: Dice coefficient = F1 = 2 TP / (true + predicted pixels of c); NaN when
+    the class is absent from both."""
+    cm = np.asarray(cm)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    return _divide(2 * tp, cm.sum(axis=-1) + cm.sum(axis=-2))
+
+
+def dice_from_iou(iou: np.ndarray) -> np.ndarray:
+    """Dice = 2 J / (1 + J) of IoU (Jaccard) values J, elementwise; NaN stays NaN."""
+    iou = np.asarray(iou, dtype=np.float64)
+    return 2 * iou / (1 + iou)
 
 
 def weighted_iou(cm: np.ndarray) -> np.ndarray:

@@ -66,6 +66,10 @@ def format_report(m: SemanticSegmentationMetrics) -> str:
         "summed unions).",
         f"* {_POLICY_NOTE[m.nan_policy]}.",
     ]
+    fg = m.foreground_metrics
+    if fg is not None:
+        lines.insert(1, f"Foreground class {fg['class']!r}: IoU {_fmt(fg['iou'])}, F1 (Dice) {_fmt(fg['dice'])}, "
+                        f"precision {_fmt(fg['precision'])}, recall {_fmt(fg['recall'])}")
     if "bf_score" in m.metrics:
         lines.append("* BF score: boundary F1 per class per image, tolerance 0.75 % of the image diagonal; "
                      "means leave NaN (class absent from both) out.")
@@ -104,6 +108,7 @@ def metrics_dict(m: SemanticSegmentationMetrics, worst: int = 10) -> dict:
         "dataset_metrics": m.dataset_metrics.iloc[0].to_dict(),
         "class_metrics": {c: row.to_dict() for c, row in m.class_metrics.iterrows()},
         "absent_classes": m.absent_classes(),
+        "foreground": m.foreground_metrics,
         "confusion_matrix": m.confusion.tolist(),
         "worst_images_by_mean_iou": [
             {"image": str(name), **row.to_dict()} for name, row in worst_table.iterrows()

@@ -2,7 +2,9 @@
 
 Column names (MATLAB's ``evaluateSemanticSegmentation`` names in snake case): data set ``global_accuracy``, ``mean_accuracy``, ``mean_iou``,
 ``weighted_iou``, ``mean_bf_score``; per class ``accuracy``, ``iou``, ``mean_bf_score``;
-per image the data set columns computed on that image alone. Definitions are MATLAB's
+``dice``, ``precision``, ``recall`` and data set ``mean_dice`` (the F1-style metrics of
+medical imaging and inspection); per image the data set columns computed on that image
+alone; for two-class tasks the foreground class's IoU, Dice (F1), precision and recall. Definitions are MATLAB's
 (see :mod:`pixelseg.evaluation.metrics` and :mod:`pixelseg.evaluation.bfscore`).
 """
 
@@ -19,7 +21,10 @@ import pandas as pd
 from pixelseg.evaluation.metrics import (
     check_nan_policy,
     class_accuracy,
+    class_dice,
     class_iou,
+    class_precision,
+    dice_from_iou,
     global_accuracy,
     nan_mean,
     weighted_iou,
@@ -28,7 +33,7 @@ from pixelseg.evaluation.metrics import (
 __all__ = ["SemanticSegmentationMetrics", "METRIC_NAMES"]
 
 #: Selectable metrics (argument ``metrics`` of evaluate_semantic_segmentation).
-METRIC_NAMES = ("global_accuracy", "accuracy", "iou", "weighted_iou", "bf_score")
+METRIC_NAMES = ("global_accuracy", "accuracy", "iou", "weighted_iou", "bf_score", "dice", "precision", "recall")
 
 _DATASET_COLUMN = {
     "global_accuracy": "global_accuracy",
@@ -36,8 +41,10 @@ _DATASET_COLUMN = {
     "iou": "mean_iou",
     "weighted_iou": "weighted_iou",
     "bf_score": "mean_bf_score",
+    "dice": "mean_dice",
 }
-_CLASS_COLUMN = {"accuracy": "accuracy", "iou": "iou", "bf_score": "mean_bf_score"}
+_CLASS_COLUMN = {"accuracy": "accuracy", "iou": "iou", "bf_score": "mean_bf_score", "dice": "dice",
+                 "precision": "precision", "recall": "recall"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,8 +60,12 @@ class SemanticSegmentationMetrics:
     - ``dataset_metrics``: one row: ``global_accuracy``, ``mean_accuracy``, ``mean_iou``,
       ``weighted_iou`` (from the one confusion matrix accumulated over all images) and
       ``mean_bf_score`` (mean over images of each image's mean BF over classes, NaN left out).
+      ``mean_dice`` (mean over classes of the class Dice, with ``nan_policy``).
     - ``class_metrics``: index class names; ``accuracy``, ``iou`` (data set level: summed
-      intersections / summed unions), ``mean_bf_score`` (mean over images, NaN left out).
+      intersections / summed unions), ``mean_bf_score`` (mean over images, NaN left out),
+      ``dice`` (= F1), ``precision`` and ``recall`` (= ``accuracy``, its name outside MATLAB).
+    - ``foreground_metrics``: for two classes, the second class's iou, dice, precision and
+      recall (None otherwise).
     - ``image_metrics``: index image names; the data set columns for each image alone.
     - ``image_class_iou``, ``image_class_bf_score``: N x K per image and class.
 
@@ -116,6 +127,26 @@ class SemanticSegmentationMetrics:
         return class_iou(self.confusion)
 
     @property
+    def class_dice(self) -> np.ndarray:
+        """(K,) data set Dice (= F1) per class; NaN when absent from truth and prediction."""
+        return class_dice(self.confusion)
+
+    @property
+    def class_precision(self) -> np.ndarray:
+        """(K,) data set precision per class; NaN when no pixel is predicted as the class."""
+        return class_precision(self.confusion)
+
+    @property
+    def foreground_metrics(self) -> dict | None:
+        """For a two-class task, ``{"class", "iou", "dice", "precision", "recall"}`` of the
+        foreground, taken to be the second class (index 1; the first is the background, as in
+        binary masks 0/1 or 0/255); None for other class counts."""
+        if self.num_classes != 2:
+            return None
+        return {"class": self.class_names[1], "iou": float(self.class_iou[1]), "dice": float(self.class_dice[1]),
+                "precision": float(self.class_precision[1]), "recall": float(self.class_accuracy[1])}
+
+    @property
     def class_bf_score(self) -> np.ndarray:
         """(K,) mean BF per class over images, NaN left out (NaN when no image has a value)."""
         if self.image_bf is None or self.num_images == 0:
@@ -131,21 +162,23 @@ class SemanticSegmentationMetrics:
 
     @property
     def dataset_metrics(self) -> pd.DataFrame:
-        """One row: global_accuracy, mean_accuracy, mean_iou, weighted_iou, mean_bf_score."""
+        """One row: global_accuracy, mean_accuracy, mean_iou, weighted_iou, mean_bf_score, mean_dice."""
         values = {
             "global_accuracy": float(global_accuracy(self.confusion)),
             "mean_accuracy": float(nan_mean(self.class_accuracy, self.nan_policy)),
             "mean_iou": float(nan_mean(self.class_iou, self.nan_policy)),
             "weighted_iou": float(weighted_iou(self.confusion)),
             "mean_bf_score": float(nan_mean(self.image_bf_score, "omit")) if self.num_images else float("nan"),
+            "mean_dice": float(nan_mean(self.class_dice, self.nan_policy)),
         }
         columns = self._selected(_DATASET_COLUMN)
         return pd.DataFrame([[values[c] for c in columns]], columns=columns)
 
     @property
     def class_metrics(self) -> pd.DataFrame:
-        """Index class names; accuracy, iou, mean_bf_score (data set level)."""
-        values = {"accuracy": self.class_accuracy, "iou": self.class_iou, "mean_bf_score": self.class_bf_score}
+        """Index class names; accuracy, iou, mean_bf_score, dice, precision, recall (data set level)."""
+        values = {"accuracy": self.class_accuracy, "iou": self.class_iou, "mean_bf_score": self.class_bf_score,
+                  "dice": self.class_dice, "precision": self.class_precision, "recall": self.class_accuracy}
         columns = self._selected(_CLASS_COLUMN)
         return pd.DataFrame({c: values[c] for c in columns}, index=self._classes("class"))
 
@@ -160,6 +193,7 @@ class SemanticSegmentationMetrics:
             "mean_iou": nan_mean(s["iou"], self.nan_policy, axis=1),
             "weighted_iou": s["weighted_iou"],
             "mean_bf_score": self.image_bf_score,
+            "mean_dice": nan_mean(dice_from_iou(s["iou"]), self.nan_policy, axis=1),
         }
         columns = self._selected(_DATASET_COLUMN)
         return pd.DataFrame({c: values[c] for c in columns}, index=pd.Index(list(self.image_names), name=self.unit))

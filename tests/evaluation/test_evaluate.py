@@ -36,13 +36,34 @@ def test_hand_computed_tables():
     np.testing.assert_allclose(m.normalized_confusion_matrix.to_numpy().sum(axis=1), 1.0)
     row = m.dataset_metrics.iloc[0]
     assert list(m.dataset_metrics.columns) == ["global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou",
-                                               "mean_bf_score"]
+                                               "mean_bf_score", "mean_dice"]
     assert row.to_dict() == pytest.approx({"global_accuracy": 4 / 6, "mean_accuracy": 2 / 3, "mean_iou": 0.5,
-                                           "weighted_iou": 0.5, "mean_bf_score": (0.5 + 0.8 + 2 / 3) / 3})
+                                           "weighted_iou": 0.5, "mean_bf_score": (0.5 + 0.8 + 2 / 3) / 3,
+                                           "mean_dice": (1 / 2 + 4 / 5 + 2 / 3) / 3})
     np.testing.assert_allclose(m.class_metrics["iou"], [1 / 3, 2 / 3, 1 / 2])
     np.testing.assert_allclose(m.class_metrics["accuracy"], [1 / 2, 1, 1 / 2])
     np.testing.assert_allclose(m.class_metrics["mean_bf_score"], [0.5, 0.8, 2 / 3])
-    assert m.image_metrics.shape == (1, 5)
+    # Dice = 2 TP / (true + predicted): true [2, 2, 2], predicted [2, 3, 1]
+    np.testing.assert_allclose(m.class_metrics["dice"], [2 / 4, 4 / 5, 2 / 3])
+    np.testing.assert_allclose(m.class_metrics["precision"], [1 / 2, 2 / 3, 1])
+    np.testing.assert_allclose(m.class_metrics["recall"], m.class_metrics["accuracy"])
+    assert m.image_metrics.shape == (1, 6)
+    assert m.image_metrics["mean_dice"].iloc[0] == pytest.approx((1 / 2 + 4 / 5 + 2 / 3) / 3)
+    assert m.foreground_metrics is None
+
+
+def test_two_classes_put_the_foreground_iou_and_f1_first():
+    truth = np.array([[0, 1, 1, 1]], np.uint8)
+    pred = np.array([[1, 1, 1, 0]], np.uint8)  # CM [[0, 1], [1, 2]]
+    m = evaluate([pred], [truth], class_set=["background", "crack"], metrics=["iou", "dice"])
+    assert m.foreground_metrics == pytest.approx({"class": "crack", "iou": 0.5, "dice": 2 / 3,
+                                                  "precision": 2 / 3, "recall": 2 / 3})
+    assert m.report().splitlines()[1] == ("Foreground class 'crack': IoU 0.5000, F1 (Dice) 0.6667, "
+                                          "precision 0.6667, recall 0.6667")
+    assert m.to_dict()["foreground"]["dice"] == pytest.approx(2 / 3)
+    assert list(m.class_metrics.columns) == ["iou", "dice"]
+    f1 = evaluate([pred], [truth], class_set=["background", "crack"], metrics="f1")
+    assert list(f1.dataset_metrics.columns) == ["mean_dice"]
 
 
 def test_c04_void_pixels_are_left_out_and_unknown_truth_values_named():
@@ -131,8 +152,8 @@ def test_bad_inputs():
         evaluate([PRED], [TRUTH.T], class_set=3)
     with pytest.raises(ConfigurationError, match="class_set is needed"):
         evaluate([PRED], [TRUTH])
-    with pytest.raises(ConfigurationError, match="unknown metric 'dice'"):
-        evaluate([PRED], [TRUTH], class_set=3, metrics=["dice"])
+    with pytest.raises(ConfigurationError, match="unknown metric 'dise' \\(did you mean 'dice'\\?\\)"):
+        evaluate([PRED], [TRUTH], class_set=3, metrics=["dise"])
     with pytest.raises(ConfigurationError, match="nan_policy"):
         evaluate([PRED], [TRUTH], class_set=3, nan_policy="skip")
     with pytest.raises(ConfigurationError, match="no images"):
@@ -172,7 +193,7 @@ def test_report_and_files(tmp_path):
     assert data["nan_policy"] == "omit"
     assert data["dataset_metrics"]["mean_iou"] == pytest.approx(m.dataset_metrics["mean_iou"][0])
     assert data["worst_images_by_mean_iou"][0]["image"] == "image_0"
-    assert pd.read_csv(tmp_path / "out" / "class_metrics.csv", index_col=0).shape == (3, 3)
+    assert pd.read_csv(tmp_path / "out" / "class_metrics.csv", index_col=0).shape == (3, 6)
     assert (tmp_path / "out" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     before = (tmp_path / "out" / "metrics.json").read_text()
     with pytest.raises(FileExistsError, match="overwrite"):
