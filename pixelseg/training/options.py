@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -66,6 +66,12 @@ class TrainingOptions(BaseModel):
         output_network: ``"last-iteration"`` (default), ``"best-validation-loss"`` or
             ``"best-validation-metric"`` (the best ``objective_metric``, ``"mean_iou"`` by
             default, or ``"global_accuracy"``).
+
+        precise_batch_norm: recompute the batch-norm running statistics from this many random
+            training mini-batches with the current weights before each validation and at the end
+            (:mod:`pixelseg.training.precise_bn`): in short runs the moving averages lag the
+            weights and eval-mode scores collapse. ``"auto"`` (default): 16 mini-batches when the
+            run has at most 10,000 iterations, off in longer runs; 0: off.
 
     Files
         output_dir: folder for ``training_log.csv``, ``training_progress.png`` and (by
@@ -134,6 +140,7 @@ class TrainingOptions(BaseModel):
     validation_patience: int | None = Field(default=None, ge=1)
     output_network: Literal["last-iteration", "best-validation-loss", "best-validation-metric"] = "last-iteration"
     objective_metric: Literal["mean_iou", "global_accuracy"] = "mean_iou"
+    precise_batch_norm: Annotated[int, Field(ge=0)] | Literal["auto"] = "auto"
     # files
     output_dir: Path | None = None
     checkpoint_path: Path | None = None

@@ -53,6 +53,7 @@ from pixelseg.checkpoint import TrainedNetwork, check_finite_network, network_me
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.training.callbacks.fault import FaultCheckpoint
 from pixelseg.training.callbacks.history import HistoryRecorder
+from pixelseg.training.callbacks.precise_bn import PreciseBatchNorm
 from pixelseg.training.callbacks.progress import ProgressBar
 from pixelseg.training.callbacks.selection import ValidationSelection
 from pixelseg.training.data import EpochSampler, make_loader
@@ -188,6 +189,9 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         iterations_per_epoch = math.ceil(math.ceil(len(train_ds) / world) / per_process)
         task = SegmentationTask(net, options, loss, schedule_from_options(options, iterations_per_epoch), metadata)
         data = _Data(train_ds, validation_data, options, per_process)
+        precise = precise_batch_norm_batches(options, iterations_per_epoch * options.max_epochs)
+        if precise:
+            trainer.callbacks.insert(0, PreciseBatchNorm(train_ds, precise, per_process, seed=options.seed or 0))
         data.pin_memory = trainer.strategy.root_device.type == "cuda"
         try:
             trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)
@@ -248,6 +252,14 @@ def _as_options(options) -> TrainingOptions:
     if isinstance(options, dict):
         return TrainingOptions(**options)
     raise ConfigurationError(f"options must be a TrainingOptions or a dict, got {type(options).__name__}")
+
+
+def precise_batch_norm_batches(options: TrainingOptions, total_iterations: int) -> int:
+    """Mini-batches for batch-norm recalibration: ``options.precise_batch_norm``, with
+    ``"auto"`` = 16 for runs of at most 10,000 iterations and 0 (off) for longer ones."""
+    if options.precise_batch_norm == "auto":
+        return 16 if total_iterations <= 10_000 else 0
+    return int(options.precise_batch_norm)
 
 
 def _check_network(net) -> None:

@@ -7,6 +7,8 @@
   and the weights that ``output_network`` asks for.
 - :class:`FaultCheckpoint` (:mod:`.fault`): ``last-good.ckpt`` after a NaN loss,
   ``interrupted.ckpt`` after Ctrl-C.
+- :class:`PreciseBatchNorm` (:mod:`.precise_bn`): batch-norm statistics recomputed before
+  each validation and at the end (``precise_batch_norm``).
 - :class:`ProgressBar` (:mod:`.progress`): Lightning's tqdm bar with the recorder's latest values.
 
 They need Lightning, which only ``train_network`` loads: the names are imported lazily.
@@ -21,6 +23,7 @@ _EXPORTS = {
     "ValidationSelection": "pixelseg.training.callbacks.selection",
     "FaultCheckpoint": "pixelseg.training.callbacks.fault",
     "ProgressBar": "pixelseg.training.callbacks.progress",
+    "PreciseBatchNorm": "pixelseg.training.callbacks.precise_bn",
 }
 
 __all__ = sorted(_EXPORTS)
