@@ -68,11 +68,14 @@ class AugmentationSettings:
 
 #: Named presets. "default": flip, scale 0.75-1.5, light colour jitter (cheap enough for
 #: 2 CPU cores). "strong": the DeepLab-style range 0.5-2, rotation, translation, hue.
+#: "overhead": for imagery without an "up" (aerial, satellite, microscopy): any rotation
+#: with flips (so every rotation and mirror image of the square grid), scale 0.8-1.25.
 PRESETS: dict[str, AugmentationSettings] = {
     "none": AugmentationSettings(),
     "flip": AugmentationSettings(flip=0.5),
     "light": AugmentationSettings(flip=0.5, brightness=0.1, contrast=0.1),
     "default": AugmentationSettings(flip=0.5, scale=(0.75, 1.5), brightness=0.1, contrast=0.1, saturation=0.1),
+    "overhead": AugmentationSettings(flip=0.5, scale=(0.8, 1.25), rotate=180.0, brightness=0.1, contrast=0.1),
     "strong": AugmentationSettings(
         flip=0.5, scale=(0.5, 2.0), rotate=10.0, translate=0.1,
         brightness=0.2, contrast=0.2, saturation=0.2, hue=0.02,

@@ -73,6 +73,9 @@ class TrainingOptions(BaseModel):
             weights and eval-mode scores collapse. ``"auto"`` (default): 16 mini-batches when the
             run has at most 10,000 iterations, off in longer runs; 0: off.
 
+        max_time: stop training after this many seconds (validations included), wherever it
+            is; None (default): no limit. The automatic recipe sets it from its time budget.
+
     Files
         output_dir: folder for ``training_log.csv``, ``training_progress.png`` and (by
             default) ``checkpoints/``. None (default): nothing is written.
@@ -140,6 +143,7 @@ class TrainingOptions(BaseModel):
     validation_patience: int | None = Field(default=None, ge=1)
     output_network: Literal["last-iteration", "best-validation-loss", "best-validation-metric"] = "last-iteration"
     objective_metric: Literal["mean_iou", "global_accuracy"] = "mean_iou"
+    max_time: float | None = Field(default=None, gt=0)
     precise_batch_norm: Annotated[int, Field(ge=0)] | Literal["auto"] = "auto"
     # files
     output_dir: Path | None = None

@@ -36,6 +36,7 @@ are those of rank 0's share of the mini-batch.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import math
 import signal
@@ -330,6 +331,7 @@ def _make_trainer(options: TrainingOptions, callbacks: list[pl.Callback], has_va
         sync_batchnorm=options.sync_batch_norm and accelerator == "gpu" and strategy == "ddp",
         precision=options.precision,
         max_epochs=options.max_epochs,
+        max_time=datetime.timedelta(seconds=options.max_time) if options.max_time else None,
         deterministic=options.deterministic,
         callbacks=callbacks,
         logger=False,

@@ -17,10 +17,8 @@ from importlib import resources
 from pathlib import Path
 
 from pixelseg.data.spec import DataSpec
-from pixelseg.evaluation import evaluate_semantic_segmentation
-from pixelseg.inference import semanticseg
 from pixelseg.utils.sizes import parse_size
-from pixelseg.workflow.pictures import write_overlays
+from pixelseg.workflow.pictures import evaluate_and_draw
 from pixelseg.workflow.train import open_data, run_train_job
 from pixelseg.workflow.train_config import TrainJob
 
@@ -122,12 +120,7 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
                         data=data)
 
     # Evaluation at the labels' native resolution, then the demo's pictures.
-    val, class_set = data.validation, data.class_set
-    predictions = semanticseg(val.images, run.trained, mini_batch_size=4, input_size=config.image_size, progress=False)
-    metrics = evaluate_semantic_segmentation(predictions, val.labels, class_set=class_set, verbose=False)
-    echo(metrics.report())
-    metrics.write(run.output, overwrite=True)
-    write_overlays(val, predictions, class_set, run.output / "overlays", count=config.num_overlays)
+    metrics = evaluate_and_draw(run, data.validation, data.class_set, config.image_size, echo, config.num_overlays)
 
     echo(f"done in {time.perf_counter() - started:.0f} s; outputs in {run.output.resolve()}")
     return metrics.dataset_metrics.iloc[0].to_dict()

@@ -1,10 +1,31 @@
-"""Figures of the demo job: image, ground truth and prediction side by side."""
+"""The closing evaluation of a run (demo and automatic recipe): metrics files and figures of
+image, ground truth and prediction side by side."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+
+def evaluate_and_draw(run, validation, class_set, input_size, echo, count: int = 4):
+    """Evaluate ``run.trained`` on ``validation`` (a PairedDatastore) at the labels' own
+    resolution (``input_size``: the training size the images are resized to first, or None),
+    print the report, write the metrics files and ``count`` overlays into ``run.output``.
+
+    Returns:
+        The :class:`~pixelseg.evaluation.SemanticSegmentationMetrics`.
+    """
+    from pixelseg.evaluation import evaluate_semantic_segmentation
+    from pixelseg.inference import semanticseg
+
+    predictions = semanticseg(validation.images, run.trained, mini_batch_size=4, input_size=input_size,
+                              progress=False)
+    metrics = evaluate_semantic_segmentation(predictions, validation.labels, class_set=class_set, verbose=False)
+    echo(metrics.report())
+    metrics.write(run.output, overwrite=True)
+    write_overlays(validation, predictions, class_set, run.output / "overlays", count=count)
+    return metrics
 
 
 def write_overlays(pairs, predictions: list[np.ndarray], class_set, out_dir: Path, count: int = 4) -> list[Path]:

@@ -26,7 +26,7 @@ from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.workflow._common import output_folder
 from pixelseg.workflow.train_config import TrainJob, load_job
 
-__all__ = ["TrainData", "TrainRun", "open_data", "run_train_job", "run_train_config", "latest_checkpoint",
+__all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "run_train_job", "run_train_config", "latest_checkpoint",
            "validation_metrics"]
 
 
@@ -60,10 +60,10 @@ def _class_set(job: TrainJob) -> ClassSet | None:
     """The job's ``classes`` (a file or a mapping of ClassSet arguments); None: the layout's."""
     if job.classes is None:
         return None
-    if isinstance(job.classes, dict):
+    if isinstance(job.classes, dict):  # either schema of ClassSet.from_dict
         try:
-            return ClassSet(**job.classes)
-        except TypeError as exc:
+            return ClassSet.from_dict(job.classes)
+        except ConfigurationError as exc:
             raise ConfigurationError(f"classes: {exc}") from None
     return ClassSet.load(job.classes)
 
@@ -88,7 +88,7 @@ def open_data(job: TrainJob) -> TrainData:
     return TrainData(train, validation, opened.class_set)
 
 
-def _views(data: TrainData, section: DataSpec, seed: int) -> tuple[PairedDatastore, PairedDatastore]:
+def tensor_views(data: TrainData, section: DataSpec, seed: int) -> tuple[PairedDatastore, PairedDatastore]:
     """Tensor views: train resized and augmented, validation resized."""
     train, validation = data.train, data.validation
     if section.image_size is not None:
@@ -222,7 +222,7 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
         raise ConfigurationError("network needs a 'name' (see pixelseg.models.list_networks())")
     net = create_network(num_classes=data.class_set.num_classes, **network_args)
     echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)")
-    train_view, validation_view = _views(data, job.data, options.seed or 0)
+    train_view, validation_view = tensor_views(data, job.data, options.seed or 0)
 
     _write_file_lists(out, data)
     resolved = job.model_dump(mode="json")

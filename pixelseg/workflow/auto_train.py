@@ -1,0 +1,206 @@
+"""``pixelseg train --data DIR --time-budget 30m``: from a folder to a network within a time budget.
+
+Reads the folder with the layout the data layer detects (classes from ``--classes``, the
+layout, or one class per raw label value), profiles it (:func:`profile_data`), chooses a recipe
+(:mod:`pixelseg.workflow.auto_recipe`), measures the training step and the validation pass on
+this machine, sets the epochs to fit the budget, then runs the ordinary train job and the
+closing evaluation with overlays. The run folder holds everything the train job writes, with
+``config.yaml`` headed by the choices and their reasons (``pixelseg train --config
+RUN/config.yaml`` repeats the run), ``choices.json``, the metrics files and ``overlays/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pixelseg.data import ClassSet, count_each_label, partition
+from pixelseg.data.class_inference import RAW_VALUES, infer_class_set
+from pixelseg.data.io import image_size
+from pixelseg.data.spec import DataSpec
+from pixelseg.data.spec import open_data as open_spec
+from pixelseg.errors import DataError
+from pixelseg.utils.atomic import atomic_write
+from pixelseg.utils.duration import parse_duration
+from pixelseg.workflow.auto_recipe import Choice, DataProfile, Recipe, choose_recipe, plan_budget
+from pixelseg.workflow.pictures import evaluate_and_draw
+from pixelseg.workflow.train import TrainData, TrainRun, run_train_job, tensor_views
+from pixelseg.workflow.train_config import TrainJob
+
+__all__ = ["run_auto_train", "open_folder", "profile_data", "measure_step", "measure_validation_pass"]
+
+
+def open_folder(root: Path, classes: str | Path | None, echo: Callable[[str], None]) -> tuple[TrainData, DataSpec,
+                                                                                                     list[Choice]]:
+    """The folder's train and validation pairs (80/20 partition, seed 0, when it has no
+    validation split), the ``data:`` block that reads it, and how the classes were found."""
+    from pixelseg.data.formats.detect import detect_layout
+
+    detected = detect_layout(root)
+    spec = DataSpec(root=root, layout=detected.name, layout_options=dict(detected.options))
+    choices = []
+    class_set = ClassSet.load(classes) if classes is not None else detected.class_set
+    if class_set is None:
+        raw = open_spec(spec, RAW_VALUES)
+        class_set = infer_class_set(ds.labels for ds in raw.splits.values())
+        choices.append(Choice("classes", ", ".join(class_set.names), "no class file: one class per label value "
+                              "found; pass --classes to name them and to declare void"))
+    opened = open_spec(spec, class_set)
+    train = opened.splits.get("train", opened.splits.get("all"))
+    if train is None:
+        raise DataError(f"{root}: the {opened.layout} layout has no train split (found {sorted(opened.splits)})")
+    validation = opened.validation
+    if validation is None:
+        train, validation = partition(train, (0.8, 0.2), seed=0)
+        choices.append(Choice("data.split", [0.8, 0.2], "no validation split in the folder: 20 % of the pairs, "
+                              "stratified by class presence, seed 0"))
+    echo(f"data: {opened.layout} layout, train {len(train)} pairs, validation {len(validation)} pairs, "
+         f"{class_set.num_classes} classes")
+    return TrainData(train, validation, class_set), spec, choices
+
+
+def profile_data(data: TrainData, sample: int = 64) -> DataProfile:
+    """Sizes (image headers of up to ``sample`` files), grey or colour (up to 6 images) and
+    class shares (up to ``sample`` training labels, evenly spread)."""
+    train = data.train
+    picks = np.unique(np.linspace(0, len(train) - 1, min(sample, len(train))).round().astype(int))
+    sizes = np.array([image_size(train.images.files[int(i)]) for i in picks])
+    image_hw = (int(np.median(sizes[:, 0])), int(np.median(sizes[:, 1])))
+    grey = True
+    for i in picks[np.linspace(0, len(picks) - 1, min(6, len(picks))).round().astype(int)]:
+        image = np.asarray(train.images.read(int(i)))
+        if image.ndim == 3 and image.shape[2] >= 3 and not (
+                np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2])):
+            grey = False
+            break
+    table = count_each_label(train.labels.subset(picks))
+    counts = table["pixel_count"].to_numpy(dtype=float)
+    fraction = counts / counts.sum() if counts.sum() else counts
+    return DataProfile(len(train), len(data.validation), image_hw, grey, list(data.class_set.names), fraction)
+
+
+def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int = 2) -> float:
+    """Seconds per training step (loading and augmenting a mini-batch, forward, backward,
+    AdamW step; channels-last as training runs), the mean of ``steps`` after one warm-up
+    step. Runs on a throw-away copy of nothing: ``net`` is changed, pass a spare network."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+    weight = torch.as_tensor(class_weights, dtype=torch.float32) if class_weights is not None else None
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight, ignore_index=255)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
+    net.train().to(memory_format=torch.channels_last)
+    times = []
+    with torch.random.fork_rng(devices=[]):
+        iterator = iter(loader)
+        for _ in range(steps + 1):
+            start = time.perf_counter()
+            try:
+                images, labels = next(iterator)
+            except StopIteration:
+                iterator = iter(loader)
+                images, labels = next(iterator)
+            loss = loss_fn(net(images.contiguous(memory_format=torch.channels_last)), labels.long())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            times.append(time.perf_counter() - start)
+    return float(np.mean(times[1:]))
+
+
+def measure_validation_pass(net, dataset, samples: int = 2) -> float:
+    """Seconds for one pass over ``dataset`` in eval mode: the time of up to ``samples``
+    single images (loading included) scaled to its length."""
+    import torch
+
+    net.eval()
+    count = min(samples, len(dataset))
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(count):
+            image, _ = dataset[i]
+            net(image[None])
+    return (time.perf_counter() - start) / max(1, count) * len(dataset)
+
+
+def _job(spec: DataSpec, recipe: Recipe, class_set: ClassSet, classes: str | Path | None) -> TrainJob:
+    data = spec.model_copy(update={k: (tuple(v) if isinstance(v, list) else v) for k, v in recipe.data.items()})
+    return TrainJob(data=data, classes=Path(classes).resolve() if classes is not None else class_set.to_dict(),
+                    class_weights=recipe.class_weights, network=dict(recipe.network), options=dict(recipe.options))
+
+
+def _write_choices(out: Path, choices: list[Choice], header: str) -> None:
+    lines = [f"# {header}", "# Choices, with their reasons:"] + [f"#   {c.line()}" for c in choices]
+    config = out / "config.yaml"
+    text = "\n".join(lines) + "\n" + config.read_text(encoding="utf-8")
+    with atomic_write(config, overwrite=True) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    records = [{"key": c.key, "value": c.value, "reason": c.reason} for c in choices]
+    with atomic_write(out / "choices.json", overwrite=True) as tmp:
+        tmp.write_text(json.dumps(records, indent=2, default=str), encoding="utf-8")
+
+
+def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time_budget: str | float = "30m",
+                   domain: str | None = None, output: str | Path | None = None, overwrite: bool = False,
+                   echo: Callable[[str], None] = print) -> TrainRun:
+    """Train the best network the recipe can reach on ``data_dir`` within ``time_budget``.
+
+    Args:
+        data_dir: a dataset folder in any layout ``pixelseg info`` detects.
+        classes: a class file; default the layout's classes, else one class per raw value.
+        time_budget: wall time for the whole job, reading to final report: ``"30m"``,
+            ``"1h"``, ``"600"`` (seconds).
+        domain: ``"scene"``, ``"aerial"``, ``"microscopy"``, ``"medical"``, ``"inspection"``
+            or None/"auto" (greyscale: microscopy, colour: scene); sets the augmentation.
+        output: the run folder (default ``runs/auto-<time>``); new or empty unless ``overwrite``.
+
+    Returns:
+        The :class:`~pixelseg.workflow.train.TrainRun`; ``run.metrics`` also holds the final
+        evaluation's ``dataset_metrics`` under ``"evaluation"``.
+
+    Raises:
+        ConfigurationError: a bad budget or domain; a budget too small to train (says the
+            measured step and validation times and what budget would do).
+        DataError: the folder's layout is unknown, labels unreadable, too many raw values to
+            take as classes.
+    """
+    started = time.perf_counter()
+    budget = parse_duration(time_budget, "--time-budget")
+    root = Path(data_dir)
+    output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
+    data, spec, found = open_folder(root, classes, echo)
+    recipe = choose_recipe(profile_data(data), domain)
+    recipe.choices[:0] = found
+    job = _job(spec, recipe, data.class_set, classes)
+
+    from pixelseg.data import class_weights as weights_of
+    from pixelseg.models import create_network
+
+    train_view, validation_view = tensor_views(data, job.data, seed=0)
+    weights = None if recipe.class_weights == "none" else weights_of(count_each_label(data.train.labels),
+                                                                      method=recipe.class_weights)
+    spare = create_network(num_classes=data.class_set.num_classes, **job.network)
+    step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"], weights)
+    validation_s = measure_validation_pass(spare, validation_view)
+    del spare
+    iterations_per_epoch = math.ceil(len(data.train) / recipe.options["mini_batch_size"])
+    plan_budget(recipe, budget, time.perf_counter() - started, step_s, validation_s, iterations_per_epoch)
+    job = _job(spec, recipe, data.class_set, classes)
+    echo("choices:")
+    for choice in recipe.choices:
+        echo(f"  {choice.line()}")
+
+    run = run_train_job(job, output, overwrite=overwrite, echo=echo, data=data)
+    _write_choices(run.output, recipe.choices, f"pixelseg train --data {root} --time-budget {time_budget}: "
+                   f"the automatic recipe's run ({budget:.0f} s budget)")
+    size = tuple(job.data.image_size) if job.data.image_size is not None else None
+    metrics = evaluate_and_draw(run, data.validation, data.class_set, size, echo)
+    run.metrics["evaluation"] = metrics.dataset_metrics.iloc[0].to_dict()
+    echo(f"done in {time.perf_counter() - started:.0f} s of a {budget:.0f} s budget; outputs in {run.output.resolve()}")
+    return run
