@@ -24,6 +24,7 @@ Every image listed in ``images`` is read, those without annotations as all backg
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,9 @@ def _decode(mask_api, segmentation: Any, height: int, width: int, where: str) ->
             raise DataError(f"{where}: RLE counts must be a list or a string, got {type(counts).__name__}")
     else:
         raise DataError(f"{where}: segmentation must be polygons or an RLE dict, got {segmentation!r:.80}")
-    return mask_api.decode(rle).astype(bool)
+    with warnings.catch_warnings():  # pycocotools' own, under NumPy 2: nothing the user can change
+        warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
+        return mask_api.decode(rle).astype(bool)
 
 
 def _image_entries(data: dict, source: Path) -> list[tuple[str, int, int, list]]:
@@ -146,7 +149,7 @@ def _image_entries(data: dict, source: Path) -> list[tuple[str, int, int, list]]
 
 
 def coco_images_folder(root: Path, source: Path, data: dict, images: str | os.PathLike | None = None) -> Path:
-    """The folder ``file_name`` is relative to: ``root/images`` when given, else the folder
+    """The folder ``file_name`` is relative to: ``root / images`` when given, else the folder
     of ``root`` that holds the most of the file's images.
 
     Raises:

@@ -27,8 +27,8 @@ from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning, relativ
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.utils.text import read_utf8
 
-__all__ = ["Rasteriser", "load_json", "json_candidates", "find_exports", "choose_export", "choose_images_folder", "image_dir_option",
-           "image_index", "export_pairs", "polygon_mask"]  # fmt: skip
+__all__ = ["Rasteriser", "load_json", "json_candidates", "find_exports", "choose_export", "choose_images_folder",
+           "image_dir_option", "image_index", "export_pairs", "polygon_mask"]  # fmt: skip
 
 #: folders searched for the export's JSON file, besides the dataset folder itself
 ANNOTATION_DIRS = ("annotations", "annotation", "labels")
@@ -102,11 +102,13 @@ def choose_export(root: Path, annotations: str | os.PathLike | None, kind: str,
 
 def choose_images_folder(root: Path, export: Path, found: Callable[[Path], int]) -> Path | None:
     """The folder that holds the most of the export's images (``found(folder)`` counts
-    them): ``root/images``, the export's folder, ``root``, then the other folders of
-    ``root``, in that order among equals. None when none holds any."""
-    candidates = [root / "images", export.parent, root]
+    them): ``root/images``, the other folders of ``root``, the export's folder, then
+    ``root``, in that order among equals (a folder of ``root`` that holds them all is the
+    images folder, though ``root`` holds them too). None when none holds any."""
+    candidates = [root / "images"]
     if root.is_dir():
         candidates += sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    candidates += [export.parent, root]
     best, best_count = None, 0
     for folder in dict.fromkeys(candidates):
         if folder.is_dir():
@@ -118,7 +120,7 @@ def choose_images_folder(root: Path, export: Path, found: Callable[[Path], int])
 
 def image_dir_option(root: Path, images: str | os.PathLike | None, export: Path,
                      found: Callable[[Path], int], kind: str) -> Path:
-    """The images folder: ``root/images`` when given, else :func:`choose_images_folder`.
+    """The images folder: ``root / images`` when ``images`` is given, else :func:`choose_images_folder`.
 
     Raises:
         DataError: the folder given does not exist, or none holds the export's images.

@@ -213,7 +213,7 @@ def _lookup(index: dict[str, list[Path]], reference: str, source: Path) -> Path 
 
 
 def label_studio_images_folder(root: Path, source: Path, tasks: list, images: str | os.PathLike | None = None) -> Path:
-    """The images folder: ``root/images`` when given, else the folder of ``root`` that
+    """The images folder: ``root / images`` when ``images`` is given, else the folder of ``root`` that
     holds the most of the tasks' images (by file name, subfolders too).
 
     Raises:
