@@ -163,7 +163,7 @@ def _region(kind, label, value, rid):
 
 def _label_studio(root):
     _images(root / "pictures", "a.png")
-    _images(root / "pictures" / "sub", "b.png", "c.png")
+    _images(root / "pictures" / "sub", "b.png", "c.png", "d.png")
     alpha = np.zeros((S, S), np.uint8)
     alpha[:, 4] = 255
     alpha[0, 0] = 1  # any alpha above 0 is the label's
@@ -179,6 +179,7 @@ def _label_studio(root):
          "annotations": [{"was_cancelled": True, "result": [_region("polygonlabels", "stem", corner, "x")]},
                          {"was_cancelled": False, "result": [_region("polygonlabels", "leaf", corner, "p2")]}]},
         {"id": 3, "data": {"image": "/data/upload/3/c.png"}, "annotations": []},  # not labelled: left out
+        {"id": 4, "data": {"image": "d.png"}, "annotations": [{"result": []}]},  # labelled: nothing there
     ]
     (root / "project-1.json").write_text(json.dumps(tasks))
 
@@ -191,8 +192,9 @@ def test_label_studio_polygons_and_brushes(tmp_path):
     spec = parse_data_spec(yaml.safe_load(layout.data_block())["data"])
     ds = open_data(spec).split()
     assert ds.class_set.names == ["background", "leaf", "stem"]
-    assert ds.pair_names == ["a", "sub/b"]
-    a, b = _labels(ds)
+    assert ds.pair_names == ["a", "sub/b", "sub/d"]
+    a, b, d = _labels(ds)
+    np.testing.assert_array_equal(d, np.zeros((S, S), np.uint8))
     want = np.zeros((S, S), np.uint8)
     want[2:6, 2:6] = 1  # the leaf polygon
     want[:, 4] = 2  # the stem brush, drawn later

@@ -44,6 +44,7 @@ from pixelseg.data.formats.exports import (
     image_index,
     polygon_mask,
 )
+from pixelseg.data.io import image_size
 from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import ConfigurationError, DataError
@@ -165,10 +166,7 @@ class _LabelStudioRasteriser(Rasteriser):
                 raise DataError(f"{where}: original size {width} x {height}, other regions {size[1]} x {size[0]}")
             out[_region_mask(region, height, width, where)] = value
         if out is None:  # an annotation without regions: all class 0, at the image's size
-            from PIL import Image
-
-            with Image.open(path) as image:
-                out = np.full((image.height, image.width), fill, dtype=np.int64)
+            out = np.full(image_size(path), fill, dtype=np.int64)
         return out
 
 
