@@ -24,7 +24,7 @@ from pixelseg.utils.extras import MissingExtraError, require
 
 EXE = Path(sys.executable).with_name("pixelseg")
 EXTRA_MODULES = ["fastapi", "starlette", "uvicorn", "skimage", "onnx", "onnxscript", "onnxruntime", "imagecodecs",
-                 "zarr", "tensorboard", "h5py"]  # not scipy: torchmetrics (of Lightning) imports it when installed
+                 "zarr", "tensorboard", "h5py", "pycocotools"]  # not scipy: torchmetrics (of Lightning) imports it when installed
 LABEL_HINT = 'the labeling app (pixelseg label) needs the "label" extra (fastapi is not installed): ' \
              'pip install "pixelseg[label]"'
 

@@ -146,5 +146,61 @@ def transparent(root: Path):
     return root, classes, {}, {"impervious": N * 2 * W, "building": N * OBJECT}
 
 
+def ls_brush_rle(alpha: np.ndarray) -> list[int]:
+    """Label Studio's brush RLE (``value.rle``) of an H x W alpha layer: the RGBA values
+    (colour 0, this alpha) as runs only, word size 8, run-length sizes 3, 4, 8, 16 bits."""
+    rgba = np.zeros((*alpha.shape, 4), np.uint8)
+    rgba[..., 3] = alpha
+    values = rgba.ravel()
+    fields = [(values.size, 32), (7, 5), (2, 4), (3, 4), (7, 4), (15, 4)]
+    starts = np.flatnonzero(np.diff(values.astype(int), prepend=-1))
+    for start, stop in zip(starts, [*starts[1:], values.size]):
+        while stop > start:
+            m = min(stop - start, 1 << 16)
+            fields += [(1, 1), (3, 2), (m - 1, 16), (int(values[start]), 8)]
+            start += m
+    bits = "".join(format(v, f"0{n}b") for v, n in fields)
+    bits += "0" * (-len(bits) % 8)
+    return [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+
+
+def coco(root: Path):
+    """A COCO export: images/*.png, annotations/instances.json with the object as a polygon
+    (even images) or an uncompressed column-major RLE (odd ones); category id 1."""
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    rle = [6 * H + 4, 8] + [8, 8] * 7 + [4 + (W - 14) * H]  # columns 6..13, rows 4..11
+    images, annotations = [], []
+    for i in range(N):
+        Image.fromarray(_image(i)).save(root / "images" / f"img{i}.png")
+        images.append({"id": i + 1, "file_name": f"img{i}.png", "height": H, "width": W})
+        segmentation = [[6, 4, 14, 4, 14, 12, 6, 12]] if i % 2 == 0 else {"counts": rle, "size": [H, W]}
+        annotations.append({"id": 10 + i, "image_id": i + 1, "category_id": 1, "segmentation": segmentation,
+                            "iscrowd": i % 2, "area": OBJECT, "bbox": [6, 4, 8, 8]})
+    export = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "object"}]}
+    (root / "annotations" / "instances.json").write_text(json.dumps(export))
+    return root, None, {}, binary_counts()
+
+
+def label_studio(root: Path):
+    """A Label Studio JSON export: uploads named /data/upload/1/<8 hex>-img<i>.png, the object
+    as a polygon in percent (even images) or a brush RLE (odd ones)."""
+    (root / "images").mkdir(parents=True)
+    tasks = []
+    for i in range(N):
+        Image.fromarray(_image(i)).save(root / "images" / f"img{i}.png")
+        region = {"id": f"r{i}", "original_width": W, "original_height": H, "from_name": "tag", "to_name": "image"}
+        if i % 2 == 0:
+            points = [[x * 100 / W, y * 100 / H] for x, y in ((6, 4), (14, 4), (14, 12), (6, 12))]
+            region |= {"type": "polygonlabels", "value": {"points": points, "polygonlabels": ["object"]}}
+        else:
+            region |= {"type": "brushlabels",
+                       "value": {"format": "rle", "rle": ls_brush_rle(_mask(255)), "brushlabels": ["object"]}}
+        tasks.append({"id": i + 1, "data": {"image": f"/data/upload/1/0a1b2c3{i}-img{i}.png"},
+                      "annotations": [{"id": i + 1, "result": [region], "was_cancelled": False}]})
+    (root / "export.json").write_text(json.dumps(tasks))
+    return root, None, {}, binary_counts()
+
+
 BUILDERS = {f.__name__: f for f in (nested, beside, drive, class_folders, palette_colours, antialiased, mat_files,
-                                    transparent)}
+                                    transparent, coco, label_studio)}

@@ -101,6 +101,44 @@ def _voc(root: Path) -> DetectedLayout | None:
     return DetectedLayout("pascal-voc", root, "palette PNG class indices (255 = void)", voc.voc_class_set(names), notes)
 
 
+def _export(root: Path, name: str) -> DetectedLayout | None:
+    """COCO (``name="coco"``) or Label Studio: the one export JSON in ``root`` or
+    ``root/annotations``, the folder holding its images, the classes it names."""
+    from pixelseg.data.formats import coco, exports, label_studio
+
+    looks_like = coco.looks_like_coco if name == "coco" else label_studio.looks_like_label_studio
+    find_images = coco.coco_images_folder if name == "coco" else label_studio.label_studio_images_folder
+    kind = "COCO" if name == "coco" else "Label Studio"
+    found = exports.find_exports(root, kind, looks_like)
+    if not found:
+        return None
+    (source, data), others = found[0], [p.relative_to(root).as_posix() for p, _ in found[1:]]
+    options = {"annotations": source.relative_to(root).as_posix()}
+    try:
+        folder = find_images(root, source, data)
+        options["images"] = folder.relative_to(root).as_posix() if folder != root else "."
+    except DataError:  # named by the reader when the block is read
+        pass
+    if name == "coco":
+        class_set = coco.coco_class_set(data, source)
+        what = "COCO JSON: polygons and RLE per image, drawn in file order"
+    else:
+        class_set = label_studio.label_studio_class_set(label_studio.label_studio_labels(data, source))
+        what = "Label Studio JSON: brush RLE and polygons per task, drawn in result order"
+    notes = [f"annotations in {options['annotations']}, images in {options.get('images', '(not found)')}"]
+    if others:
+        notes.append(f"other {kind} files: {', '.join(others)} (name the one to read as annotations:)")
+    return DetectedLayout(name, root, what, class_set, notes, options)
+
+
+def _coco(root: Path) -> DetectedLayout | None:
+    return _export(root, "coco")
+
+
+def _label_studio(root: Path) -> DetectedLayout | None:
+    return _export(root, "label-studio")
+
+
 def _labelme(root: Path) -> DetectedLayout | None:
     from pixelseg.data.formats import labelme
 
@@ -138,14 +176,15 @@ def _folder_layouts(root: Path) -> DetectedLayout | None:
     return detect_folder_layout(root)
 
 
-_DETECTORS = (_cityscapes, _cvat, _voc, _camvid, _labelme, _folder_layouts, _generic)
+_DETECTORS = (_cityscapes, _cvat, _voc, _camvid, _coco, _label_studio, _labelme, _folder_layouts, _generic)
 
 
 def detect_layout(path: str | os.PathLike) -> DetectedLayout:
     """Recognise the dataset layout of a folder: Cityscapes (leftImg8bit/ + gtFine/), CVAT
     mask export (labelmap.txt + SegmentationClass/), Pascal VOC (JPEGImages/ +
-    SegmentationClass/), CamVid SegNet (train/ + trainannot/ ...), labelme (``*.json`` with
-    shapes), class folders (images/ + masks/<class>/), suffixes (images/ + label folders
+    SegmentationClass/), CamVid SegNet (train/ + trainannot/ ...), COCO and Label Studio
+    exports (one JSON file in the folder or its annotations/, with the images in a folder),
+    labelme (``*.json`` with shapes), class folders (images/ + masks/<class>/), suffixes (images/ + label folders
     whose names carry suffixes, such as DRIVE), generic (images/ + labels/ and variants,
     with classes.json), nested groups (<group>/images/ + <group>/masks/), masks beside
     their images (NAME.jpg + NAME.png, NAME.png + NAME_mask.png).
@@ -163,7 +202,8 @@ def detect_layout(path: str | os.PathLike) -> DetectedLayout:
             return found
     raise DataError(
         f"{root}: no known dataset layout (looked for Cityscapes leftImg8bit/ + gtFine/, CVAT labelmap.txt + "
-        "SegmentationClass/, VOC JPEGImages/ + SegmentationClass/, CamVid train/ + trainannot/, labelme *.json, "
+        "SegmentationClass/, VOC JPEGImages/ + SegmentationClass/, CamVid train/ + trainannot/, a COCO or Label Studio JSON "
+        "export, labelme *.json, "
         "images/ + labels/ (or masks/, masks/<class>/, suffixed names), <group>/images/ + <group>/masks/, "
         "or masks beside their images)"
     )

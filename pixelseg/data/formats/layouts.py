@@ -63,6 +63,18 @@ def _labelme(root, cs, unpaired):
     return {"all": read_labelme(root, cs, unpaired=unpaired)}
 
 
+def _coco(root, cs, unpaired, annotations=None, images=None):
+    from pixelseg.data.formats.coco import read_coco
+
+    return {"all": read_coco(root, annotations, images, class_set=cs, unpaired=unpaired)}
+
+
+def _label_studio(root, cs, unpaired, annotations=None, images=None):
+    from pixelseg.data.formats.label_studio import read_label_studio
+
+    return {"all": read_label_studio(root, annotations, images, class_set=cs, unpaired=unpaired)}
+
+
 def _generic(root, cs, unpaired, image_dir=None, label_dir=None, label_suffix=None):
     from pixelseg.data.formats.generic import read_generic
 
@@ -95,6 +107,8 @@ LAYOUTS: dict[str, tuple[Callable[..., dict[str, PairedDatastore]], tuple[str, .
     "pascal-voc": (_voc, ("labels",)),
     "cvat-mask-1.1": (_cvat, ("images", "tolerance")),
     "labelme": (_labelme, ()),
+    "coco": (_coco, ("annotations", "images")),
+    "label-studio": (_label_studio, ("annotations", "images")),
     "generic": (_generic, ("image_dir", "label_dir", "label_suffix")),
     "nested": (_folders(True, image_dir="images", label_dir="masks"), _FOLDER_KEYS),
     "beside": (_folders(False, image_dir=".", label_dir="."), _FOLDER_KEYS),
