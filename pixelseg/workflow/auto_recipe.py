@@ -144,8 +144,8 @@ def choose_recipe(profile: DataProfile, domain: str | None = None) -> Recipe:
           "(3.9 M parameters): the best score per CPU second of the networks measured (bench/RESULTS.md)")
     r.network.update(backbone="efficientnet_lite0", weights="imagenet", downsampling_factor=16)
     batch = max(1, min(8, profile.num_train))
-    r.set("options", "mini_batch_size", batch, "8 crops per step: stable batch statistics at a few seconds per step"
-          if batch == 8 else f"only {profile.num_train} training images")
+    r.set("options", "mini_batch_size", batch, "8 images or crops per step: stable batch statistics at a few "
+          "seconds per step" if batch == 8 else f"only {profile.num_train} training images")
     r.options.update(solver="adamw", initial_learn_rate=2e-3, learn_rate_schedule="poly", poly_power=0.9,
                      l2_regularization=1e-4, shuffle="every-epoch", num_workers=0, seed=0,
                      plots="training-progress", checkpoint_frequency=1)
@@ -173,13 +173,14 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
     """
     reserve = 0.05 * budget_s + 5.0
     available = budget_s - elapsed_s - reserve
-    recalibration_s = PRECISE_BN_BATCHES * step_s * 0.35  # forward passes only
+    # forward passes only, over at most the training set
+    recalibration_s = min(PRECISE_BN_BATCHES, iterations_per_epoch) * step_s * 0.35
     final_s = 2.3 * validation_pass_s
     for validations in (3, 2, 1):
         train_s = available - final_s - validations * (validation_pass_s + recalibration_s)
         if train_s >= 0.6 * available or validations == 1:
             break
-    if train_s < 3 * step_s:
+    if train_s < step_s:
         need = elapsed_s + reserve + final_s + validation_pass_s + recalibration_s + 10 * step_s
         raise ConfigurationError(
             f"a time budget of {budget_s:.0f} s leaves no time to train: one step takes {step_s:.1f} s and one "
@@ -192,7 +193,8 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
     recipe.set("options", "max_epochs", epochs, f"{train_s:.0f} s for training at {step_s:.2f} s per step "
                f"(measured) = {iterations} steps, {iterations_per_epoch} per epoch")
     recipe.set("options", "validation_frequency", max(1, math.ceil(total / validations)),
-               f"{validations} validations of {validation_pass_s:.0f} s each (measured) within the budget")
+               f"{validations} validation{'s' if validations > 1 else ''} of {validation_pass_s:.1f} s each "
+               "(measured) within the budget")
     recipe.set("options", "warmup_epochs", 1 if epochs >= 5 else 0,
                "one warm-up epoch before the poly decay" if epochs >= 5 else "too few epochs for a warm-up")
     recipe.set("options", "max_time", round(available - final_s, 1),

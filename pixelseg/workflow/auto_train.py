@@ -87,7 +87,7 @@ def profile_data(data: TrainData, sample: int = 64) -> DataProfile:
 def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int = 2) -> float:
     """Seconds per training step (loading and augmenting a mini-batch, forward, backward,
     AdamW step; channels-last as training runs), the mean of ``steps`` after one warm-up
-    step. Runs on a throw-away copy of nothing: ``net`` is changed, pass a spare network."""
+    step. ``net``'s weights are changed: pass a spare network."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
@@ -116,13 +116,14 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
 
 def measure_validation_pass(net, dataset, samples: int = 2) -> float:
     """Seconds for one pass over ``dataset`` in eval mode: the time of up to ``samples``
-    single images (loading included) scaled to its length."""
+    single images (loading included, after one warm-up image) scaled to its length."""
     import torch
 
     net.eval()
     count = min(samples, len(dataset))
-    start = time.perf_counter()
     with torch.inference_mode():
+        net(dataset[0][0][None])  # warm-up: the first call pays for allocations
+        start = time.perf_counter()
         for i in range(count):
             image, _ = dataset[i]
             net(image[None])
@@ -172,7 +173,7 @@ def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time
     """
     started = time.perf_counter()
     budget = parse_duration(time_budget, "--time-budget")
-    root = Path(data_dir)
+    root = Path(data_dir).resolve()  # config.yaml must read the same folder from anywhere
     output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
     data, spec, found = open_folder(root, classes, echo)
     recipe = choose_recipe(profile_data(data), domain)

@@ -1,0 +1,139 @@
+"""The automatic recipe (``pixelseg train --data DIR --time-budget``): choices, budget, end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixelseg.data import PixelLabelDatastore
+from pixelseg.data.class_inference import RAW_VALUES, infer_class_set
+from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.utils.duration import parse_duration
+from pixelseg.workflow.auto_recipe import DataProfile, choose_recipe, plan_budget
+from pixelseg.workflow.train_config import load_job
+
+EXE = Path(sys.executable).parent / "pixelseg"
+
+
+def profile(size=(360, 480), grey=False, fractions=(0.5, 0.3, 0.2), n=100, n_val=20):
+    names = [f"c{i}" for i in range(len(fractions))]
+    return DataProfile(n, n_val, size, grey, names, np.array(fractions, float))
+
+
+def test_durations():
+    assert parse_duration("30m") == 1800 and parse_duration("1h30m") == 5400 and parse_duration("90s") == 90
+    assert parse_duration("600") == 600 and parse_duration(2.5) == 2.5 and parse_duration("2.5m") == 150
+    for bad in ("soon", "10 x", "0", "-5", "5m3"):
+        with pytest.raises(ConfigurationError, match="--time-budget"):
+            parse_duration(bad, "--time-budget")
+
+
+def test_road_scenes_get_crops_flips_and_no_weights_when_balanced():
+    r = choose_recipe(profile())
+    assert r.data == {"crop_size": [256, 320], "augment": "default"}  # 360 x 480 > 1.5 crops of 256 x 320
+    assert r.class_weights == "none" and r.network["backbone"] == "efficientnet_lite0"
+    assert r.options["output_network"] == "last-iteration"
+    keys = [c.key for c in r.choices]
+    assert keys[0] == "domain" and "data.crop_size" in keys and all(c.reason for c in r.choices)
+
+
+def test_grey_images_are_taken_as_microscopy_and_rotated():
+    r = choose_recipe(profile(size=(512, 512), grey=True, fractions=(0.22, 0.78)))
+    assert r.choices[0].value == "microscopy" and r.data["augment"] == "overhead"
+    assert r.data["crop_size"] == [288, 288]  # sqrt(256 * 320) = 286 -> 288
+    assert choose_recipe(profile(grey=True), domain="medical").data["augment"] == "default"
+    with pytest.raises(ConfigurationError, match="--domain must be one of"):
+        choose_recipe(profile(), domain="space")
+
+
+def test_large_tiles_are_scaled_and_rare_classes_weighted():
+    r = choose_recipe(profile(size=(3000, 4000), fractions=(0.9, 0.09, 0.01)), domain="aerial")
+    assert r.data["image_size"] == [768, 1024] and r.data["augment"] == "overhead"
+    assert r.class_weights == "enet" and "'c2' is 90x rarer" in r.choices[[c.key for c in r.choices].index(
+        "class_weights")].reason
+    assert choose_recipe(profile(size=(64, 64))).data == {"augment": "default"}  # small: whole images
+    assert choose_recipe(profile(fractions=(1.0, 0.0))).class_weights == "enet"  # a class without pixels
+    assert choose_recipe(profile(n=3)).options["mini_batch_size"] == 3
+
+
+def test_budget_sets_epochs_validations_and_a_hard_stop():
+    # 600 s budget, 20 s spent, 2 s per step, 10 s per validation pass, 10 iterations per epoch:
+    # reserve 35 s -> 545 s; final 23 s; recalibration min(16, 10) * 2 * 0.35 = 7 s per validation;
+    # 3 validations: 545 - 23 - 3 * 17 = 471 s >= 0.6 * 545 -> 235 steps -> 23 epochs
+    r = plan_budget(choose_recipe(profile()), 600, 20, 2.0, 10.0, 10)
+    assert r.options["max_epochs"] == 23 and r.options["validation_frequency"] == math.ceil(230 / 3)
+    assert r.options["warmup_epochs"] == 1 and r.options["max_time"] == pytest.approx(522.0)
+    # validation dominates: fewer validations (1), never fewer than one
+    r = plan_budget(choose_recipe(profile()), 600, 20, 2.0, 120.0, 10)
+    assert r.options["validation_frequency"] == r.options["max_epochs"] * 10
+    with pytest.raises(ConfigurationError, match=r"one step takes 9.0 s .* give at least \d+ minutes"):
+        plan_budget(choose_recipe(profile()), 60, 30, 9.0, 5.0, 10)
+
+
+def _save(path: Path, array) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(array, np.uint8)).save(path)
+
+
+def test_classes_from_label_values(tmp_path):
+    _save(tmp_path / "g" / "a.png", [[0, 255], [255, 255]])
+    _save(tmp_path / "g" / "b.png", [[0, 0], [0, 0]])
+    classes = infer_class_set([PixelLabelDatastore(tmp_path / "g", RAW_VALUES)])
+    assert classes.names == ["value_0", "value_255"] and classes.void_ids == []
+    _save(tmp_path / "c" / "a.png", [[[10, 20, 30], [0, 0, 0]]])
+    rgb = infer_class_set([PixelLabelDatastore(tmp_path / "c", RAW_VALUES)])
+    assert rgb.names == ["rgb_0_0_0", "rgb_10_20_30"] and rgb.label_ids == [[(0, 0, 0)], [(10, 20, 30)]]
+    _save(tmp_path / "photo" / "a.png", np.arange(64).reshape(8, 8))
+    with pytest.raises(DataError, match=r"a.png: the label files hold more than 32 distinct values"):
+        infer_class_set([PixelLabelDatastore(tmp_path / "photo", RAW_VALUES)])
+    with pytest.raises(DataError, match="no label files"):
+        infer_class_set([])
+
+
+def _isbi_like(root: Path) -> Path:
+    """train/image + train/label, greyscale, 0/255 masks, no class file (as ISBI 2012)."""
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[8:24, 4 + i:18 + i] = 255
+        _save(root / "train" / "image" / f"{i}.png", rng.integers(0, 60, (32, 32)) + (mask > 0) * 150)
+        _save(root / "train" / "label" / f"{i}.png", mask)
+    return root
+
+
+def test_a_folder_of_grey_0_255_masks_to_a_report(tmp_path, monkeypatch):
+    from pixelseg.workflow import auto_train
+
+    # Measured times fixed (the machine may be busy): 30 s per step leaves two steps in 2 minutes.
+    monkeypatch.setattr(auto_train, "measure_step", lambda *a, **k: 30.0)
+    monkeypatch.setattr(auto_train, "measure_validation_pass", lambda *a, **k: 1.0)
+    lines = []
+    run = auto_train.run_auto_train(_isbi_like(tmp_path / "em"), time_budget="2m", output=tmp_path / "run",
+                                    echo=lines.append)
+    text = "\n".join(lines)
+    assert "domain = microscopy" in text and "Foreground class 'value_255'" in text
+    for name in ("network.ckpt", "metrics.json", "training_progress.png", "choices.json", "validation_files.csv"):
+        assert (run.output / name).is_file(), name
+    assert len(list((run.output / "overlays").glob("*.png"))) == 2
+    choices = {c["key"]: c["value"] for c in json.loads((run.output / "choices.json").read_text())}
+    assert choices["classes"] == "value_0, value_255" and choices["data.augment"] == "overhead"
+    assert choices["options.max_epochs"] == 2 and set(run.metrics["evaluation"]) >= {"mean_iou", "mean_dice"}
+    assert (run.output / "config.yaml").read_text().startswith("# pixelseg train --data")
+    job = load_job(run.output / "config.yaml")  # the config repeats the run: same data, classes and options
+    assert job.options["max_epochs"] == 2 and job.data.augment == "overhead"
+    assert job.data.root == (tmp_path / "em").resolve() and job.classes["classes"][1]["ids"] == [255]
+
+
+def test_the_command_says_when_the_budget_is_too_small(tmp_path):
+    result = subprocess.run([str(EXE), "train", "--data", str(_isbi_like(tmp_path / "em")), "--time-budget", "5s",
+                             "--output", str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "a time budget of 5 s leaves no time to train" in result.stderr
+    assert not (tmp_path / "run").exists()
