@@ -387,16 +387,18 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
         return _finish_many([results.get(i) for i in range(len(files))], return_scores, all_scores, stack=False)
     if not written:
         raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")
-    return PixelLabelDatastore([paths[i] for i in sorted(written)], _written_class_set(class_set))
+    return PixelLabelDatastore([paths[i] for i in sorted(written)], _written_class_set(class_set, masks is not None))
 
 
-def _written_class_set(class_set):
+def _written_class_set(class_set, void: bool = False):
     """The class set that reads the written PNGs back: they hold class indices 0..K-1 and
-    void 255, whatever raw label IDs ``class_set`` (the training data's) declares."""
+    void 255, whatever raw label IDs ``class_set`` (the training data's) declares;
+    ``void``: 255 must read as void (written outside a region of interest)."""
     from pixelseg.data import ClassSet
 
     indices = [[i] for i in range(class_set.num_classes)]
-    if class_set.id_type == "grey" and class_set.label_ids == indices and set(class_set.void_ids) == {VOID}:
+    voids = set(class_set.void_ids)
+    if class_set.id_type == "grey" and class_set.label_ids == indices and (voids == {VOID} or not void and not voids):
         return class_set  # already reads the PNGs as written
     return ClassSet(class_set.names, list(range(class_set.num_classes)), class_set.colors, [VOID])
 
