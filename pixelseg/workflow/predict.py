@@ -161,6 +161,10 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
     if tile_size is not None and input_size is not None:
         raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
                                  "image's own resolution (resize the image first, or leave out one of them)")
+    if roi is not None and data is not None:
+        raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
+                                 "(regions: a mask file there gives one for all)")
+    roi = parse_roi(roi)
     trained = open_checkpoint(checkpoint)
     if input_size is None and not native and tile_size is None and trained.inference_size is not None:
         input_size = trained.inference_size
@@ -168,10 +172,6 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
              "(--input-size native: each image at its own size)")
     if (data is None) == (not inputs):
         raise ConfigurationError("give the images to label either as inputs or as a data: block (--data), not both")
-    if roi is not None and data is not None:
-        raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
-                                 "(regions: a mask file there gives one for all)")
-    roi = parse_roi(roi)
     out = output_folder(out, "--out")
     groups = _data_groups(data, split, out) if data is not None else [(out, _input_files(inputs), roi)]
     if tile_size is not None and any(regions is not None for _, _, regions in groups):
