@@ -9,10 +9,9 @@ class colours blended). Every output path is planned and checked before anything
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import re
 from typing import Any
 
 import numpy as np

@@ -113,3 +113,23 @@ def test_predict_and_evaluate_option_errors(tmp_path, capsys):
     code, output = cli(["predict", tmp_path / "none.ckpt", "--data", tmp_path / "x.yaml", "--roi", "1,2,3,4", "--out",
                         tmp_path / "p"], capsys)
     assert code != 0 and "--roi applies to INPUTS" in output
+
+
+def test_one_mask_for_all_relative_to_the_yaml_round_trips_through_info(tmp_path, capsys):
+    """``regions: fov.png`` beside train.yaml: one mask for every image (here the top 8 rows,
+    which hold the object's rows 4..7: 4 x 32 object pixels, 4 x (192 - 32) background)."""
+    root, classes, _, _ = own_data.drive(tmp_path / "drive")
+    mask = np.zeros((own_data.H, own_data.W), np.uint8)
+    mask[:8] = 1
+    Image.fromarray(mask).save(tmp_path / "fov.png")
+    code, report = cli(["info", root], capsys)
+    config = write_config(tmp_path, {**data_block(report), "regions": "fov.png"}, classes, {})
+    code, report = cli(["info", config], capsys)
+    assert code == 0, report
+    expected = {"background": 4 * (8 * 24 - 32), "object": 4 * 32}
+    assert pixel_counts(report, expected) == expected
+    block = data_block(report)
+    assert block["regions"] == str(tmp_path / "fov.png")
+    config = write_config(tmp_path, block, classes, {})
+    code, again = cli(["info", config], capsys)
+    assert data_block(again) == block and pixel_counts(again, expected) == expected
