@@ -32,6 +32,12 @@ def register(app: typer.Typer) -> None:
                                                                          "threshold are the larger ID's class."),
         palette: str = typer.Option("auto", "--palette", help="Palette truth files: auto, indices or colors."),
         mat_variable: str | None = typer.Option(None, "--mat-variable", help="The label array of .mat truth files."),
+        regions: Path | None = typer.Option(None, "--regions", help="With --truth: regions of interest, a folder of "
+                                            "masks paired with the truth files like the predictions, or one mask "
+                                            "file; only pixels inside (nonzero) are scored. With --data: the data "
+                                            "block's region masks."),
+        region_suffix: str = typer.Option("", "--region-suffix", help="Removed from mask names before pairing "
+                                                                      "(_training_mask)."),
         out: Path = typer.Option(..., "--out", help="Output folder for metrics.json, CSVs and confusion_matrix.png."),
         nan_policy: str = typer.Option(
             "omit", "--nan-policy",
@@ -59,4 +65,5 @@ def register(app: typer.Typer) -> None:
                      metrics=[m.strip() for m in metrics.split(",") if m.strip()], pred_prefix=pred_prefix,
                      pred_encoding=pred_encoding, worst=worst, overwrite=overwrite, quiet=quiet, echo=typer.echo,
                      label_suffix=label_suffix, pred_suffix=pred_suffix,
-                     read_options={k: v for k, v in options.items() if v != defaults[k]}, data=data, split=split)
+                     read_options={k: v for k, v in options.items() if v != defaults[k]}, data=data, split=split,
+                     regions=regions, region_suffix=region_suffix)

@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
                                                                "block (train.yaml); outputs keep their group folders."),
         split: str | None = typer.Option(None, "--split", help="With --data: the split labelled (default test, else "
                                                                 "the validation split, else all)."),
+        roi: str | None = typer.Option(None, "--roi", help="Region of interest of every input: a mask file (nonzero "
+                                       "inside) or x,y,width,height in 0-based pixels; outside is written as 255 "
+                                       "(void). With --data, the data block's region masks are used."),
     ) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         from pixelseg.workflow.predict import run_predict
@@ -59,4 +62,4 @@ def register(app: typer.Typer) -> None:
         run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, echo=typer.echo, data=data, split=split)
+                    name_prefix=name_prefix, echo=typer.echo, data=data, split=split, roi=roi)

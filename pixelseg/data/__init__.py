@@ -14,6 +14,7 @@ from pixelseg.data.encoding import LabelSnapWarning
 from pixelseg.data.io import image_size, read_image, read_label, read_label_raw
 from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning, combine
 from pixelseg.data.partition import partition, read_split, write_split
+from pixelseg.data.regions import read_region_mask, void_outside
 from pixelseg.data.statistics import class_weights, count_each_label
 from pixelseg.data.transforms import Resize
 from pixelseg.utils.lazy import lazy_exports
@@ -45,6 +46,8 @@ __all__ = [
     "read_label_raw",
     "read_label",
     "image_size",
+    "read_region_mask",
+    "void_outside",
     "Augmenter",
     "detect_layout",
 ]

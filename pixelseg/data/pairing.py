@@ -14,6 +14,7 @@ import torch
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique, natural_sorted, select_indices
+from pixelseg.data.regions import per_item_regions, read_region_mask, void_outside
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["PairedDatastore", "combine", "pair_by_keys", "relative_keys", "attach_files", "to_tensors", "UnpairedFilesWarning"]
@@ -70,8 +71,11 @@ class PairedDatastore(torch.utils.data.Dataset):
     label H x W int64)``. Holds file names only, so it pickles cheaply into DataLoader
     worker processes.
 
+    With regions (:meth:`with_regions`), label pixels outside each pair's region mask are
+    read as void.
+
     Raises (on read): DataError when image and label sizes differ, naming both files and
-    both sizes; the readers' errors otherwise.
+    both sizes (or a region mask of another size); the readers' errors otherwise.
     """
 
     def __init__(
@@ -88,6 +92,7 @@ class PairedDatastore(torch.utils.data.Dataset):
         self._transforms = tuple(transforms)
         self._names = list(names) if names is not None else images.names
         self._extras: dict[str, list[str]] = {}
+        self._regions: list[str | None] | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -121,6 +126,65 @@ class PairedDatastore(torch.utils.data.Dataset):
     def transforms(self) -> tuple[Callable, ...]:
         return self._transforms
 
+    # ------------------------------------------------------------------ regions
+    def with_regions(self, regions: str | os.PathLike | Sequence[str | os.PathLike | None] | None) -> PairedDatastore:
+        """A copy whose labels are void outside each pair's region of interest (MATLAB's
+        ``roi``): training ignores those pixels (the loss leaves void out) and
+        :func:`~pixelseg.data.count_each_label` counts inside only.
+
+        Args:
+            regions: where the region masks are (:mod:`pixelseg.data.regions`: any nonzero
+                pixel is inside):
+
+                - ``"region"`` (or another name of :attr:`extra_names`): the extra files of
+                  that name, e.g. the region masks a ``suffix`` layout found (``region_dir``);
+                - one mask file for every pair (a path);
+                - a list of paths, one per pair in pair order (None: no region for that pair);
+                - None: no regions (every pixel counts).
+
+        Returns:
+            A new PairedDatastore; subsets and shuffles keep each pair's region.
+
+        Raises:
+            ConfigurationError: a list of another length than the datastore's.
+            FileNotFoundError: a mask file that does not exist (the column's files are
+                checked when read).
+        """
+        if regions is None:
+            files = None
+        elif isinstance(regions, str) and regions in self._extras:
+            files = list(self._extras[regions])
+        else:
+            items = per_item_regions(regions, len(self), "with_regions")
+            if not isinstance(items, list):
+                if not isinstance(items, (str, os.PathLike)):
+                    raise ConfigurationError(f"with_regions: expected an extra-file name {self.extra_names}, a mask "
+                                             f"file or a list of them, got {type(regions).__name__}")
+                items = [items] * len(self)
+            files = [None if f is None else os.fspath(f) for f in items]
+            for f in dict.fromkeys(f for f in files if f is not None):
+                if not os.path.isfile(f):
+                    extras = f" (this datastore's extra files: {self.extra_names})" if isinstance(regions, str) else ""
+                    raise FileNotFoundError(f"region mask {f} does not exist{extras}")
+        new = self._derive(self.images, self.labels, self._transforms, self._names)
+        new._regions = files
+        return new
+
+    @property
+    def region_files(self) -> list[Path | None] | None:
+        """The region mask of each pair (None for a pair without one), or None without regions."""
+        return None if self._regions is None else [None if f is None else Path(f) for f in self._regions]
+
+    def region_mask(self, i: int, shape: Sequence[int] | None = None):
+        """Pair i's region as H x W bool (True inside), or None without one.
+
+        Raises:
+            DataError: the mask is not of ``shape`` (naming the file and both sizes).
+        """
+        if self._regions is None or self._regions[i] is None:
+            return None
+        return read_region_mask(self._regions[i], shape)
+
     def __len__(self) -> int:
         return len(self.images)
 
@@ -133,6 +197,7 @@ class PairedDatastore(torch.utils.data.Dataset):
                 f"image {self.images._file(i)} is {image.shape[0]} x {image.shape[1]} (H x W) but its "
                 f"label {self.labels._file(i)} is {label.shape[0]} x {label.shape[1]}; they must match"
             )
+        label = void_outside(label, self.region_mask(i, label.shape[:2]))
         for fn in self._transforms:
             image, label = fn(image, label)
         return image, label
@@ -161,6 +226,7 @@ class PairedDatastore(torch.utils.data.Dataset):
             self.images.subset(idx), self.labels.subset(idx), self._transforms, [self._names[i] for i in idx]
         )
         new._extras = {k: [v[i] for i in idx] for k, v in self._extras.items()}
+        new._regions = None if self._regions is None else [self._regions[i] for i in idx]
         return new
 
     def shuffle(self, seed: int | None = 0) -> PairedDatastore:
@@ -183,7 +249,8 @@ class PairedDatastore(torch.utils.data.Dataset):
 
     # ------------------------------------------------------------------ checks
     def check_sizes(self) -> list[str]:
-        """Compare every image's and label's size from file headers (no pixel decoding).
+        """Compare every image's and label's (and region mask's) size from file headers (no
+        pixel decoding).
 
         Returns:
             One message per mismatching (or unreadable) pair; empty when all match.
@@ -202,6 +269,16 @@ class PairedDatastore(torch.utils.data.Dataset):
                 problems.append(
                     f"image {img_file} is {a[0]} x {a[1]} (H x W) but its label {lbl_file} is {b[0]} x {b[1]}"
                 )
+            region = self._regions[i] if self._regions is not None else None
+            if region is not None:
+                try:
+                    c = image_size(region)
+                except (DataError, FileNotFoundError) as exc:
+                    problems.append(str(exc))
+                    continue
+                if c != a:
+                    problems.append(f"image {img_file} is {a[0]} x {a[1]} (H x W) but its region mask {region} is "
+                                    f"{c[0]} x {c[1]}")
         return problems
 
 

@@ -21,6 +21,7 @@ from pixelseg.data.formats.detect import DetectedLayout, detect_layout
 from pixelseg.data.io import image_size
 from pixelseg.data.label_checks import LabelCheckWarning, void_label_problem
 from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning
+from pixelseg.data.regions import void_outside
 from pixelseg.data.snapping import SnapLog
 from pixelseg.data.spec import DataSpec, open_data, parse_data_spec
 from pixelseg.errors import DataError
@@ -33,13 +34,17 @@ _RAW_PLACEHOLDER = ClassSet(["<raw values>"])
 @dataclass
 class SplitReport:
     """Statistics of one split. table: per class (or per raw value when no class set is
-    known) ``pixel_count`` and ``image_count``; sizes: Counter of (H, W)."""
+    known) ``pixel_count`` and ``image_count``, inside the regions when there are region
+    masks; sizes: Counter of (H, W); regions: the number of region masks (None: no
+    regions); outside_pixels: the pixels outside them."""
 
     name: str
     pairs: int
     table: pd.DataFrame
     sizes: Counter
     void_pixels: int = 0
+    regions: int | None = None
+    outside_pixels: int = 0
 
 
 @dataclass
@@ -66,8 +71,11 @@ class DatasetReport:
             sizes = ", ".join(f"{h} x {w} ({n})" for (h, w), n in split.sizes.most_common(5))
             more = f" and {len(split.sizes) - 5} more sizes" if len(split.sizes) > 5 else ""
             lines.append(f"  image sizes (H x W): {sizes or 'none read'}{more}")
+            if split.regions is not None:
+                lines.append(f"  region masks: {split.regions} file(s); {split.outside_pixels} pixels outside them "
+                             "are void (counted nowhere below; regions: false in the data block counts them)")
             if self.class_set is not None:
-                lines.append(f"  void pixels: {split.void_pixels}")
+                lines.append(f"  void pixels: {split.void_pixels}" + (" (inside the regions)" if split.regions else ""))
             lines.append("  " + split.table.to_string(index=False).replace("\n", "\n  "))
         lines.append("")
         lines += [f"note: {n}" for n in self.notes]
@@ -92,7 +100,7 @@ def _scan_split(
     images = np.zeros(k, dtype=np.int64)
     raw_pixels: Counter = Counter()
     raw_images: Counter = Counter()
-    void_pixels = 0
+    void_pixels = outside = 0
     snaps = SnapLog()
     for i in range(len(ds)):
         image_file, label_file = ds.images.files[i], ds.labels.files[i]
@@ -115,18 +123,26 @@ def _scan_split(
                 f"image {image_file} is {size[0]} x {size[1]} (H x W) but its label {label_file} is "
                 f"{raw.shape[0]} x {raw.shape[1]}"
             )
+        try:
+            region = ds.region_mask(i, raw.shape[:2])
+        except (DataError, FileNotFoundError) as exc:
+            problems.append(str(exc))
+            continue
+        if region is not None:
+            outside += int(region.size - region.sum())
         if class_set is None:
-            flat = raw.reshape(-1, 3) if raw.ndim == 3 else raw.reshape(-1)
+            inside = raw if region is None else raw[region]
+            flat = inside.reshape(-1, 3) if raw.ndim == 3 else inside.reshape(-1)
             values, counts = np.unique(flat, axis=0 if raw.ndim == 3 else None, return_counts=True)
             for v, c in zip(values.tolist(), counts.tolist(), strict=True):
                 key = tuple(v) if isinstance(v, list) else v
                 raw_pixels[key] += c
                 raw_images[key] += 1
             continue
-        hist = np.bincount(label.reshape(-1), minlength=256)
+        hist = np.bincount(void_outside(label, region).reshape(-1), minlength=256)
         pixels += hist[:k]
         images += hist[:k] > 0
-        void_pixels += int(hist[VOID])
+        void_pixels += int(hist[VOID]) - (int(region.size - region.sum()) if region is not None else 0)
     if snaps.pixels:
         notes.append(f"split {name!r}: {snaps.summary(ds.labels.tolerance)}")
     if class_set is None:
@@ -140,7 +156,8 @@ def _scan_split(
         absent = [n for n, c in zip(class_set.names, images, strict=True) if c == 0]
         if absent and len(ds):
             notes.append(f"split {name!r}: classes {absent} appear in no label file")
-    return SplitReport(name, len(ds), table, sizes, void_pixels)
+    regions = None if ds.region_files is None else sum(f is not None for f in ds.region_files)
+    return SplitReport(name, len(ds), table, sizes, void_pixels, regions, outside)
 
 
 def inspect_dataset(

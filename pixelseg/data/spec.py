@@ -28,6 +28,11 @@ Keys besides the layout's options:
 ``augment``           Augmenter preset for training (``default``, ``none``, ...)
 ``crop_size``         random training crops ``[h, w]``
 ``unpaired``          ``error`` (default), ``warn`` or ``ignore`` files without a partner
+``regions``           regions of interest (field-of-view masks; label pixels outside are
+                      void, left out of training, statistics, predictions and metrics):
+                      left out (default): the region files the layout found
+                      (``region_dir``), if any; ``false``: none; ``true``: the layout's,
+                      required; a mask file: one mask for every image
 ``tolerance``, ``threshold``, ``palette``, ``alpha_void``, ``mat_variable``, ``allow_jpeg``
                       how label files are read: :mod:`pixelseg.data.label_reading`
 ====================  ======================================================================
@@ -102,6 +107,7 @@ class DataSpec(BaseModel):
     alpha_void: bool = True
     mat_variable: str | None = None
     allow_jpeg: bool = False
+    regions: bool | Path | None = None
 
     @classmethod
     def extra_keys(cls) -> list[str]:
@@ -133,6 +139,15 @@ class DataSpec(BaseModel):
             layout_options(value)  # ConfigurationError (a ValueError) naming the layouts
         return value
 
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _regions(cls, value: Any) -> bool | Path | None:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, (str, os.PathLike)) and str(value).strip():
+            return Path(value)
+        raise ValueError(f"regions must be true, false or a mask file, got {value!r}")
+
     @field_validator("image_size", "crop_size", mode="before")
     @classmethod
     def _size(cls, value: Any, info) -> tuple[int, int] | None:
@@ -160,6 +175,8 @@ class DataSpec(BaseModel):
         update: dict[str, Any] = {}
         if self.root is not None and not self.root.is_absolute():
             update["root"] = base / self.root
+        if isinstance(self.regions, Path) and not self.regions.is_absolute():
+            update["regions"] = base / self.regions
         for part in ("train", "validation", "test"):
             section = getattr(self, part)
             if section is not None:
@@ -227,6 +244,20 @@ def _with_read_options(ds: PairedDatastore, options: dict[str, Any]) -> PairedDa
     return ds._derive(ds.images, labels.with_read_options(**options), ds.transforms, ds.pair_names)
 
 
+def _with_regions(ds: PairedDatastore, regions: bool | Path | None, split: str) -> PairedDatastore:
+    """``ds`` with the regions ``data.regions`` asks for (see the module docstring)."""
+    if regions is False:
+        return ds.with_regions(None)
+    if isinstance(regions, Path):
+        return ds.with_regions(regions)
+    if "region" in ds.extra_names:
+        return ds.with_regions("region")
+    if regions is True:
+        raise ConfigurationError(f"data.regions is true but split {split!r} has no region files; give region_dir "
+                                 "and region_suffix (layout suffix), regions: in the split's folders, or a mask file")
+    return ds
+
+
 def _open_folders(spec: DataSpec, class_set: ClassSet) -> dict[str, PairedDatastore]:
     from pixelseg.data.formats.folders import read_folders
 
@@ -255,12 +286,13 @@ def open_data(spec: DataSpec | dict, class_set: ClassSet | str | os.PathLike | N
 
     Returns:
         :class:`OpenedData` (PairedDatastores by split, labels read with the block's
-        reading options).
+        reading options and void outside the regions ``data.regions`` names).
 
     Raises:
         DataError: a missing folder, an unknown layout of ``root``, unpaired files, no class set.
         ConfigurationError: bad keys or values; reading options for a layout whose labels
-            are not files.
+            are not files; ``regions: true`` without region files.
+        FileNotFoundError: a ``regions`` mask file that does not exist.
     """
     from pixelseg.data.formats.detect import detect_layout
 
@@ -283,5 +315,5 @@ def open_data(spec: DataSpec | dict, class_set: ClassSet | str | os.PathLike | N
     if not splits:
         raise DataError(f"{spec.root}: the {name} layout found no data")
     options = spec.read_options()
-    splits = {k: _with_read_options(v, options) for k, v in splits.items()}
+    splits = {k: _with_regions(_with_read_options(v, options), spec.regions, k) for k, v in splits.items()}
     return OpenedData(name, splits, next(iter(splits.values())).class_set)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import PixelLabelDatastore
+from pixelseg.data.regions import void_outside
 from pixelseg.data.snapping import LabelSnapWarning, SnapLog
 from pixelseg.errors import ConfigurationError
 
@@ -36,26 +37,31 @@ def label_counts_per_image(ds: Any) -> tuple[np.ndarray, np.ndarray, ClassSet]:
     """Pixel count of every class in every label file (reads each file once).
 
     Args:
-        ds: PixelLabelDatastore, or PairedDatastore (its labels, without transforms).
+        ds: PixelLabelDatastore, or PairedDatastore (its labels, without transforms; with
+            regions (``with_regions``), the pixels inside each pair's region only).
 
     Near-miss values snapped by the datastore's ``tolerance`` give one
     :class:`~pixelseg.data.LabelSnapWarning` with the totals per class over all files.
 
     Returns:
         counts: N x K int64, counts[n, k] = pixels of class k in file n.
-        total: N int64, all pixels of file n (H * W, void included).
+        total: N int64, all pixels of file n (H * W, void included; with regions, the
+            pixels inside the region).
         class_set: the ClassSet.
     """
     pxds = _label_datastore(ds)
+    region_mask = getattr(ds, "region_mask", None) if getattr(ds, "region_files", None) is not None else None
     k = pxds.class_set.num_classes
     counts = np.zeros((len(pxds), k), dtype=np.int64)
     total = np.zeros(len(pxds), dtype=np.int64)
     snaps = SnapLog()
     for n in range(len(pxds)):
         label = pxds.read_with_raw(n, snaps=snaps)[0]
+        region = region_mask(n, label.shape) if region_mask is not None else None
+        label = void_outside(label, region)
         hist = np.bincount(label.reshape(-1), minlength=256)
         counts[n] = hist[:k]  # void (255) and nothing else lies beyond K
-        total[n] = label.size
+        total[n] = label.size if region is None else int(region.sum())
     if snaps.pixels:
         warnings.warn(f"{type(pxds).__name__}: {snaps.summary(pxds.tolerance)}", LabelSnapWarning, stacklevel=3)
     return counts, total, pxds.class_set
@@ -65,13 +71,15 @@ def count_each_label(ds: Any) -> pd.DataFrame:
     """Pixel counts per class, exactly as MATLAB's ``countEachLabel`` (pixelLabelDatastore).
 
     Args:
-        ds: PixelLabelDatastore or PairedDatastore.
+        ds: PixelLabelDatastore or PairedDatastore (with regions: pixels inside them only,
+            see :meth:`~pixelseg.data.PairedDatastore.with_regions`).
 
     Returns:
         DataFrame with one row per class (in class order) and columns
         ``name`` (str), ``pixel_count`` (int64: pixels of the class over all files) and
         ``image_pixel_count`` (int64: total number of pixels, void included, of the images
-        in which the class appears; 0 for a class that appears nowhere), plus
+        in which the class appears, inside their regions when the datastore has regions;
+        0 for a class that appears nowhere), plus
         ``image_count`` (number of files holding the class). Void pixels count toward no
         class. ``frequency = pixel_count / image_pixel_count`` is the per-class frequency
         of MATLAB's median-frequency balancing.

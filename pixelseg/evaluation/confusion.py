@@ -60,9 +60,11 @@ def _describe_values(values: np.ndarray, counts: np.ndarray, limit: int = 8) -> 
 
 
 def _bad_prediction(values: np.ndarray, counts: np.ndarray, num_classes: int, source: str) -> DataError:
+    hint = (f" ({VOID} is void: a prediction made with a region of interest is void outside it; evaluate it with "
+            "the same regions)") if VOID in np.asarray(values).tolist() else ""
     return DataError(
         f"{source}: the prediction holds values that are not class indices 0..{num_classes - 1}: "
-        f"{_describe_values(values, counts)}"
+        f"{_describe_values(values, counts)}{hint}"
     )
 
 

@@ -18,6 +18,7 @@ from pixelseg.evaluation.bfscore import bf_score
 from pixelseg.evaluation.confusion import VOID, confusion_matrix
 from pixelseg.evaluation.inputs import as_array, class_names_of, iter_pairs, label_maps, length_of
 from pixelseg.evaluation.metrics import check_nan_policy
+from pixelseg.evaluation.regions import EvaluationRegions, outside_excluded
 from pixelseg.evaluation.results import METRIC_NAMES, SemanticSegmentationMetrics, stack_image_stats
 from pixelseg.utils.schema import did_you_mean
 
@@ -161,6 +162,7 @@ def evaluate_semantic_segmentation(
     image_names: Sequence[str] | None = None,
     void: int = VOID,
     bf_threshold: float | None = None,
+    regions: Any = None,
 ) -> SemanticSegmentationMetrics:
     """Evaluate label maps against the ground truth (MATLAB ``evaluateSemanticSegmentation``).
 
@@ -187,6 +189,12 @@ def evaluate_semantic_segmentation(
         void: truth value of void pixels (default 255).
         bf_threshold: BF distance tolerance in pixels; default 0.75 % of each image's
             diagonal (MATLAB).
+        regions: regions of interest: only the pixels inside count (the confusion matrix,
+            every metric; the BF score treats the outside as void in truth and prediction).
+            A mask file, an H x W bool or 0/1 array or a rectangle ``(x, y, width, height)``
+            (0-based) for every image, or a list with one per image in order (None: the
+            whole image). Predictions may hold void (255) outside, as
+            ``semanticseg(..., roi=...)`` writes them. See :mod:`pixelseg.evaluation.regions`.
 
     Returns:
         SemanticSegmentationMetrics (confusion_matrix, normalized_confusion_matrix,
@@ -222,6 +230,8 @@ def evaluate_semantic_segmentation(
     if confusion_matrices is not None:
         if predictions is not None or truth is not None:
             raise ConfigurationError("pass either confusion_matrices or predictions/truth, not both")
+        if regions is not None:
+            raise ConfigurationError("regions need label maps; confusion matrices are counted already")
         if class_set is None:
             raise ConfigurationError("class_set is needed with confusion_matrices (a ClassSet, names or K)")
         return _from_confusion(confusion_matrices, _class_names(class_set, None, None), selected, nan_policy,
@@ -234,6 +244,7 @@ def evaluate_semantic_segmentation(
     stats = _ImageStats(k)
     rows: list[str] = []
     bfs: list[np.ndarray] = []
+    areas = EvaluationRegions(regions, length_of(predictions)) if regions is not None else None
     pairs = iter_pairs(predictions, truth)
     if verbose:
         from tqdm.auto import tqdm
@@ -241,12 +252,18 @@ def evaluate_semantic_segmentation(
         pairs = tqdm(pairs, total=length_of(predictions), desc="evaluating", unit="image", leave=False)
     for name, pred, true in pairs:
         pred, true = label_maps(str(name), pred, true)
+        bf_pred = pred
+        if areas is not None:
+            pred, true, bf_pred = outside_excluded(pred, true, areas.mask(len(rows), str(name), true.shape), void)
         stats.add(confusion_matrix(pred, true, k, void=void, strict=True, source=str(name)))
         rows.append(str(name))
         if want_bf:
-            bfs.append(bf_score(_squeeze(pred, name), _squeeze(true, name), k, threshold=bf_threshold, source=str(name)))
+            bfs.append(bf_score(_squeeze(bf_pred, name), _squeeze(true, name), k, threshold=bf_threshold,
+                                source=str(name)))
     if not rows:
         raise ConfigurationError("no images to evaluate: predictions and truth are empty")
+    if areas is not None:
+        areas.check_count(len(rows))
     if image_names is not None:
         rows = _check_names(image_names, len(rows))
     result = SemanticSegmentationMetrics(

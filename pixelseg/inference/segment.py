@@ -19,6 +19,7 @@ from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.export.runtime import check_image_pixels
 from pixelseg.inference.predictor import Predictor, default_class_set
+from pixelseg.inference.roi import regions_of_interest
 from pixelseg.inference.sources import (
     describe_read_error,
     image_datastore,
@@ -47,6 +48,7 @@ def semanticseg(
     progress: bool = True,
     include_subfolders: bool = False,
     input_size=None,
+    roi=None,
 ):
     """Semantic segmentation of images with a trained network (MATLAB ``semanticseg``).
 
@@ -88,9 +90,16 @@ def semanticseg(
             resized back (bilinear) before the softmax, so label maps and scores keep each
             image's H x W. TTA scales multiply ``input_size``. Use it for a network trained
             on resized images.
+        roi: region of interest (MATLAB's ``roi``): pixels outside it are void (255) in the
+            label maps and the written PNGs, and their scores are 0; the network still
+            sees the whole image. A rectangle ``(x, y, width, height)`` in **0-based** pixel
+            coordinates (MATLAB's are 1-based: subtract 1 from x and y), an H x W bool or
+            0/1 array (nonzero inside), or a mask file; for many images one for all or a
+            list with one per image, in input order (None: the whole image). See
+            :mod:`pixelseg.inference.roi`.
 
     Returns:
-        - one image: ``labels`` H x W uint8 (class indices 0..K-1); with
+        - one image: ``labels`` H x W uint8 (class indices 0..K-1, 255 outside ``roi``); with
           ``return_scores`` also ``scores`` H x W float32; with ``all_scores`` also
           ``all_scores`` K x H x W float32, as a tuple in this order
           (``labels, scores, all_scores``; the ones not asked for are left out);
@@ -129,20 +138,21 @@ def semanticseg(
     with predictor:
         if is_path_like(images) and _is_one_file(images) and write_location is None:
             image = _read_one(images, predictor.in_channels or 3)
-            return _finish_single(_label_arrays(predictor, [image], mini_batch_size, need_scores)[0],
+            masks = regions_of_interest(roi, 1, [str(images)])
+            return _finish_single(_label_arrays(predictor, [image], mini_batch_size, need_scores, masks)[0],
                                   return_scores, all_scores)
         if is_path_like(images) or is_datastore(images):
             return _label_files(
                 predictor, images, mini_batch_size, need_scores, return_scores, all_scores,
                 write_location, name_prefix, class_set, overwrite, on_error, num_workers,
-                progress, include_subfolders,
+                progress, include_subfolders, roi,
             )
         if write_location is not None:
             raise ConfigurationError(
                 "write_location applies to an ImageDatastore, a folder, a glob or a list of "
                 "files; for arrays, save the returned label maps yourself"
             )
-        return _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores)
+        return _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores, roi)
 
 
 # ---------------------------------------------------------------------------- options
@@ -192,9 +202,10 @@ def _as_hwc(image, source: str = "the image") -> np.ndarray:
     return arr
 
 
-def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, on_result) -> None:
-    """Run ``items`` (iterable of (key, H x W x C array)) through the network in mini-batches
-    of consecutive same-size images; call ``on_result(key, labels, probs_or_None)`` (numpy)."""
+def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, on_result, masks=None) -> None:
+    """Run ``items`` (iterable of (index, H x W x C array)) through the network in mini-batches
+    of consecutive same-size images; call ``on_result(index, labels, probs_or_None)`` (numpy),
+    with the outside of image index's region void when ``masks`` (RegionsOfInterest) is given."""
     keys: list = []
     batch: list[np.ndarray] = []
 
@@ -203,7 +214,8 @@ def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, o
         labels = labels.cpu().numpy()
         probs = probs.cpu().numpy() if probs is not None else None
         for j, key in enumerate(keys):
-            on_result(key, labels[j], None if probs is None else probs[j])
+            result = labels[j], None if probs is None else probs[j]
+            on_result(key, *(result if masks is None else masks.apply(key, *result)))
         keys.clear()
         batch.clear()
 
@@ -219,14 +231,14 @@ def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, o
         flush()
 
 
-def _label_arrays(predictor, images, mini_batch_size, need_scores):
+def _label_arrays(predictor, images, mini_batch_size, need_scores, masks=None):
     """list of H x W x C arrays -> list of (labels, probs or None)."""
     results: list = [None] * len(images)
 
     def store(i, labels, probs):
         results[i] = (labels, probs)
 
-    _run(predictor, enumerate(images), mini_batch_size, need_scores, store)
+    _run(predictor, enumerate(images), mini_batch_size, need_scores, store, masks)
     return results
 
 
@@ -256,7 +268,7 @@ def _finish_many(results, return_scores, all_scores, stack: bool):
     return columns[0] if len(columns) == 1 else tuple(columns)
 
 
-def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores):
+def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores, roi=None):
     if isinstance(images, torch.Tensor):
         if images.ndim not in (3, 4):
             raise DataError(f"a tensor input must be C x H x W or N x C x H x W, got shape {tuple(images.shape)}")
@@ -265,22 +277,23 @@ def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_sco
         if x.dtype == torch.uint8:
             x = x.float() / 255.0
         arrays = [_as_hwc(a, source=f"image {i}") for i, a in enumerate(x.permute(0, 2, 3, 1).cpu().numpy())]
-        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
+        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
         if single:
             return _finish_single(results[0], return_scores, all_scores)
         return _finish_many(results, return_scores, all_scores, stack=True)
     if isinstance(images, np.ndarray):
         if images.ndim in (2, 3):
-            results = _label_arrays(predictor, [_as_hwc(images)], mini_batch_size, need_scores)
+            results = _label_arrays(predictor, [_as_hwc(images)], mini_batch_size, need_scores,
+                                    regions_of_interest(roi, 1))
             return _finish_single(results[0], return_scores, all_scores)
         if images.ndim == 4:
             arrays = [_as_hwc(a) for a in images]
-            results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
+            results = _label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
             return _finish_many(results, return_scores, all_scores, stack=True)
         raise DataError(f"an image array must be H x W, H x W x C or N x H x W x C, got shape {images.shape}")
     if isinstance(images, (list, tuple)):
         arrays = [_as_hwc(a, source=f"image {i}") for i, a in enumerate(images)]
-        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores)
+        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
         return _finish_many(results, return_scores, all_scores, stack=False)
     raise ConfigurationError(
         "images must be an image array, a batch, a list of images, an ImageDatastore, a folder, "
@@ -301,12 +314,13 @@ def _output_paths(files, write_location, name_prefix, overwrite) -> list[Path]:
 
 def _label_files(predictor, images, mini_batch_size, need_scores, return_scores, all_scores,
                  write_location, name_prefix, class_set, overwrite, on_error, num_workers,
-                 progress, include_subfolders):
+                 progress, include_subfolders, roi=None):
     from tqdm.auto import tqdm
 
     datastore = image_datastore(images, include_subfolders=include_subfolders,
                                 channels=predictor.in_channels or 3)
     files = list(datastore.files)
+    masks = regions_of_interest(roi, len(files), [str(f) for f in files])
     writing = write_location is not None
     if writing:
         from pixelseg.data import PixelLabelDatastore
@@ -355,7 +369,7 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
         bar.update(1)
 
     try:
-        _run(predictor, readable(), mini_batch_size, need_scores, on_result)
+        _run(predictor, readable(), mini_batch_size, need_scores, on_result, masks)
         for future in pending:
             future.result()
     finally:
@@ -373,16 +387,18 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
         return _finish_many([results.get(i) for i in range(len(files))], return_scores, all_scores, stack=False)
     if not written:
         raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")
-    return PixelLabelDatastore([paths[i] for i in sorted(written)], _written_class_set(class_set))
+    return PixelLabelDatastore([paths[i] for i in sorted(written)], _written_class_set(class_set, masks is not None))
 
 
-def _written_class_set(class_set):
+def _written_class_set(class_set, void: bool = False):
     """The class set that reads the written PNGs back: they hold class indices 0..K-1 and
-    void 255, whatever raw label IDs ``class_set`` (the training data's) declares."""
+    void 255, whatever raw label IDs ``class_set`` (the training data's) declares;
+    ``void``: 255 must read as void (written outside a region of interest)."""
     from pixelseg.data import ClassSet
 
     indices = [[i] for i in range(class_set.num_classes)]
-    if class_set.id_type == "grey" and class_set.label_ids == indices and set(class_set.void_ids) <= {VOID}:
+    voids = set(class_set.void_ids)
+    if class_set.id_type == "grey" and class_set.label_ids == indices and (voids == {VOID} or not void and not voids):
         return class_set  # already reads the PNGs as written
     return ClassSet(class_set.names, list(range(class_set.num_classes)), class_set.colors, [VOID])
 

@@ -1,6 +1,7 @@
 """The evaluate job (``pixelseg evaluate``): a folder of predicted label maps scored against the
 ground truth (a folder of label files, or a split of a ``data:`` block) with MATLAB's
-evaluateSemanticSegmentation definitions.
+evaluateSemanticSegmentation definitions, inside the regions of interest when there are
+some (the ``data:`` block's region masks, or ``regions``: a folder of masks or one mask).
 
 Files are paired by name: the prediction ``<prefix><name><pred_suffix>.png`` belongs to the
 ground-truth file ``<name><label_suffix>.<ext>`` (or, for a ``data:`` block, to the label
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pixelseg.conventions import VOID
 from pixelseg.data import ClassSet, PairedDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique, list_files
 from pixelseg.data.io import LABEL_EXTENSIONS
@@ -23,7 +25,7 @@ from pixelseg.evaluation import SemanticSegmentationMetrics, evaluate_semantic_s
 from pixelseg.evaluation.report import OUTPUT_FILES
 from pixelseg.workflow._common import data_from_yaml
 
-__all__ = ["run_evaluate", "paired_label_folders", "PREDICTION_ENCODINGS"]
+__all__ = ["run_evaluate", "paired_label_folders", "region_files_for", "PREDICTION_ENCODINGS"]
 
 #: How prediction files are read: "indices" (pixel value = class index, as semanticseg
 #: writes them) or "truth" (through the same class set as the ground truth, e.g. colours).
@@ -125,7 +127,8 @@ def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLi
     else:
         labels = _truth_folder(Path(truth_dir), class_set, label_suffix, read_options or {})
         keys = _keys(labels.files, Path(truth_dir), suffix=label_suffix)
-    pred_set = class_set if pred_encoding == "truth" else ClassSet(list(class_set.names), colors=class_set.colors)
+    pred_set = class_set if pred_encoding == "truth" else ClassSet(list(class_set.names), colors=class_set.colors,
+                                                                   void_ids=[VOID])
     preds = PixelLabelDatastore(pred_dir, pred_set, include_subfolders=True)
     pred_rel, pred_base = _keys(preds.files, Path(pred_dir), prefix, pred_suffix)
     by_path = set(pred_rel) <= set(keys[0]) and len(set(keys[0])) == len(keys[0])
@@ -137,18 +140,51 @@ def paired_label_folders(pred_dir: str | os.PathLike, truth_dir: str | os.PathLi
     return preds.subset([index[k] for k in keys]), labels
 
 
+def region_files_for(truth_files: Sequence[Any], truth_dir: str | os.PathLike, regions: str | os.PathLike,
+                     label_suffix: str = "", region_suffix: str = "") -> list[Path]:
+    """The region mask of each ground-truth file: ``regions`` itself when it is a file (one
+    mask for all), else the file below the folder ``regions`` paired as the predictions are:
+    by path below the folders (stem without ``region_suffix``, truth stem without
+    ``label_suffix``) when every truth file finds its mask that way, else by name alone.
+
+    Raises:
+        DataError: ``regions`` does not exist, or a truth file without a mask (listed), or
+            two masks with the same name.
+    """
+    regions = Path(regions)
+    if regions.is_file():
+        return [regions] * len(truth_files)
+    if not regions.is_dir():
+        raise DataError(f"--regions {regions}: no such mask file or folder")
+    files = list_files(regions, True, None, LABEL_EXTENSIONS, "region mask files")
+    files = [f for f in files if not region_suffix or Path(f).stem.endswith(region_suffix)]
+    truth_rel, truth_base = _keys(truth_files, Path(truth_dir), suffix=label_suffix)
+    rel, base = _keys(files, regions, suffix=region_suffix)
+    by_path = set(truth_rel) <= set(rel)
+    keys, wanted = (rel, truth_rel) if by_path else (base, truth_base)
+    check_names_unique(keys, files, "region masks")
+    index = dict(zip(keys, files, strict=True))
+    missing = [key for key in wanted if key not in index]
+    if missing:
+        raise DataError(f"{len(missing)} ground-truth file(s) without a region mask in {regions} (expected "
+                        f"<name>{region_suffix}.<ext>; --region-suffix removes a suffix): {_listing(missing)}")
+    return [Path(index[key]) for key in wanted]
+
+
 def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, classes: Any, out: str | os.PathLike,
                  nan_policy: str = "omit", metrics: str | Sequence[str] = "all", pred_prefix: str = "pred_",
                  pred_encoding: str = "indices", worst: int = 10, overwrite: bool = False, quiet: bool = False,
                  echo: Callable[[str], None] = print, *, label_suffix: str = "", pred_suffix: str = "",
                  read_options: dict[str, Any] | None = None, data: Any = None,
-                 split: str | None = None) -> SemanticSegmentationMetrics:
+                 split: str | None = None, regions: str | os.PathLike | None = None,
+                 region_suffix: str = "") -> SemanticSegmentationMetrics:
     """Score the label maps in ``pred`` against the ground truth and write the results into ``out``.
 
     The ground truth is a folder (``truth``, with ``label_suffix`` and ``read_options``) or
     one split of a ``data:`` block (``data``: a YAML file holding one, such as
     ``train.yaml``, or a DataSpec / mapping; ``split``: default ``test``, else the
-    validation split, else all), read exactly as training reads it.
+    validation split, else all), read exactly as training reads it, with its region masks
+    (``data.regions``): only the pixels inside them are scored.
 
     Writes ``out/``: metrics.json, dataset_metrics.csv, class_metrics.csv, image_metrics.csv,
     confusion_matrix.csv, worst_images.csv and confusion_matrix.png.
@@ -159,6 +195,9 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, class
             with ``data``: the YAML's ``classes:`` or the layout's own).
         out: output folder (created).
         nan_policy, metrics: as for :func:`pixelseg.evaluation.evaluate_semantic_segmentation`.
+        regions, region_suffix: with ``truth``, the regions of interest: one mask file for
+            every image, or a folder of masks paired with the truth files
+            (:func:`region_files_for`). Only the pixels inside count.
         worst: number of worst images (by mean IoU) listed.
         overwrite: replace existing output files.
         quiet: no progress bar (the report is printed either way).
@@ -170,7 +209,8 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, class
     Raises:
         FileExistsError: an output file exists and ``overwrite`` is False (checked first).
         DataError, ConfigurationError: see :func:`paired_label_folders` and
-            ``evaluate_semantic_segmentation``; both or neither of ``truth`` and ``data``.
+            ``evaluate_semantic_segmentation``; both or neither of ``truth`` and ``data``;
+            ``regions`` with ``data``.
     """
     out = Path(out)
     if not overwrite:
@@ -179,6 +219,9 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, class
             raise FileExistsError(f"{out} already holds {', '.join(existing)}; pass --overwrite to replace them")
     if (truth is None) == (data is None):
         raise ConfigurationError("give the ground truth either as a folder (--truth) or as a data: block (--data)")
+    if regions is not None and data is not None:
+        raise ConfigurationError("--regions applies to --truth; with --data the regions come from the data: block "
+                                 "(regions: a mask file there gives one for all, regions: false none)")
     pairs = None
     if data is not None:
         if isinstance(data, (str, os.PathLike)):
@@ -190,7 +233,13 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, class
     preds, truths = paired_label_folders(pred, truth, classes, prefix=pred_prefix, pred_encoding=pred_encoding,
                                          label_suffix=label_suffix, pred_suffix=pred_suffix,
                                          read_options=read_options, truth=pairs)  # fmt: skip
-    result = evaluate_semantic_segmentation(preds, truths, metrics=metrics, nan_policy=nan_policy, verbose=not quiet)
+    masks = pairs.region_files if pairs is not None else None
+    if regions is not None:
+        masks = region_files_for(truths.files, truth, regions, label_suffix, region_suffix)
+    if masks is not None:
+        echo(f"scoring the pixels inside {sum(m is not None for m in masks)} region mask(s)")
+    result = evaluate_semantic_segmentation(preds, truths, metrics=metrics, nan_policy=nan_policy, verbose=not quiet,
+                                            regions=masks)
     if quiet:
         echo(result.report())
     written = result.write(out, overwrite=overwrite, worst=worst)

@@ -1,6 +1,7 @@
 """The predict job (``pixelseg predict``): label image files with a checkpoint.
 
-One palette PNG of class indices per input (``<prefix><stem>.png``), or with ``tile_size``
+One palette PNG of class indices per input (``<prefix><stem>.png``; 255, void, outside the
+region of interest: each item's region mask of a ``data:`` block, or ``roi``), or with ``tile_size``
 each input labelled tile by tile (TIFF inputs read lazily, written as tiled TIFF
 ``<prefix><stem>.tif``). ``overlay=True`` also writes ``out/overlays/<stem>.png`` (image and
 class colours blended). Every output path is planned and checked before anything is written.
@@ -8,8 +9,10 @@ class colours blended). Every output path is planned and checked before anything
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +25,7 @@ from pixelseg.utils.atomic import check_output_paths, save_png
 from pixelseg.utils.sizes import parse_size
 from pixelseg.workflow._common import open_checkpoint, output_folder
 
-__all__ = ["run_predict", "tile_batch_size", "MAX_OVERLAY_PIXELS"]
+__all__ = ["run_predict", "tile_batch_size", "parse_roi", "MAX_OVERLAY_PIXELS"]
 
 _TIFF = (".tif", ".tiff")
 #: Overlays of tiled outputs are written only up to this many pixels (they are made in memory).
@@ -36,10 +39,31 @@ def tile_batch_size(tile_size: int, pixels: int = 4 * 512 * 512) -> int:
     return max(1, pixels // (tile_size * tile_size))
 
 
-def _data_groups(data, split: str | None, out: Path) -> list[tuple[Path, list[Path]]]:
+_RECTANGLE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
+
+
+def parse_roi(roi: Any) -> Any:
+    """``--roi``: ``"x,y,w,h"`` -> the rectangle ``(x, y, w, h)`` (0-based pixels); another
+    string: a mask file (which must exist); anything else (None, an array, a tuple) as it is.
+
+    Raises:
+        FileNotFoundError: a string that is neither a rectangle nor an existing file.
+    """
+    if not isinstance(roi, (str, Path)):
+        return roi
+    match = _RECTANGLE.match(str(roi))
+    if match:
+        return tuple(int(v) for v in match.groups())
+    if not Path(roi).is_file():
+        raise FileNotFoundError(f"--roi {roi}: no such mask file (or give a rectangle x,y,width,height in 0-based "
+                                "pixels, e.g. 10,20,200,100)")
+    return Path(roi)
+
+
+def _data_groups(data, split: str | None, out: Path) -> list[tuple[Path, list[Path], list[Path | None] | None]]:
     """The images of a ``data:`` block's split, grouped by the folder part of their pair
     names (``site_a/frame_0`` -> ``out/site_a``), so that equal file names in different
-    groups do not clash."""
+    groups do not clash; with each image's region mask (None without regions)."""
     from pixelseg.data.spec import open_data
     from pixelseg.workflow._common import data_from_yaml
 
@@ -47,10 +71,14 @@ def _data_groups(data, split: str | None, out: Path) -> list[tuple[Path, list[Pa
     if isinstance(data, (str, Path)):
         data, class_set = data_from_yaml(data)
     pairs = open_data(data, class_set).split(split)
-    groups: dict[str, list[Path]] = {}
-    for name, image in zip(pairs.names, pairs.images.files, strict=True):
-        groups.setdefault(name.rpartition("/")[0], []).append(Path(image))
-    return [(out / sub if sub else out, files) for sub, files in groups.items()]
+    regions = pairs.region_files
+    groups: dict[str, tuple[list[Path], list[Path | None]]] = {}
+    for i, (name, image) in enumerate(zip(pairs.names, pairs.images.files, strict=True)):
+        files, masks = groups.setdefault(name.rpartition("/")[0], ([], []))
+        files.append(Path(image))
+        masks.append(regions[i] if regions is not None else None)
+    return [(out / sub if sub else out, files, masks if regions is not None else None)
+            for sub, (files, masks) in groups.items()]
 
 
 def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
@@ -84,7 +112,8 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
                 device: str = "auto", tta: bool | tuple[float, ...] = False,
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
-                echo: Callable[[str], None] = print, *, data=None, split: str | None = None) -> list[Path]:
+                echo: Callable[[str], None] = print, *, data=None, split: str | None = None,
+                roi: Any = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
     Args:
@@ -93,7 +122,12 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         data, split: instead of ``inputs``, the images of one split of a ``data:`` block
             (a YAML file such as ``train.yaml``, or a DataSpec / mapping; split as for
             ``OpenedData.split``: default test, else validation, else all); outputs go into
-            the subfolders of the pair names (``out/site_a/pred_frame_0.png``).
+            the subfolders of the pair names (``out/site_a/pred_frame_0.png``). Each image's
+            region mask (``data.regions``) is its ``roi``: the outputs are void (255) outside.
+        roi: with ``inputs``, the region of interest of every image: a mask file, a
+            rectangle ``(x, y, width, height)`` or the text ``"x,y,width,height"`` (0-based
+            pixels; :func:`parse_roi`), or anything ``semanticseg``'s ``roi`` takes. Pixels
+            outside are written as 255 (void). Not with ``tile_size``.
         out: output folder (created).
         overlay: also write ``out/overlays/<stem>.png``.
         tile_size: label each image in tiles of at most N x N pixels (None: whole images).
@@ -114,7 +148,8 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         The label files written (H x W uint8 class indices), in input order.
 
     Raises:
-        ConfigurationError: ``input_size`` with ``tile_size``, a bad size, ``out`` is a file.
+        ConfigurationError: ``input_size`` or regions with ``tile_size``, a bad size or
+            ``roi``, ``roi`` with ``data``, ``out`` is a file.
         DataError: not a pixelseg checkpoint, no image files, output paths that clash with
             each other or with the inputs.
         FileNotFoundError, FileExistsError: a missing checkpoint or input; an existing output
@@ -125,6 +160,10 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
     if tile_size is not None and input_size is not None:
         raise ConfigurationError("--input-size cannot be combined with --tile-size: tiles are labelled at the "
                                  "image's own resolution (resize the image first, or leave out one of them)")
+    if roi is not None and data is not None:
+        raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
+                                 "(regions: a mask file there gives one for all)")
+    roi = parse_roi(roi)
     trained = open_checkpoint(checkpoint)
     if input_size is None and not native and tile_size is None and trained.inference_size is not None:
         input_size = trained.inference_size
@@ -133,18 +172,21 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
     if (data is None) == (not inputs):
         raise ConfigurationError("give the images to label either as inputs or as a data: block (--data), not both")
     out = output_folder(out, "--out")
-    groups = _data_groups(data, split, out) if data is not None else [(out, _input_files(inputs))]
+    groups = _data_groups(data, split, out) if data is not None else [(out, _input_files(inputs), roi)]
+    if tile_size is not None and any(regions is not None for _, _, regions in groups):
+        raise ConfigurationError("regions of interest (--roi, data.regions) cannot be combined with --tile-size; "
+                                 "label whole images, or set regions: false in the data: block")
     class_set = default_class_set(trained.num_classes, trained.class_set)
-    overlay_paths = [out / "overlays" / folder.relative_to(out) / f"{f.stem}.png" for folder, files in groups
+    overlay_paths = [out / "overlays" / folder.relative_to(out) / f"{f.stem}.png" for folder, files, _ in groups
                      for f in files]  # fmt: skip
     if overlay:  # before any labelling: a clash found after it would waste the run
-        check_output_paths([f for _, files in groups for f in files], overlay_paths, overwrite)
+        check_output_paths([f for _, files, _ in groups for f in files], overlay_paths, overwrite)
     written, pairs = [], []
-    for folder, files in groups:
+    for folder, files, regions in groups:
         if tile_size is None:
             pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=folder,
                                name_prefix=name_prefix, device=device, tta=tta, class_set=class_set,
-                               input_size=input_size, overwrite=overwrite,
+                               input_size=input_size, overwrite=overwrite, roi=regions,
                                on_error="skip" if skip_unreadable else "raise")  # fmt: skip
             by_name = {f"{name_prefix}{f.stem}": f for f in files}
             written += list(pxds.files)

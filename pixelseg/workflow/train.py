@@ -109,7 +109,7 @@ def _class_weights(job: TrainJob, train: PairedDatastore, echo: Callable[[str], 
         return None
     if isinstance(spec, list):
         return spec
-    table = count_each_label(train.labels)
+    table = count_each_label(train)  # inside the regions of interest, when the data has some
     weights = class_weights(table, method=spec)
     table["weight"] = weights
     echo(f"class statistics (count_each_label) and {spec} weights:")
@@ -191,7 +191,7 @@ def _remove_failed_start(out: Path, before: set[Path], created: bool) -> None:
 
 def _write_file_lists(out: Path, data: TrainData) -> None:
     """``train_files.csv`` and ``validation_files.csv``: the exact pairs of the run (name,
-    image file, label file), written atomically."""
+    image file, label file, and region mask file when the data has regions), written atomically."""
     import pandas as pd
 
     from pixelseg.utils.atomic import atomic_write
@@ -199,6 +199,8 @@ def _write_file_lists(out: Path, data: TrainData) -> None:
     for role, ds in (("train", data.train), ("validation", data.validation)):
         table = pd.DataFrame({"name": ds.names, "image": [str(f) for f in ds.images.files],
                               "label": [str(f) for f in ds.labels.files]})
+        if ds.region_files is not None:
+            table["region"] = ["" if f is None else str(f) for f in ds.region_files]
         with atomic_write(out / f"{role}_files.csv", overwrite=True) as tmp:
             table.to_csv(tmp, index=False)
 

@@ -62,18 +62,25 @@ def beside(root: Path):
     return root, _classes(root, names=["background", "object"]), {}, binary_counts()
 
 
+#: DRIVE's field of view in the synthetic images: rows 1..14, columns 1..22 (308 of 384 pixels).
+FOV = (slice(1, 15), slice(1, 23))
+FOV_PIXELS = 14 * 22
+
+
 def drive(root: Path):
-    """DRIVE: LZW TIFF images, 0/255 GIF masks (grey palette) with suffixes, region masks."""
+    """DRIVE: LZW TIFF images, 0/255 GIF masks (grey palette) with suffixes, region masks
+    (the field of view :data:`FOV`, holding the object). The counts are inside the region
+    (the pixels outside are void by default)."""
     for d in ("images", "1st_manual", "mask"):
         (root / d).mkdir(parents=True)
     for i in range(21, 21 + N):
         Image.fromarray(_image(i)).save(root / "images" / f"{i}_training.tif", compression="tiff_lzw")
         Image.fromarray(_mask(255)).save(root / "1st_manual" / f"{i}_manual1.gif")
         region = np.zeros((H, W), np.uint8)
-        region[1:15, 1:23] = 255
+        region[FOV] = 255
         Image.fromarray(region).save(root / "mask" / f"{i}_training_mask.gif")
     classes = _classes(root, names=["background", "object"], label_ids=[0, 255])
-    return root, classes, {}, binary_counts()
+    return root, classes, {}, {"background": N * (FOV_PIXELS - OBJECT), "object": N * OBJECT}
 
 
 def class_folders(root: Path):
