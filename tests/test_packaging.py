@@ -27,7 +27,7 @@ IMPORT_NAMES = {
 USED_WITHOUT_IMPORT = {
     "onnxscript": "torch.onnx.export(dynamo=True) writes the graph with it",
     "imagecodecs": "tifffile decodes LZW, JPEG, Zstandard... TIFFs with it",
-    "tensorboard": "torch.utils.tensorboard writes the training scalars with it",
+    "tensorboard": "Lightning's TensorBoardLogger writes the training scalars with it",
     "mkdocs": "make docs runs it (mkdocs.yml)",
     "mkdocs_material": "the theme of mkdocs.yml",
     "mkdocstrings": "the API pages of docs/ (::: blocks)",

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             return
         if config is None:
             raise typer.BadParameter("give the YAML with --config train.yaml (pixelseg train --print-config "
-                                     "prints a template)", param_hint="--config")
+                                     "prints a template)", param_hint="'--config'")
         from pixelseg.workflow.train import run_train_config
 
         run_train_config(config, overrides or (), output=output, overwrite=overwrite, resume=resume)

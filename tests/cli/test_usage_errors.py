@@ -25,7 +25,7 @@ def _run(*args: str, module: bool = False) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("args, message", [
     (["infoo"], "No such command 'infoo'. Did you mean 'info'?"),
     (["info"], "Missing argument 'data'"),
-    (["train"], "Missing option '--config'"),
+    (["train"], "Invalid value for '--config': give the YAML with --config train.yaml"),
     (["train", "--config"], "Option '--config' requires an argument"),
     (["predict", "--bogus"], "No such option: --bogus"),
     (["label", "imgs", "--labels", "l", "--classes", "c.json", "--port", "0"], "Invalid value for '--port'"),
