@@ -109,7 +109,8 @@ class TrainingOptions(BaseModel):
         seed: seeds Python, NumPy and torch, the shuffling and the workers (0; None: random).
         deterministic: use deterministic algorithms only (False). With the same seed, on
             CPU the loss curve is then identical from run to run.
-        verbose: progress bars and a summary line per validation (True);
+        verbose: progress bars and a summary line per validation (True), logged at INFO on
+            the ``pixelseg`` logger (a console handler is added when logging is not configured);
         verbose_frequency: iterations between transfers of the per-iteration values from the
             device to the history (50); ``training_log.csv`` is rewritten at every epoch end and
             validation.

@@ -39,6 +39,8 @@ def quiet_lightning():
             warnings.filterwarnings("ignore", message=".*LeafSpec.*")
             # A checkpoint of the legacy layout (pixelseg.checkpoint.legacy_recorder_state) is read anyway.
             warnings.filterwarnings("ignore", message=r".*Please add the following callbacks: \['TrainingRecorder'\]\.")
+            # Resuming into the run's own checkpoint folder.
+            warnings.filterwarnings("ignore", message=r".*Checkpoint directory .* exists and is not empty")
             # A checkpoint of a run with other checkpoint settings (keep_checkpoints, best.ckpt).
             warnings.filterwarnings("ignore", message=r".*Please add the following callbacks: \['ModelCheckpoint")
             yield
