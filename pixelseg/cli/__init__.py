@@ -2,7 +2,9 @@
 
 Each command is parsed in its own module (``pixelseg/cli/<command>.py`` defines
 ``register(app)``) and runs one job of :mod:`pixelseg.workflow` (``label`` runs the labeling
-server, ``info`` the dataset report). Errors that pixelseg raises on
+server, ``info`` the dataset report). Status messages go to the ``pixelseg`` logger, shown
+on stderr (``--quiet``: warnings and errors only, ``--verbose``: debug); a command's result
+(``info``'s report, ``evaluate``'s metrics) is printed on stdout. Errors that pixelseg raises on
 purpose (:class:`pixelseg.errors.PixelsegError`, and missing files) are printed as one
 sentence with exit code 2; ``--debug`` shows the traceback instead.
 """
@@ -17,6 +19,7 @@ import typer
 from pixelseg.cli._support import is_click as _is_click
 from pixelseg.cli._support import print_version as _print_version
 from pixelseg.errors import PixelsegError
+from pixelseg.utils.log import cli_level, restored_logging, setup_logging
 
 app = typer.Typer(
     name="pixelseg",
@@ -34,11 +37,14 @@ _COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "export", "l
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Show warnings and errors only."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug messages too."),
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     """pixelseg: semantic segmentation for the whole workflow."""
     _STATE["debug"] = debug
+    setup_logging(cli_level(quiet, verbose))
 
 
 _STATE = {"debug": False}
@@ -51,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pixelseg`` console script."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        code = app(args=argv, standalone_mode=False)
+        with restored_logging():
+            code = app(args=argv, standalone_mode=False)
     except (PixelsegError, FileNotFoundError, FileExistsError, NotADirectoryError) as exc:
         if debug:
             raise

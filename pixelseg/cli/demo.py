@@ -38,4 +38,4 @@ def register(app: typer.Typer) -> None:
 
         run_demo(DemoConfig.with_defaults(data=data, output=output, epochs=epochs, network=network,
                                           image_size=image_size, mini_batch_size=mini_batch_size, seed=seed,
-                                          overwrite=overwrite), echo=typer.echo)
+                                          overwrite=overwrite))

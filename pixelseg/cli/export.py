@@ -24,4 +24,4 @@ def register(app: typer.Typer) -> None:
         from pixelseg.workflow.export import run_export
 
         run_export(checkpoint, output, opset=opset, size=size, fixed_size=fixed_size,
-                   overwrite=overwrite, verify=verify, echo=typer.echo)
+                   overwrite=overwrite, verify=verify)

@@ -62,4 +62,4 @@ def register(app: typer.Typer) -> None:
         run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, echo=typer.echo, data=data, split=split, roi=roi)
+                    name_prefix=name_prefix, data=data, split=split, roi=roi)

@@ -178,6 +178,10 @@ class SegmentationTask(pl.LightningModule):
         self._validation_weight += images.shape[0]
         self.validation_accumulator.update(logits.argmax(1), labels)
 
+    def on_validation_epoch_end(self) -> None:
+        # For the callbacks that monitor a metric (best.ckpt): val_loss, val_global_accuracy, val_mean_iou.
+        self.log_dict({f"val_{k}": v for k, v in self.validation_result().items()}, logger=False)
+
     def validation_result(self) -> dict[str, float]:
         """Loss (mean over images of the mini-batch losses) and metrics of the last validation.
 

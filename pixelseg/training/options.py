@@ -14,13 +14,16 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from pixelseg.errors import ConfigurationError
+from pixelseg.utils.schema import did_you_mean
 
-__all__ = ["TrainingOptions", "LOSS_NAMES"]
+__all__ = ["TrainingOptions", "LOSS_NAMES", "LOGGER_NAMES"]
 
 LOSS_NAMES = ("cross-entropy", "dice", "focal")
+#: The experiment loggers ``loggers`` accepts by name (see :mod:`pixelseg.training.loggers`).
+LOGGER_NAMES = ("csv", "tensorboard", "mlflow")
 
 # MATLAB's default initial learning rate per solver.
 _DEFAULT_LEARN_RATE = {"sgdm": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001}
@@ -82,12 +85,24 @@ class TrainingOptions(BaseModel):
         checkpoint_path: folder of checkpoints (default ``output_dir/checkpoints``).
         checkpoint_frequency (1) in checkpoint_frequency_unit ``"epoch"`` (default) or
             ``"iteration"``.
+        keep_checkpoints: the periodic checkpoints kept, the most recent ones (2, >= 1); the
+            folder also holds ``last.ckpt`` (a link to the latest, or a copy where links are
+            not possible), ``best.ckpt`` with ``output_network="best-..."`` and the fault
+            checkpoints.
         resume_from: a checkpoint written by a previous run; training continues from its
             epoch and iteration with its optimizer state, history and data order (mid-epoch
             too). With the same options the run is the one that was interrupted; with a larger
             max_epochs the learning-rate schedule is stretched to the new length.
         plots: ``"none"`` (default) or ``"training-progress"`` (a PNG updated at every
             validation and at the end; needs output_dir).
+        loggers: experiment loggers receiving the history rows (``train/loss``,
+            ``validation/mean_iou``...): ``"csv"`` (``output_dir/csv/metrics.csv``),
+            ``"tensorboard"`` (``output_dir/tensorboard``; the ``tensorboard`` extra),
+            ``"mlflow"`` (``output_dir/mlruns``; the ``mlflow`` extra) or Lightning ``Logger``
+            objects. Default none (``training_log.csv`` is written either way).
+        callbacks: extra Lightning callbacks, appended to pixelseg's own.
+        Logger and callback objects are not written to files (``to_dict`` keeps the logger
+        names only).
 
     Hardware and reproducibility
         execution_environment: ``"auto"`` (GPU when present), ``"cpu"``, ``"gpu"``,
@@ -103,7 +118,8 @@ class TrainingOptions(BaseModel):
         seed: seeds Python, NumPy and torch, the shuffling and the workers (0; None: random).
         deterministic: use deterministic algorithms only (False). With the same seed, on
             CPU the loss curve is then identical from run to run.
-        verbose: progress bars and a summary line per validation (True);
+        verbose: progress bars and a summary line per validation (True), logged at INFO on
+            the ``pixelseg`` logger (a console handler is added when logging is not configured);
         verbose_frequency: iterations between transfers of the per-iteration values from the
             device to the history (50); ``training_log.csv`` is rewritten at every epoch end and
             validation.
@@ -150,8 +166,11 @@ class TrainingOptions(BaseModel):
     checkpoint_path: Path | None = None
     checkpoint_frequency: int = Field(default=1, ge=1)
     checkpoint_frequency_unit: Literal["epoch", "iteration"] = "epoch"
+    keep_checkpoints: int = Field(default=2, ge=1)
     resume_from: Path | None = None
     plots: Literal["none", "training-progress"] = "none"
+    loggers: list[Any] = Field(default_factory=list)
+    callbacks: list[Any] = Field(default_factory=list)
     # hardware and reproducibility
     execution_environment: Literal["auto", "cpu", "gpu", "multi-gpu"] = "auto"
     devices: int | Literal["auto"] = "auto"
@@ -209,6 +228,31 @@ class TrainingOptions(BaseModel):
                 raise ValueError(f"loss weights must be finite, >= 0 and not all 0, got {value}")
         return value
 
+    @field_validator("loggers")
+    @classmethod
+    def _check_loggers(cls, value: list[Any]) -> list[Any]:
+        for item in value:
+            if isinstance(item, str):
+                if item not in LOGGER_NAMES:
+                    raise ValueError(f"unknown logger {item!r}{did_you_mean(item, LOGGER_NAMES)}; choose from "
+                                     f"{', '.join(LOGGER_NAMES)} or give a Lightning Logger object")
+            elif not callable(getattr(item, "log_metrics", None)):
+                raise ValueError(f"a logger must be one of {', '.join(LOGGER_NAMES)} or a Lightning Logger object, "
+                                 f"got {type(item).__name__}")
+        return value
+
+    @field_validator("callbacks")
+    @classmethod
+    def _check_callbacks(cls, value: list[Any]) -> list[Any]:
+        for item in value:
+            if isinstance(item, (str, bytes, dict, int, float)) or not hasattr(item, "on_train_start"):
+                raise ValueError(f"callbacks must be Lightning Callback objects, got {type(item).__name__}")
+        return value
+
+    @field_serializer("loggers", "callbacks", when_used="json")
+    def _names_only(self, value: list[Any]) -> list[str]:
+        return [item for item in value if isinstance(item, str)]
+
     @field_validator("devices")
     @classmethod
     def _check_devices(cls, value: int | str) -> int | str:
@@ -220,6 +264,9 @@ class TrainingOptions(BaseModel):
     def _check_combinations(self) -> TrainingOptions:
         if self.plots == "training-progress" and self.output_dir is None:
             raise ValueError("plots='training-progress' writes training_progress.png and needs output_dir")
+        named = [item for item in self.loggers if isinstance(item, str)]
+        if named and self.output_dir is None:
+            raise ValueError(f"loggers {named} write files under output_dir; set output_dir")
         return self
 
     # ---- helpers ------------------------------------------------------------------------

@@ -35,13 +35,8 @@ are those of rank 0's share of the mini-batch.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import logging
 import math
-import signal
-import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +47,7 @@ from torch import nn
 
 from pixelseg.checkpoint import TrainedNetwork, check_finite_network, network_metadata, read_checkpoint
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.training.callbacks.checkpoints import checkpoint_callbacks
 from pixelseg.training.callbacks.fault import FaultCheckpoint
 from pixelseg.training.callbacks.history import HistoryRecorder
 from pixelseg.training.callbacks.precise_bn import PreciseBatchNorm
@@ -67,10 +63,13 @@ from pixelseg.training.faults import (
     is_out_of_memory,
     out_of_memory_message,
 )
+from pixelseg.training.loggers import build_loggers
 from pixelseg.training.losses import build_loss
 from pixelseg.training.module import SegmentationTask
 from pixelseg.training.options import TrainingOptions
+from pixelseg.training.runtime import quiet_lightning, restore_sigint, sigint_handler
 from pixelseg.training.schedules import schedule_from_options
+from pixelseg.utils.log import ensure_console_handler
 
 __all__ = ["train_network"]
 
@@ -125,10 +124,12 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         ``options.output_network``), ``.class_set``, ``.history``, ``.options``.
 
     Files (when ``options.output_dir`` is set): ``training_log.csv`` (the history),
-    ``training_progress.png`` (``plots="training-progress"``), ``checkpoints/`` with
-    ``epochNNN-iterationNNNNNN.ckpt`` every ``checkpoint_frequency`` epochs or iterations and
-    ``last.ckpt``; ``interrupted.ckpt`` after Ctrl-C, ``last-good.ckpt`` after a NaN loss.
-    Resume any of them with ``TrainingOptions(resume_from=path)``.
+    ``training_progress.png`` (``plots="training-progress"``), ``checkpoints/`` with the
+    ``keep_checkpoints`` most recent ``epochNNN-iterationNNNNNN.ckpt`` (every
+    ``checkpoint_frequency`` epochs or iterations), ``last.ckpt`` and, with a best
+    ``output_network``, ``best.ckpt``; ``interrupted.ckpt`` after Ctrl-C, ``last-good.ckpt``
+    after a NaN loss. Resume any of them with ``TrainingOptions(resume_from=path)``. The
+    ``loggers`` write under ``output_dir`` too; messages go to the ``pixelseg`` logger.
 
     Raises:
         ConfigurationError: class count of the data (class set, class weights) differs from the
@@ -167,6 +168,8 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         pl.seed_everything(options.seed, workers=True, verbose=False)
     loss = build_loss(options.loss, class_weights, int(net.num_classes), options.focal_gamma)
     metadata = network_metadata(net, class_set, options, input_size)
+    if options.verbose:
+        ensure_console_handler()
     history = HistoryRecorder(options.output_dir, plot=options.plots == "training-progress",
                               verbose=options.verbose, verbose_frequency=options.verbose_frequency)
     selection = ValidationSelection(options.output_network, options.objective_metric, options.validation_patience,
@@ -175,10 +178,11 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
     net.train()  # a network from load_network (or an earlier run) is in eval mode
 
     previous_deterministic = torch.are_deterministic_algorithms_enabled()
-    previous_sigint = _sigint_handler()
+    previous_sigint = sigint_handler()
     # Selection before history: the early-stopping line comes before the validation summary.
-    callbacks = [selection, history, fault] + ([ProgressBar(history.latest)] if options.verbose else [])
-    with _quiet_lightning():
+    callbacks = [selection, history, fault] + ([ProgressBar(history.latest)] if options.verbose else []) \
+        + list(options.callbacks)
+    with quiet_lightning():
         trainer = _make_trainer(options, callbacks, has_validation=validation_data is not None)
         world = trainer.world_size
         if options.mini_batch_size % world:
@@ -215,7 +219,7 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
             raise
         finally:
             torch.use_deterministic_algorithms(previous_deterministic)
-            _restore_sigint(previous_sigint)  # Lightning ignores SIGINT after a Ctrl-C
+            restore_sigint(previous_sigint)  # Lightning ignores SIGINT after a Ctrl-C
 
     revert_sync_batch_norm(net)  # multi-GPU runs convert batch norm; give back plain BatchNorm2d
     if selection.best_state is not None and options.output_network != "last-iteration":
@@ -313,14 +317,11 @@ def _make_trainer(options: TrainingOptions, callbacks: list[pl.Callback], has_va
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
     if on_cpu and options.precision == "16-mixed":
         raise ConfigurationError('precision="16-mixed" needs a GPU; use "bf16-mixed" or "32" on the CPU')
-    callbacks = list(callbacks)
     folder = options.checkpoint_dir
     if folder is not None:
-        every = {"every_n_epochs": options.checkpoint_frequency} if options.checkpoint_frequency_unit == "epoch" \
-            else {"every_n_train_steps": options.checkpoint_frequency}
-        callbacks.append(ModelCheckpoint(dirpath=folder, filename="epoch{epoch:03d}-iteration{step:06d}",
-                                         auto_insert_metric_name=False, save_top_k=-1, save_last=True,
-                                         save_on_train_epoch_end=True, **every))
+        callbacks = list(callbacks) + checkpoint_callbacks(
+            folder, options.keep_checkpoints, options.checkpoint_frequency, options.checkpoint_frequency_unit,
+            options.output_network, options.objective_metric)
     validation = {"val_check_interval": options.validation_frequency, "check_val_every_n_epoch": None} \
         if has_validation else {"limit_val_batches": 0}
     return pl.Trainer(
@@ -334,7 +335,7 @@ def _make_trainer(options: TrainingOptions, callbacks: list[pl.Callback], has_va
         max_time=datetime.timedelta(seconds=options.max_time) if options.max_time else None,
         deterministic=options.deterministic,
         callbacks=callbacks,
-        logger=False,
+        logger=build_loggers(options.loggers, options.output_dir) or False,
         enable_checkpointing=folder is not None,
         enable_progress_bar=options.verbose,
         enable_model_summary=False,
@@ -343,34 +344,3 @@ def _make_trainer(options: TrainingOptions, callbacks: list[pl.Callback], has_va
         default_root_dir=str(options.output_dir) if options.output_dir is not None else None,
         **validation,
     )
-
-
-def _sigint_handler():
-    return signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
-
-
-def _restore_sigint(handler) -> None:
-    if handler is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, handler)
-
-
-@contextlib.contextmanager
-def _quiet_lightning():
-    """Silence Lightning's info chatter (GPU available..., fit stopped...) and hint warnings."""
-    from lightning.fabric.utilities.warnings import PossibleUserWarning
-
-    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric", "lightning")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=PossibleUserWarning)
-            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-            # A checkpoint of the legacy layout (pixelseg.checkpoint.legacy_recorder_state) is read anyway.
-            warnings.filterwarnings("ignore", message=r".*Please add the following callbacks: \['TrainingRecorder'\]\.")
-            yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)

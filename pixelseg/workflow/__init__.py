@@ -1,6 +1,7 @@
 """The jobs: what each ``pixelseg`` command does, in terms of the stages below (data, models,
 checkpoint, training, evaluation, inference, export). Each is a plain function with typed
-arguments that reports through an ``echo`` callable, so it runs from Python as well:
+arguments that reports through an ``echo`` callable (by default its module's logger, a child
+of ``"pixelseg"``: :mod:`pixelseg.utils.log`), so it runs from Python as well:
 
 - :mod:`pixelseg.workflow.train_config`: ``train.yaml`` (``TrainJob``, ``load_job``, overrides).
 - :mod:`pixelseg.workflow.train`: ``run_train_job``, ``run_train_config`` (``pixelseg train``).

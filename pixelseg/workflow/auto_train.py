@@ -12,6 +12,7 @@ RUN/config.yaml`` repeats the run), ``choices.json``, the metrics files and ``ov
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from pixelseg.workflow.auto_recipe import Choice, DataProfile, Recipe, choose_re
 from pixelseg.workflow.pictures import evaluate_and_draw
 from pixelseg.workflow.train import TrainData, TrainRun, run_train_job, tensor_views
 from pixelseg.workflow.train_config import TrainJob
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["run_auto_train", "open_folder", "profile_data", "measure_step", "measure_validation_pass"]
 
@@ -149,7 +152,7 @@ def _write_choices(out: Path, choices: list[Choice], header: str) -> None:
 
 def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time_budget: str | float = "30m",
                    domain: str | None = None, output: str | Path | None = None, overwrite: bool = False,
-                   echo: Callable[[str], None] = print) -> TrainRun:
+                   echo: Callable[[str], None] | None = None) -> TrainRun:
     """Train the best network the recipe can reach on ``data_dir`` within ``time_budget``.
 
     Args:
@@ -172,6 +175,7 @@ def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time
             take as classes.
     """
     started = time.perf_counter()
+    echo = echo or _log.info
     budget = parse_duration(time_budget, "--time-budget")
     root = Path(data_dir).resolve()  # config.yaml must read the same folder from anywhere
     output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")

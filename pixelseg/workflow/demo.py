@@ -11,6 +11,7 @@ images at their own resolution and adds the metrics files, the confusion matrix 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -23,6 +24,8 @@ from pixelseg.workflow.train import open_data, run_train_job
 from pixelseg.workflow.train_config import TrainJob
 
 __all__ = ["DemoConfig", "demo_job", "run_demo", "bundled_sample"]
+
+_log = logging.getLogger(__name__)
 
 SAMPLE_IMAGE_SIZE = (192, 256)
 SAMPLE_EPOCHS, DATA_EPOCHS = 14, 20
@@ -94,13 +97,13 @@ def demo_job(config: DemoConfig, train_pairs: int | None = None) -> TrainJob:
             "solver": "adamw", "initial_learn_rate": 2e-3, "learn_rate_schedule": "poly", "warmup_epochs": 1,
             "l2_regularization": 1e-4, "max_epochs": config.epochs, "mini_batch_size": config.mini_batch_size,
             "shuffle": "every-epoch", "output_network": "last-iteration", "plots": "training-progress",
-            "seed": config.seed, "num_workers": 0, "verbose": True,
+            "seed": config.seed, "num_workers": 0, "verbose": True, "keep_checkpoints": 1,
             **({"validation_frequency": max(1, train_pairs // config.mini_batch_size) * 2} if train_pairs else {}),
         },
     )
 
 
-def run_demo(config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
+def run_demo(config: DemoConfig, echo: Callable[[str], None] = _log.info) -> dict:
     """Run the demo and return its dataset metrics (global_accuracy, mean_accuracy, mean_iou,
     weighted_iou, mean_bf_score) as a dict.
 

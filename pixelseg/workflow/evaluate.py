@@ -10,6 +10,7 @@ of the image ``<name>.<ext>``).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ from pixelseg.evaluation.report import OUTPUT_FILES
 from pixelseg.workflow._common import data_from_yaml
 
 __all__ = ["run_evaluate", "paired_label_folders", "region_files_for", "PREDICTION_ENCODINGS"]
+
+_log = logging.getLogger(__name__)
 
 #: How prediction files are read: "indices" (pixel value = class index, as semanticseg
 #: writes them) or "truth" (through the same class set as the ground truth, e.g. colours).
@@ -174,7 +177,7 @@ def region_files_for(truth_files: Sequence[Any], truth_dir: str | os.PathLike, r
 def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, classes: Any, out: str | os.PathLike,
                  nan_policy: str = "omit", metrics: str | Sequence[str] = "all", pred_prefix: str = "pred_",
                  pred_encoding: str = "indices", worst: int = 10, overwrite: bool = False, quiet: bool = False,
-                 echo: Callable[[str], None] = print, *, label_suffix: str = "", pred_suffix: str = "",
+                 echo: Callable[[str], None] = _log.info, *, label_suffix: str = "", pred_suffix: str = "",
                  read_options: dict[str, Any] | None = None, data: Any = None,
                  split: str | None = None, regions: str | os.PathLike | None = None,
                  region_suffix: str = "") -> SemanticSegmentationMetrics:
@@ -201,7 +204,7 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, class
         worst: number of worst images (by mean IoU) listed.
         overwrite: replace existing output files.
         quiet: no progress bar (the report is printed either way).
-        echo: receives the report and the summary line.
+        echo: receives the report (with ``quiet``) and the summary line; default: the logger (INFO).
 
     Returns:
         The ``SemanticSegmentationMetrics``.

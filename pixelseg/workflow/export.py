@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +11,12 @@ from pixelseg.workflow._common import open_checkpoint
 
 __all__ = ["run_export"]
 
+_log = logging.getLogger(__name__)
+
 
 def run_export(checkpoint: str | Path, output: str | Path, opset: int | None = None,
                size: tuple[int, int] | str | None = None, fixed_size: bool = False, overwrite: bool = False,
-               verify: bool = True, echo: Callable[[str], None] = print) -> Path:
+               verify: bool = True, echo: Callable[[str], None] = _log.info) -> Path:
     """Export the network in ``checkpoint`` to the ONNX file ``output`` (class names and
     colours in its metadata) and report the onnxruntime-vs-PyTorch check.
 
@@ -25,7 +28,7 @@ def run_export(checkpoint: str | Path, output: str | Path, opset: int | None = N
         fixed_size: fix batch 1 and ``size`` instead of dynamic axes.
         overwrite: replace an existing file.
         verify: check the model against PyTorch with onnxruntime.
-        echo: receives the one-line summary.
+        echo: receives the one-line summary; default: the logger (INFO).
 
     Returns:
         The path written.

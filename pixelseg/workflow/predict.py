@@ -9,6 +9,7 @@ class colours blended). Every output path is planned and checked before anything
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ from pixelseg.utils.sizes import parse_size
 from pixelseg.workflow._common import open_checkpoint, output_folder
 
 __all__ = ["run_predict", "tile_batch_size", "parse_roi", "MAX_OVERLAY_PIXELS"]
+
+_log = logging.getLogger(__name__)
 
 _TIFF = (".tif", ".tiff")
 #: Overlays of tiled outputs are written only up to this many pixels (they are made in memory).
@@ -112,7 +115,7 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
                 device: str = "auto", tta: bool | tuple[float, ...] = False,
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
-                echo: Callable[[str], None] = print, *, data=None, split: str | None = None,
+                echo: Callable[[str], None] = _log.info, *, data=None, split: str | None = None,
                 roi: Any = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
@@ -142,7 +145,7 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         overwrite: replace existing output files.
         skip_unreadable: report and skip images that cannot be read.
         name_prefix: prefix of the output file names.
-        echo: receives one line per message.
+        echo: receives one line per message; default: the logger (INFO).
 
     Returns:
         The label files written (H x W uint8 class indices), in input order.

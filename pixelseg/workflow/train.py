@@ -10,6 +10,7 @@ validation data).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ from pixelseg.data.spec import DataSpec
 from pixelseg.data.spec import open_data as open_spec
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.workflow._common import output_folder
-from pixelseg.workflow.train_config import TrainJob, load_job
+from pixelseg.workflow.train_config import TrainJob, load_job, resolved_config
 
 __all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "run_train_job", "run_train_config", "latest_checkpoint",
            "validation_metrics"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -141,7 +144,7 @@ def validation_metrics(network, validation, class_set, batch_size: int = 4) -> d
             "confusion_matrix": cm.tolist()}
 
 
-def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, echo: Callable[[str], None] = print,
+def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, echo: Callable[[str], None] = _log.info,
                   data: TrainData | None = None) -> TrainRun:
     """Train as ``job`` says and fill the run folder ``output``.
 
@@ -149,7 +152,8 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, ec
         job: the run's description (:func:`~pixelseg.workflow.train_config.load_job`).
         output: the run folder; must be new or empty unless ``overwrite``.
         overwrite: allow a non-empty run folder.
-        echo: receives progress lines (data, class weights, network, validation metrics).
+        echo: receives progress lines (data, class weights, network, validation metrics);
+            default: the ``pixelseg.workflow.train`` logger (INFO).
         data: the job's data when the caller opened it already (:func:`open_data`).
 
     Raises:
@@ -227,8 +231,7 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     train_view, validation_view = tensor_views(data, job.data, options.seed or 0)
 
     _write_file_lists(out, data)
-    resolved = job.model_dump(mode="json")
-    resolved["options"] = options.to_dict()
+    resolved = resolved_config(job, out)
     with atomic_write(out / "config.yaml", overwrite=True) as tmp:
         tmp.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
 
@@ -276,7 +279,7 @@ def latest_checkpoint(run: str | Path) -> Path:
 
 def run_train_config(config: str | Path, overrides: Sequence[str] = (), output: str | Path | None = None,
                      overwrite: bool = False, resume: str | Path | None = None,
-                     echo: Callable[[str], None] = print) -> TrainRun:
+                     echo: Callable[[str], None] = _log.info) -> TrainRun:
     """``pixelseg train``: load ``config`` with ``overrides`` and run it into ``output``.
 
     Args:
@@ -287,6 +290,7 @@ def run_train_config(config: str | Path, overrides: Sequence[str] = (), output: 
         resume: continue a stopped run: its run folder (its furthest-trained readable
             checkpoint), a folder of checkpoints, or one checkpoint file. Writing into the
             resumed run's own folder needs no ``overwrite``.
+        echo: receives progress lines; default: the logger (INFO).
 
     Raises:
         FileNotFoundError: no config file, no readable checkpoint to resume from.

@@ -19,7 +19,9 @@ The file::
     options: {solver: adamw, initial_learn_rate: 0.002, max_epochs: 20, mini_batch_size: 8}
 
 Relative paths are relative to the YAML file; ``options.output_dir`` is always the run
-folder. Any field can be overridden with dotted ``key=value`` pairs (values parsed as YAML):
+folder. ``pixelseg train --print-config [train.yaml]`` prints the file with every default
+filled in (:func:`config_text`; without a file, the defaults, ``data.root`` empty); fed back
+with ``--config`` it gives the same run. Any field can be overridden with dotted ``key=value`` pairs (values parsed as YAML):
 ``options.max_epochs=3``, ``network.name=unet``, ``data.image_size=[96,128]``.
 :mod:`pixelseg.workflow.train` runs it.
 """
@@ -38,7 +40,7 @@ from pixelseg.errors import ConfigurationError
 from pixelseg.utils.schema import describe_validation_error
 from pixelseg.utils.yamlfile import load_yaml
 
-__all__ = ["TrainJob", "load_job", "apply_overrides"]
+__all__ = ["TrainJob", "load_job", "apply_overrides", "resolved_config", "config_text"]
 
 
 class TrainJob(BaseModel):
@@ -120,3 +122,38 @@ def load_job(path: str | Path, overrides: Sequence[str] = ()) -> TrainJob:
     except ConfigurationError as exc:
         raise ConfigurationError(f"{path}: options: {exc}") from None
     return job.resolved(path.parent.resolve())
+
+
+def resolved_config(job: TrainJob, run_folder: str | Path | None = None) -> dict[str, Any]:
+    """``job`` with every default filled in (every ``TrainingOptions`` field, the whole
+    ``data:`` block), JSON/YAML-compatible (paths as strings), as ``config.yaml`` of a run holds
+    it. ``options.output_dir`` is ``run_folder``, left out when None (it is always the run folder).
+
+    Raises:
+        ConfigurationError: a bad option (names the field and the value).
+    """
+    resolved = job.model_dump(mode="json")
+    options = job.training_options(run_folder if run_folder is not None else ".").to_dict()
+    if run_folder is None:
+        options.pop("output_dir")
+    resolved["options"] = options
+    return resolved
+
+
+def config_text(path: str | Path | None = None, overrides: Sequence[str] = ()) -> str:
+    """The YAML of :func:`resolved_config` for the file ``path`` with ``overrides``
+    (``pixelseg train --print-config``); without ``path``, of the defaults (``data.root``
+    empty: a template to fill in).
+
+    Raises:
+        FileNotFoundError, ConfigurationError: see :func:`load_job`.
+    """
+    if path is not None:
+        job = load_job(path, overrides)
+    else:
+        raw = apply_overrides(resolved_config(TrainJob(data=DataSpec())), overrides)
+        try:
+            job = TrainJob(**raw)
+        except ValidationError as exc:
+            raise ConfigurationError(describe_validation_error(exc, TrainJob)) from None
+    return yaml.safe_dump(resolved_config(job), sort_keys=False)

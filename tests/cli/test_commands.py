@@ -12,7 +12,7 @@ from pixelseg.cli import app
 CLI = Path(pixelseg.cli.__file__).parent
 # What a command module may import from pixelseg besides pixelseg.workflow.*.
 ALLOWED = {
-    "__init__.py": {"pixelseg.errors", "pixelseg.cli._support"},
+    "__init__.py": {"pixelseg.errors", "pixelseg.cli._support", "pixelseg.utils.log"},
     "_support.py": {"pixelseg"},  # pixelseg.__version__ for --version
     "predict.py": {"pixelseg.errors", "pixelseg.inference.predictor"},  # MAX_TTA_SCALE for --tta-scales
     "label.py": {"pixelseg.labeling.server"},

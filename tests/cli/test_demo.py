@@ -40,6 +40,10 @@ def test_demo_job_writes_metrics_plots_and_overlays(tiny_camvid, tmp_path):
         assert (out / name).is_file(), name
     overlays = sorted((out / "overlays").glob("*.png"))
     assert len(overlays) == 2
+    # keep_checkpoints=1: one periodic checkpoint and last.ckpt; the whole folder under 100 MB
+    names = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert len(names) == 2 and names[0].startswith("epoch000-") and names[1] == "last.ckpt", names
+    assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and not p.is_symlink()) < 100e6
     assert Image.open(overlays[0]).size[0] > 500
 
 

@@ -55,7 +55,11 @@ def test_predict_folder_with_overlays(checkpoint, images, tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--overlay", "--device", "cpu"], capsys)
     assert code == 0, err
-    assert "labelled 2 image(s)" in stdout
+    assert "labelled 2 image(s)" in err and "labelled" not in stdout  # status lines: the logger, on stderr
+    code, stdout, err = _run(["--quiet", "predict", str(checkpoint), str(folder), "--out", str(tmp_path / "quiet"),
+                              "--device", "cpu"], capsys)
+    assert code == 0 and "labelled" not in stdout + err  # -q: warnings and errors only
+    assert len(list((tmp_path / "quiet").glob("*.png"))) == 2
     net = load_network(checkpoint)
     for name, image in arrays.items():
         with Image.open(out / f"pred_{name}.png") as png:

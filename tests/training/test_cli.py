@@ -111,3 +111,31 @@ def test_resume_a_run_folder_continues_from_its_furthest_readable_checkpoint(sma
     assert history[history.phase == "train"].iteration.tolist() == list(range(1, 5))  # 2 epochs x 2 iterations
     with pytest.raises(FileNotFoundError, match="no readable checkpoint"):
         latest_checkpoint(tmp_path / "empty")
+
+
+def test_print_config_fills_every_default_and_feeds_back_as_the_same_config(tmp_path, capsys):
+    from pixelseg.cli import main
+    from pixelseg.workflow.train_config import resolved_config
+
+    config = write_config(tmp_path, classes={"names": ["a", "b"]})
+    main(["train", "--print-config", str(config), "--set", "options.loggers=[csv]"])
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["options"]["keep_checkpoints"] == 2 and printed["options"]["loggers"] == ["csv"]
+    assert printed["options"]["initial_learn_rate"] == 0.01 and "output_dir" not in printed["options"]
+    assert printed["data"]["root"] == str(tmp_path.resolve() / "camvid") and printed["data"]["tolerance"] == 0
+    assert not (tmp_path / "runs").exists()  # nothing trained
+    again = tmp_path / "elsewhere" / "printed.yaml"
+    again.parent.mkdir()
+    again.write_text(yaml.safe_dump(printed))
+    main(["train", "--print-config", "--config", str(again)])
+    assert yaml.safe_load(capsys.readouterr().out) == printed
+    assert resolved_config(load_job(again)) == resolved_config(load_job(config, ["options.loggers=[csv]"]))
+
+
+def test_print_config_without_a_config_prints_the_defaults(capsys):
+    from pixelseg.cli import main
+
+    main(["train", "--print-config"])
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["data"]["root"] is None and printed["network"]["name"] == "deeplabv3plus"
+    assert printed["options"]["max_epochs"] == 30 and printed["options"]["loggers"] == []

@@ -56,8 +56,9 @@ def test_run_checkpoints_hold_the_history_and_resume_patience_and_best_weights(t
     history = straight.history
     assert history.iteration.max() == 8  # patience 3 ran out (validations at 4, 6, 8 worse than at 2)
     folder = tmp_path / "a" / "checkpoints"
-    assert sorted(p.name for p in folder.iterdir()) == ["epoch000-iteration000004.ckpt",
+    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "epoch000-iteration000004.ckpt",
                                                         "epoch001-iteration000008.ckpt", "last.ckpt"]
+    assert torch.load(folder / "best.ckpt", weights_only=True)["global_step"] == 2  # the best validation
     for path in folder.iterdir():
         checkpoint = torch.load(path, weights_only=True)
         saved = checkpoint["pixelseg"]["history"]

@@ -56,9 +56,8 @@ def test_training_learns_and_records_history(net, data, validation, tmp_path):
     logged = pd.read_csv(tmp_path / "training_log.csv")
     pd.testing.assert_frame_equal(logged, history.reset_index(drop=True), check_dtype=False)
     assert (tmp_path / "training_progress.png").stat().st_size > 1000
-    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
-    assert names == ["epoch000-iteration000004.ckpt", "epoch001-iteration000008.ckpt",
-                     "epoch002-iteration000012.ckpt", "last.ckpt"]
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())  # keep_checkpoints=2: the last two
+    assert names == ["epoch001-iteration000008.ckpt", "epoch002-iteration000012.ckpt", "last.ckpt"]
     assert trained.checkpoint == tmp_path / "checkpoints" / "last.ckpt"
 
 

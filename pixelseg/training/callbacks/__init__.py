@@ -1,14 +1,16 @@
 """The Lightning callbacks of ``train_network``; each gets only the settings it uses.
 
 - :class:`HistoryRecorder` (:mod:`.history`): the training history (one row per iteration
-  and per validation), ``training_log.csv``, ``training_progress.png``, TensorBoard scalars,
-  one summary line per validation, and the history inside every checkpoint.
+  and per validation), ``training_log.csv``, ``training_progress.png``, the rows sent to the
+  trainer's loggers, one summary line per validation, and the history inside every checkpoint.
 - :class:`ValidationSelection` (:mod:`.selection`): ``validation_patience`` (early stopping)
   and the weights that ``output_network`` asks for.
 - :class:`FaultCheckpoint` (:mod:`.fault`): ``last-good.ckpt`` after a NaN loss,
   ``interrupted.ckpt`` after Ctrl-C.
 - :class:`PreciseBatchNorm` (:mod:`.precise_bn`): batch-norm statistics recomputed before
   each validation and at the end (``precise_batch_norm``).
+- :func:`checkpoint_callbacks` (:mod:`.checkpoints`): the periodic checkpoints (the
+  ``keep_checkpoints`` most recent), ``last.ckpt`` and ``best.ckpt``.
 - :class:`ProgressBar` (:mod:`.progress`): Lightning's tqdm bar with the recorder's latest values.
 
 They need Lightning, which only ``train_network`` loads: the names are imported lazily.
@@ -24,6 +26,7 @@ _EXPORTS = {
     "FaultCheckpoint": "pixelseg.training.callbacks.fault",
     "ProgressBar": "pixelseg.training.callbacks.progress",
     "PreciseBatchNorm": "pixelseg.training.callbacks.precise_bn",
+    "checkpoint_callbacks": "pixelseg.training.callbacks.checkpoints",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -12,31 +12,35 @@ import numpy as np
 import pandas as pd
 
 from pixelseg.checkpoint import HISTORY_COLUMNS, checkpoint_history, history_data
-from pixelseg.training.callbacks.progress import echo
 from pixelseg.training.faults import is_resumable_fault
 
-__all__ = ["HistoryRecorder", "LOG_NAME", "PLOT_NAME"]
+_log = logging.getLogger(__name__)
+
+__all__ = ["HistoryRecorder", "LOG_NAME", "PLOT_NAME", "LOGGED_COLUMNS"]
 
 LOG_NAME = "training_log.csv"
 PLOT_NAME = "training_progress.png"
+#: The columns of each history row sent to the trainer's loggers, as ``<phase>/<column>``.
+LOGGED_COLUMNS = ("loss", "global_accuracy", "mean_iou", "learn_rate")
 
 
 class HistoryRecorder(pl.Callback):
-    """The history (``TrainedNetwork.history``), ``training_log.csv``, the progress plot and TensorBoard.
+    """The history (``TrainedNetwork.history``), ``training_log.csv``, the progress plot and the loggers.
 
     Takes the per-iteration values of :class:`~pixelseg.training.module.SegmentationTask`
     with ``drain_iterations()`` every ``verbose_frequency`` iterations (one host-device
     transfer each time), at the end of each epoch and before each checkpoint, and adds a row
     per validation. Rewrites ``output_dir/training_log.csv`` at each epoch end and
-    validation, the plot at each validation and at the end, and (when the ``tensorboard``
-    package is installed) TensorBoard scalars under ``output_dir/tensorboard``. Every
+    validation, the plot at each validation and at the end, and sends the new rows to the
+    trainer's loggers (``TrainingOptions.loggers``) as ``<phase>/<column>`` at the row's
+    iteration for each of ``LOGGED_COLUMNS``. Every
     checkpoint gets the history under ``checkpoint["pixelseg"]["history"]``, and a resumed
     run starts from the history of its checkpoint (of the legacy layout too).
 
     Args:
         output_dir: folder of the files, or None (nothing is written).
         plot: write ``training_progress.png`` (``plots="training-progress"``).
-        verbose: print one summary line per validation.
+        verbose: log one summary line per validation (logger ``pixelseg.training``, level INFO).
         verbose_frequency: iterations between transfers of the pending values.
 
     Attributes:
@@ -54,8 +58,7 @@ class HistoryRecorder(pl.Callback):
         self.latest: dict[str, str] = {}
         self._started = time.perf_counter()
         self._plotted_rows = 0
-        self._tensorboard = None  # SummaryWriter when the tensorboard package is installed
-        self._tensorboard_rows = 0
+        self._logged_rows = 0  # rows already sent to the trainer's loggers
 
     @property
     def history(self) -> pd.DataFrame:
@@ -81,11 +84,7 @@ class HistoryRecorder(pl.Callback):
     # ---- training -----------------------------------------------------------------------------
     def on_train_start(self, trainer, pl_module) -> None:
         self._started = time.perf_counter()
-        self._tensorboard_rows = len(self.rows)
-        if self.output_dir is not None and trainer.is_global_zero and importlib.util.find_spec("tensorboard"):
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._tensorboard = SummaryWriter(log_dir=str(self.output_dir / "tensorboard"))
+        self._logged_rows = len(self.rows)  # a resumed run's loggers already hold the earlier rows
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if pl_module.pending_iterations >= self.verbose_frequency:
@@ -110,31 +109,34 @@ class HistoryRecorder(pl.Callback):
                           **result, "learn_rate": float(rate)})
         self.latest.update(val_loss=f"{result['loss']:.4g}", val_miou=f"{result['mean_iou']:.3f}")
         if self.verbose and trainer.is_global_zero:
-            echo(trainer, self._summary(trainer, result))
+            _log.info(self._summary(trainer, result))
         self._write_log(trainer, plot=True)
 
     def on_train_end(self, trainer, pl_module) -> None:
         self.flush(pl_module)
         self._write_log(trainer, plot=True)
-        self._close_tensorboard()
 
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
         if is_resumable_fault(exception):
             self.flush(pl_module)
             self._write_log(trainer, plot=True)
 
-    def teardown(self, trainer, pl_module, stage: str) -> None:
-        self._close_tensorboard()
-
     # ---- output -------------------------------------------------------------------------------
-    def _close_tensorboard(self) -> None:
-        if self._tensorboard is not None:
-            self._tensorboard.close()
-            self._tensorboard = None
+    def _send_to_loggers(self, trainer) -> None:
+        for row in self.rows[self._logged_rows:]:
+            metrics = {f"{row['phase']}/{column}": float(row[column]) for column in LOGGED_COLUMNS}
+            for logger in trainer.loggers:
+                logger.log_metrics(metrics, step=int(row["iteration"]))
+        self._logged_rows = len(self.rows)
+        for logger in trainer.loggers:
+            logger.save()
 
     def _write_log(self, trainer, plot: bool = False) -> None:
+        if not trainer.is_global_zero or not self.rows:
+            return
+        self._send_to_loggers(trainer)
         out = self.output_dir
-        if out is None or not trainer.is_global_zero or not self.rows:
+        if out is None:
             return
         from pixelseg.utils.atomic import atomic_write
 
@@ -142,12 +144,6 @@ class HistoryRecorder(pl.Callback):
         history = self.history
         with atomic_write(out / LOG_NAME, overwrite=True) as tmp:
             history.to_csv(tmp, index=False)
-        if self._tensorboard is not None:
-            for row in self.rows[self._tensorboard_rows:]:
-                for column in ("loss", "global_accuracy", "mean_iou", "learn_rate"):
-                    self._tensorboard.add_scalar(f"{row['phase']}/{column}", row[column], row["iteration"])
-            self._tensorboard_rows = len(self.rows)
-            self._tensorboard.flush()
         if plot and self.plot and len(self.rows) != self._plotted_rows:
             self._plotted_rows = len(self.rows)
             from pixelseg.training.plots import plot_training_progress

@@ -1,4 +1,5 @@
-"""The progress bar, and printing one line without breaking it."""
+"""The progress bar (messages go through the ``pixelseg`` logger, whose console handler
+writes above the bar: :mod:`pixelseg.utils.log`)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,7 @@ from typing import Any
 
 from lightning.pytorch.callbacks import TQDMProgressBar
 
-__all__ = ["ProgressBar", "echo"]
-
-
-def echo(trainer, text: str) -> None:
-    """Print ``text`` above the progress bar (or plainly when there is none)."""
-    bar = trainer.progress_bar_callback
-    if bar is not None and hasattr(bar, "print"):
-        bar.print(text)
-    else:
-        print(text, flush=True)
+__all__ = ["ProgressBar"]
 
 
 class ProgressBar(TQDMProgressBar):

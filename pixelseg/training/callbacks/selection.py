@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -9,7 +10,8 @@ import lightning.pytorch as pl
 import torch
 
 from pixelseg.checkpoint import legacy_recorder_state
-from pixelseg.training.callbacks.progress import echo
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["ValidationSelection"]
 
@@ -28,7 +30,7 @@ class ValidationSelection(pl.Callback):
             ``"best-validation-metric"``.
         objective_metric: ``"mean_iou"`` or ``"global_accuracy"``.
         patience: bad validations before stopping, or None (never stop).
-        verbose: print a line when the run stops early.
+        verbose: log a line (INFO, ``pixelseg.training...``) when the run stops early.
 
     Attributes:
         best_state: the kept weights (state dict of CPU tensors) or None.
@@ -101,5 +103,5 @@ class ValidationSelection(pl.Callback):
             self.stopped_early = True
             trainer.should_stop = True
             if self.verbose and trainer.is_global_zero:
-                echo(trainer, f"validation loss has not improved on {self.best_loss:.4g} for {patience} "
-                              f"validations: stopping at iteration {iteration} (validation_patience={patience})")
+                _log.info(f"validation loss has not improved on {self.best_loss:.4g} for {patience} "
+                          f"validations: stopping at iteration {iteration} (validation_patience={patience})")
