@@ -1,13 +1,16 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
 
 The server runs in a thread on a free loopback port; the test paints with the mouse like a
-user and checks the PNG written to the labels folder. Screenshots go to test-artifacts/.
+user and checks the PNG written to the labels folder. Screenshots go to test-artifacts/
+(or the folder named by the environment variable PIXELSEG_TEST_ARTIFACTS).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import urllib.request
 import threading
 import time
 from pathlib import Path
@@ -19,7 +22,7 @@ from PIL import Image
 from pixelseg.data import ClassSet, PixelLabelDatastore
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("PIXELSEG_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 H, W = 120, 160
 
 pytestmark = pytest.mark.browser
@@ -58,21 +61,26 @@ def app_server(request, tmp_path, browser):
     """Serve two 160 x 120 two-colour images on a free loopback port.
 
     Yields (url, labels_dir, classes_path); the url carries ?token= when the test is
-    parametrized indirectly with a token.
+    parametrized indirectly with a token (a string) or with a dict of ``token``,
+    ``classes`` (class names), ``images`` (name -> H x W x 3 uint8 image, replacing the
+    two default ones) and ``model`` (a function tmp_path -> checkpoint path).
     """
     import uvicorn
 
     from pixelseg.labeling.server import LOOPBACK_HOSTS, create_app
 
-    token = getattr(request, "param", None)
+    param = getattr(request, "param", None)
+    options = param if isinstance(param, dict) else {"token": param}
+    token = options.get("token")
     images, labels = tmp_path / "images", tmp_path / "labels"
     images.mkdir()
     image = np.full((H, W, 3), 30, np.uint8)
     image[:, W // 2 :] = (200, 200, 190)
-    Image.fromarray(image).save(images / "scene.png")
-    Image.fromarray(image).save(images / "second.png")
-    ClassSet(["sky", "road", "car"], void_ids=[255]).save(tmp_path / "classes.json")
-    app = create_app(images, labels, tmp_path / "classes.json", token=token, allowed_hosts=LOOPBACK_HOSTS)
+    for name, pixels in options.get("images", {"scene.png": image, "second.png": image}).items():
+        Image.fromarray(pixels).save(images / name)
+    ClassSet(options.get("classes", ["sky", "road", "car"]), void_ids=[255]).save(tmp_path / "classes.json")
+    model = options["model"](tmp_path) if "model" in options else None
+    app = create_app(images, labels, tmp_path / "classes.json", model=model, token=token, allowed_hosts=LOOPBACK_HOSTS)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,14 +93,21 @@ def app_server(request, tmp_path, browser):
             pytest.fail("the labeling server did not start")
         time.sleep(0.05)
     query = f"?token={token}" if token else ""
-    yield f"http://127.0.0.1:{port}/{query}#scene.png", labels, tmp_path / "classes.json"
+    first = options.get("open", "scene.png")
+    yield f"http://127.0.0.1:{port}/{query}#{first}", labels, tmp_path / "classes.json"
     server.should_exit = True
     thread.join(timeout=10)
 
 
 @pytest.fixture
-def page(app_server, browser):
-    context = browser.new_context(viewport={"width": 1000, "height": 640})
+def viewport():
+    """The browser window size of a test (override by parametrizing ``viewport``)."""
+    return {"width": 1000, "height": 640}
+
+
+@pytest.fixture
+def page(app_server, browser, viewport):
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -114,6 +129,31 @@ def set_range(page, selector, value):
     page.dispatch_event(selector, "input")
 
 
+def api(app_server, path, method="GET", body=None):
+    """(status, headers, body bytes) of a request to the app's API from outside the page."""
+    base = app_server[0].split("#")[0].split("?")[0].rstrip("/")
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"X-Requested-With": "pixelseg", "Content-Type": "application/json"}
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=20) as response:
+        return response.status, response.headers, response.read()
+
+
+def saved_label(app_server, name="scene.png"):
+    """The label of ``name`` as the server reads it back (H x W uint8, void 255)."""
+    _, headers, content = api(app_server, f"/api/images/{name}/label?format=raw")
+    return np.frombuffer(content, np.uint8).reshape(int(headers["X-Height"]), int(headers["X-Width"]))
+
+
+def stroke(page, x0, y0, points):
+    """Drag the mouse through ``points`` (image pixels at 1:1 zoom)."""
+    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y, steps=8)
+    page.mouse.up()
+
+
 def screenshot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
@@ -130,7 +170,7 @@ def test_paint_brush_and_polygon_then_save(app_server, page):
     page.mouse.move(x0 + 60.5, y0 + 30.5, steps=8)
     page.mouse.up()
     page.click("#classes li[data-index='2']")  # class "car" (index 2)
-    page.keyboard.press("p")
+    page.keyboard.press("l")
     for x, y in [(100, 60), (140, 60), (140, 100), (100, 100)]:
         page.mouse.click(x0 + x, y0 + y)
     page.keyboard.press("Enter")
@@ -257,3 +297,75 @@ def test_class_editor_and_switching_images_saves_first(app_server, page):
     assert label[40, 40] == 3
     assert Image.open(labels / "scene.png").getpalette()[9:12] == [255, 0, 255]
     np.testing.assert_array_equal(PixelLabelDatastore(labels, saved).read(0), label)
+
+
+def test_preserve_labels_paints_only_unlabelled_pixels(app_server, page):
+    x0, y0 = canvas_origin(page)
+    page.uncheck("#autosave")
+    page.keyboard.press("1")  # sky (0): a 9 px stroke along row 30
+    set_range(page, "#brush-size", 9)
+    stroke(page, x0, y0, [(20.5, 30.5), (60.5, 30.5)])
+    page.keyboard.press("p")  # preserve labels on
+    assert page.is_checked("#preserve")
+    page.keyboard.press("2")  # road (1): a 21 px stroke over the first one
+    set_range(page, "#brush-size", 21)
+    stroke(page, x0, y0, [(10.5, 30.5), (70.5, 30.5)])
+    page.keyboard.press("3")  # car (2): flood fill of the dark left half, around both strokes
+    page.keyboard.press("g")
+    page.mouse.click(x0 + 5, y0 + 100)
+    screenshot(page, "labeling_preserve.png")
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    label = saved_label(app_server)
+    assert (label[27:34, 20:61] == 0).all()  # the first stroke is unchanged
+    assert (label[22, 15:66] == 1).all() and (label[38, 15:66] == 1).all()  # the wider one around it
+    assert (label[100:, : W // 2] == 2).all() and (label[:, 85:] == 255).all()
+    assert {0, 1, 2} == set(np.unique(label[:, : W // 2]).tolist())
+
+    # preserve off: the brush paints over
+    page.keyboard.press("p")
+    assert not page.is_checked("#preserve")
+    page.keyboard.press("b")
+    page.keyboard.press("2")
+    set_range(page, "#brush-size", 3)
+    page.mouse.click(x0 + 40.5, y0 + 30.5)
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    assert saved_label(app_server)[30, 40] == 1
+
+    # H hides the label layer and shows it again
+    page.keyboard.press("h")
+    assert page.evaluate("() => window.pixelseg.view.showLabels") is False
+    assert not page.is_checked("#show-labels")
+    screenshot(page, "labeling_labels_hidden.png")
+    page.keyboard.press("h")
+    assert page.evaluate("() => window.pixelseg.view.showLabels") is True
+
+
+ELEVEN = ["sky", "road", "car", "person", "tree", "sign", "pole", "fence", "bicycle", "wall", "lane", "rider"]
+
+
+@pytest.mark.parametrize("app_server", [{"classes": ELEVEN}], indirect=True)
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 700}])
+def test_keys_for_classes_past_nine_and_layout_at_1024x700(app_server, page):
+    selected = "() => window.pixelseg.state.classIndex"
+    page.keyboard.press("Shift+1")
+    assert page.evaluate(selected) == 10  # class 11 "lane"
+    assert page.locator("#classes li[aria-selected=true]").text_content().startswith("lane")
+    page.keyboard.press("0")
+    assert page.evaluate(selected) == 9  # class 10 "wall"
+    page.keyboard.press("Shift+2")
+    assert page.evaluate(selected) == 11
+    page.keyboard.press("Shift+3")  # no class 13: the selection stays
+    assert page.evaluate(selected) == 11
+    assert page.locator("#classes li .key").nth(10).text_content() == "\u21e71"
+    # every class row is inside the window (the panel scrolls at worst, nothing is cut off
+    # by the window edge), and the whole image is visible
+    last = page.locator("#classes li").nth(11)
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 700 and box["x"] >= 0
+    x0, y0 = canvas_origin(page)
+    page.mouse.click(x0 + 40, y0 + 40)
+    page.click("#fit")
+    screenshot(page, "labeling_1024x700_classes.png")

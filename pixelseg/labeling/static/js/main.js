@@ -1,6 +1,7 @@
 // pixelseg labeling app: wiring of the page (state, loading, saving, tools, keyboard).
 import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request } from "./api.js";
 import { bindClassEditor } from "./classeditor.js";
+import { classFromKey, classKeyLabel } from "./keys.js";
 import { LabelMap, VOID } from "./labelmap.js";
 import { Superpixels, fillPolygon, floodFill, stampDisc, strokeSegment } from "./tools.js";
 import { View } from "./view.js";
@@ -71,7 +72,7 @@ function renderClasses() {
     name.textContent = c.name;
     const key = document.createElement("span");
     key.className = "key";
-    key.textContent = i < 9 ? String(i + 1) : "";
+    key.textContent = classKeyLabel(i);
     li.append(swatch, name, key);
     li.addEventListener("click", () => selectClass(i));
     list.append(li);
@@ -150,6 +151,7 @@ async function openImage(name) {
   state.current = current;
   state.polygon = [];
   state.conflict = false;
+  $("sp-status").textContent = ""; // per-image state: nothing of the previous image stays
   hideBanner();
   view.layers = { image: img, label: map.canvas, borders: null };
   view.fit(width, height);
@@ -265,11 +267,23 @@ function selectTool(tool) {
     button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
   }
   $("view").style.cursor = tool === "pan" ? "grab" : "crosshair";
+  if (tool === "superpixel") $("sp-section").open = true;
   if (tool === "superpixel" && state.current && !state.current.superpixels) computeSuperpixels().catch(reportError);
   showBorders();
 }
 
 function paintValue() { return state.tool === "eraser" ? VOID : state.classIndex; }
+
+/** Options of an edit by the current tool: "preserve labels" applies to every tool but the eraser. */
+function editOptions() { return { preserve: $("preserve").checked && state.tool !== "eraser" }; }
+
+function setPreserve(on) { $("preserve").checked = on; }
+
+function setLabelsShown(shown) {
+  $("show-labels").checked = shown;
+  view.showLabels = shown;
+  view.requestDraw();
+}
 
 function brushSize() { return Number($("brush-size").value); }
 
@@ -298,7 +312,7 @@ function showBorders() {
 function closePolygon() {
   const current = state.current;
   if (!current || state.polygon.length < 3) return;
-  current.map.begin();
+  current.map.begin(editOptions());
   fillPolygon(current.map, state.polygon, state.classIndex);
   current.map.end();
   state.polygon = [];
@@ -318,7 +332,7 @@ function onPointerDown(event) {
   const [x, y] = view.toImage(event.clientX, event.clientY);
   const map = current.map;
   if (state.tool === "brush" || state.tool === "eraser") {
-    map.begin();
+    map.begin(editOptions());
     stampDisc(map, x, y, brushSize(), paintValue());
     state.drag = { mode: "paint", x, y };
   } else if (state.tool === "polygon") {
@@ -326,12 +340,12 @@ function onPointerDown(event) {
     if (first && state.polygon.length >= 3 && Math.hypot(first[0] - x, first[1] - y) * view.scale < 8) closePolygon();
     else state.polygon.push([x, y]);
   } else if (state.tool === "fill") {
-    map.begin();
+    map.begin(editOptions());
     floodFill(map, imagePixels(current), x, y, Number($("tolerance").value), state.classIndex);
     map.end();
   } else if (state.tool === "superpixel") {
     if (!current.superpixels) { computeSuperpixels().catch(reportError); return; }
-    map.begin();
+    map.begin(editOptions());
     const id = current.superpixels.idAt(x, y);
     current.superpixels.assign(map, id, state.classIndex);
     state.drag = { mode: "superpixel", id };
@@ -419,9 +433,12 @@ function onKey(event) {
   if (ctrl && key.toLowerCase() === "y") { event.preventDefault(); redo(); return; }
   if (ctrl && key.toLowerCase() === "s") { event.preventDefault(); save(); return; }
   if (ctrl || event.altKey) return;
-  if (/^[1-9]$/.test(key)) { selectClass(Number(key) - 1); return; }
-  const tools = { b: "brush", e: "eraser", p: "polygon", g: "fill", s: "superpixel", h: "pan" };
+  const classKey = classFromKey(event);
+  if (classKey >= 0) { event.preventDefault(); selectClass(classKey); return; }
+  const tools = { b: "brush", e: "eraser", l: "polygon", g: "fill", s: "superpixel", m: "pan" };
   if (tools[key]) { selectTool(tools[key]); return; }
+  if (key === "p") { setPreserve(!$("preserve").checked); return; }
+  if (key === "h") { setLabelsShown(!view.showLabels); return; }
   if (key === " ") { state.spaceDown = true; event.preventDefault(); return; }
   if (key === "Enter") { closePolygon(); return; }
   if (key === "Escape") { state.polygon = []; view.requestDraw(); return; }
@@ -471,6 +488,7 @@ function bindControls() {
   $("zoom-1").addEventListener("click", () => view.actualSize());
   $("sp-compute").addEventListener("click", () => computeSuperpixels().catch(reportError));
   $("sp-show").addEventListener("change", showBorders);
+  $("show-labels").addEventListener("change", () => setLabelsShown($("show-labels").checked));
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
   bindClassEditor(() => state, applyClasses);
