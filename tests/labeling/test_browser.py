@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-import urllib.request
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
