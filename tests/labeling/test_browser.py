@@ -196,7 +196,8 @@ def test_paint_brush_and_polygon_then_save(app_server, page):
     assert (label == 2).sum() == 40 * 40
     np.testing.assert_array_equal(PixelLabelDatastore(labels, ClassSet.load(classes)).read(0), label)
     assert page.locator("#images li.labeled").count() == 1
-    assert page.locator("#progress-text").text_content() == "1 / 2 labeled"
+    assert page.locator("#progress-text").text_content() == "0 / 2 done \u00b7 1 labeled"
+    assert page.locator("#images li[data-name='scene.png']").get_attribute("data-status") == "in_progress"
 
 
 def test_fill_superpixels_undo_redo_and_conflict(app_server, page):
@@ -369,3 +370,30 @@ def test_keys_for_classes_past_nine_and_layout_at_1024x700(app_server, page):
     page.mouse.click(x0 + 40, y0 + 40)
     page.click("#fit")
     screenshot(page, "labeling_1024x700_classes.png")
+
+
+def test_status_marking_progress_and_filter(app_server, page):
+    page.select_option("#image-status", "done")
+    page.wait_for_selector("#images li[data-name='scene.png'][data-status=done]", timeout=10000)
+    _, _, body = api(app_server, "/api/images")
+    listing = json.loads(body)
+    assert {i["name"]: i["status"] for i in listing["images"]} == {"scene.png": "done", "second.png": "unlabelled"}
+    assert page.locator("#progress-text").text_content().startswith("1 / 2 done")
+    assert page.evaluate("() => document.getElementById('progress-bar').style.width") == "50%"
+    screenshot(page, "labeling_status_done.png")
+
+    page.keyboard.press("ArrowRight")  # keys work again after the status menu
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'second.png'", timeout=10000)
+    page.select_option("#status-filter", "done")
+    assert page.locator("#images li").all_text_contents() == ["scene.png", "second.png"]  # the open one stays
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'scene.png'", timeout=10000)
+    assert page.locator("#images li").all_text_contents() == ["scene.png"]
+    page.select_option("#image-status", "reviewed")
+    page.wait_for_selector("#images li[data-name='scene.png'][data-status=reviewed]", timeout=10000)
+    page.select_option("#status-filter", "unfinished")
+    assert page.locator("#images li").all_text_contents() == ["scene.png", "second.png"]
+    page.select_option("#status-filter", "")
+    screenshot(page, "labeling_status_reviewed.png")
+    _, _, body = api(app_server, "/api/images")
+    assert json.loads(body)["counts"] == {"unlabelled": 1, "in_progress": 0, "done": 0, "reviewed": 1}

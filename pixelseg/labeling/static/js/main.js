@@ -1,5 +1,5 @@
 // pixelseg labeling app: wiring of the page (state, loading, saving, tools, keyboard).
-import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request } from "./api.js";
+import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request, sendJson } from "./api.js";
 import { bindClassEditor } from "./classeditor.js";
 import { classFromKey, classKeyLabel } from "./keys.js";
 import { LabelMap, VOID } from "./labelmap.js";
@@ -11,7 +11,7 @@ const AUTOSAVE_DELAY_MS = 2000;
 
 const state = {
   info: null,
-  images: [],          // [{name, labeled, duplicate_stem}]
+  images: [],          // [{name, labeled, duplicate_stem, status}]
   classes: [],         // [{index, name, color}]
   classesVersion: "",
   current: null,       // the open image, see openImage()
@@ -86,22 +86,52 @@ function selectClass(i) {
   renderClasses();
 }
 
+const STATUS_TEXT = { unlabelled: "unlabelled", in_progress: "in progress", done: "done", reviewed: "reviewed" };
+const FINISHED = new Set(["done", "reviewed"]);
+
+/** Does the list filter show this image? */
+function shown(item) {
+  const filter = $("status-filter").value;
+  return !filter || item.status === filter || (filter === "unfinished" && !FINISHED.has(item.status));
+}
+
 function renderImages() {
   const list = $("images");
   list.replaceChildren();
   for (const item of state.images) {
+    if (!shown(item) && !(state.current && state.current.name === item.name)) continue;
     const li = document.createElement("li");
     li.textContent = item.name;
-    li.title = item.duplicate_stem ? "another image has the same stem: rename one to label it" : item.name;
+    li.dataset.name = item.name;
+    li.dataset.status = item.status;
+    li.title = item.duplicate_stem ? "another image has the same stem: rename one to label it" : `${item.name}: ${STATUS_TEXT[item.status]}`;
     li.classList.toggle("labeled", item.labeled);
     li.classList.toggle("problem", item.duplicate_stem);
     li.classList.toggle("current", state.current && state.current.name === item.name);
     li.addEventListener("click", () => openImage(item.name).catch(reportError));
     list.append(li);
   }
-  const done = state.images.filter((i) => i.labeled).length, total = state.images.length;
+  const total = state.images.length;
+  const done = state.images.filter((i) => FINISHED.has(i.status)).length;
+  const labeled = state.images.filter((i) => i.labeled).length;
   $("progress-bar").style.width = total ? `${(100 * done) / total}%` : "0";
-  $("progress-text").textContent = `${done} / ${total} labeled`;
+  $("progress-text").textContent = `${done} / ${total} done \u00b7 ${labeled} labeled`;
+  const item = currentItem();
+  $("image-status").disabled = !item;
+  if (item) $("image-status").value = item.status;
+}
+
+function currentItem() {
+  return state.current ? state.images.find((i) => i.name === state.current.name) : undefined;
+}
+
+/** Mark the open image (unlabelled / in_progress / done / reviewed); stored by the server. */
+async function setImageStatus(status) {
+  const item = currentItem();
+  if (!item) return;
+  const result = await sendJson(`${imagePath(item.name)}/status`, "PUT", { status });
+  item.status = result.status;
+  renderImages();
 }
 
 async function refreshImages() {
@@ -165,8 +195,9 @@ async function openImage(name) {
 
 function step(offset) {
   if (!state.current) return;
-  const i = state.images.findIndex((item) => item.name === state.current.name);
-  const next = state.images[i + offset];
+  const visible = state.images.filter((item) => shown(item) || item.name === state.current.name);
+  const i = visible.findIndex((item) => item.name === state.current.name);
+  const next = visible[i + offset];
   if (next) openImage(next.name).catch(reportError);
 }
 
@@ -220,7 +251,11 @@ async function saveNow({ force = false } = {}) {
     current.savedEdits = edits;
     state.conflict = false;
     const item = state.images.find((i) => i.name === current.name);
-    if (item && !item.labeled) { item.labeled = true; renderImages(); }
+    if (item && (!item.labeled || item.status !== result.status)) {
+      item.labeled = true;
+      item.status = result.status;
+      renderImages();
+    }
     if (state.current === current) {
       setStatus(current.edits === edits ? "saved" : "dirty");
       if (current.edits !== edits) markDirty();
@@ -489,6 +524,14 @@ function bindControls() {
   $("sp-compute").addEventListener("click", () => computeSuperpixels().catch(reportError));
   $("sp-show").addEventListener("change", showBorders);
   $("show-labels").addEventListener("change", () => setLabelsShown($("show-labels").checked));
+  $("image-status").addEventListener("change", () => {
+    $("image-status").blur(); // keys go back to the tools
+    setImageStatus($("image-status").value).catch((error) => {
+      reportError(error);
+      renderImages(); // back to the stored status
+    });
+  });
+  $("status-filter").addEventListener("change", () => { $("status-filter").blur(); renderImages(); });
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
   bindClassEditor(() => state, applyClasses);
