@@ -28,7 +28,18 @@ HTTP API (all under ``/api``; binary payloads are row-major, little-endian):
                                          stored in ``LABELS/.pixelseg-status.json``
 ``GET  /api/images/{name}/superpixels``  ``n_segments``, ``compactness``, ``max_side``
                                          -> H*W uint16 segment ids, ``X-Segments``
-``POST /api/images/{name}/prelabel``     H*W uint8 prediction of ``--model`` (not saved)
+``POST /api/images/{name}/prelabel``     H*W uint8 prediction of ``--model`` (not saved);
+                                         ``threshold=0.6``: pixels whose winning softmax
+                                         score is lower are void
+``GET  /api/next``                       with ``--model``: ``{next, scores: [{name,
+                                         uncertainty, status}] most uncertain first,
+                                         pending, complete, failed, definition}``; next is
+                                         the most uncertain image not done or reviewed
+                                         (null while none is scored); ``wait=S`` waits up
+                                         to S (<= 60) seconds for the ranking to finish.
+                                         Uncertainty: mean normalised softmax entropy
+                                         (:mod:`pixelseg.labeling.uncertainty`), computed
+                                         in the background, cached per model file version
 ``GET  /api/classes``                    ``{version, classes: [{index, name, color}]}``
 ``PUT  /api/classes``                    ``{version, classes: [{name, color}]}`` (append,
                                          rename, recolour; 409 on a changed file)
@@ -145,11 +156,19 @@ def create_app(
     remove_stale_temp_files(classes.path.parent)
     writer = LabelWriter()
     statuses = StatusStore(folders.labels_dir)
-    prelabeler = None
+    prelabeler = ranker = None
     if model is not None:
         from pixelseg.labeling.prelabel import Prelabeler
+        from pixelseg.labeling.uncertainty import UncertaintyRanker
 
         prelabeler = Prelabeler(model)
+        ranker = UncertaintyRanker(
+            prelabeler,
+            list_images=lambda: [(e.name, e.image_path) for e in folders.list_images()],
+            class_names=lambda: list(classes.class_set.names),
+            read_image=read_rgb,
+        )
+    no_model = "no model was given (start the app with --model CHECKPOINT to pre-label)"
 
     app = FastAPI(title="pixelseg labeling", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -315,13 +334,40 @@ def create_app(
         return _binary(request, segments.astype("<u2").tobytes(), headers)
 
     @app.post("/api/images/{name}/prelabel")
-    def prelabel(name: str, request: Request):
+    def prelabel(name: str, request: Request, threshold: float | None = None):
         if prelabeler is None:
-            return error(404, "no model was given (start the app with --model CHECKPOINT to pre-label)")
+            return error(404, no_model)
         entry = folders.entry(name)
         image = read_rgb(entry.image_path)
-        prediction = prelabeler.predict(image, list(classes.class_set.names))
+        prediction = prelabeler.predict(image, list(classes.class_set.names), threshold=threshold)
         return _binary(request, np.ascontiguousarray(prediction).tobytes(), {"X-Width": str(image.shape[1]), "X-Height": str(image.shape[0])})
+
+    @app.get("/api/next")
+    def next_image(wait: float = 0.0):
+        from pixelseg.labeling.uncertainty import DEFINITION
+
+        if ranker is None:
+            return error(404, no_model)
+        if not 0 <= wait <= 60:
+            raise ConfigurationError(f"wait must be 0..60 seconds, got {wait}")
+        state = ranker.wait(wait) if wait else ranker.snapshot()
+        if state["error"]:
+            raise ConfigurationError(f"cannot rank the images by uncertainty: {state['error']}")
+        status = {i["name"]: i["status"] for i in image_list()}
+        scored = [
+            {"name": n, "uncertainty": round(u, 6), "status": status.get(n, "unlabelled")}
+            for n, u in state["scores"].items()
+        ]
+        scored.sort(key=lambda item: -item["uncertainty"])  # stable: natural order among ties
+        candidates = [item["name"] for item in scored if item["status"] not in FINISHED]
+        return {
+            "next": candidates[0] if candidates else None,
+            "scores": scored,
+            "pending": len(state["pending"]),
+            "complete": not state["pending"],
+            "failed": state["failed"],
+            "definition": DEFINITION,
+        }
 
     # ------------------------------------------------------------- write API
     @app.put("/api/images/{name}/label")
