@@ -21,6 +21,8 @@ from PIL import Image
 
 from pixelseg.data import ClassSet, PixelLabelDatastore
 
+from .conftest import save_brightness_net
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("PIXELSEG_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 H, W = 120, 160
@@ -397,3 +399,34 @@ def test_status_marking_progress_and_filter(app_server, page):
     screenshot(page, "labeling_status_reviewed.png")
     _, _, body = api(app_server, "/api/images")
     assert json.loads(body)["counts"] == {"unlabelled": 1, "in_progress": 0, "done": 0, "reviewed": 1}
+
+
+def _grey(value):
+    return np.full((H, W, 3), value, np.uint8)
+
+
+RANKED = {
+    "images": {"dark.png": _grey(0), "grey.png": _grey(128), "mid.png": _grey(110)},
+    "model": lambda folder: save_brightness_net(folder / "net.pt"),
+    "open": "dark.png",
+}
+
+
+@pytest.mark.usefixtures("_register_brightness_net")
+@pytest.mark.parametrize("app_server", [RANKED], indirect=True)
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 700}])
+def test_label_next_opens_the_most_uncertain_image(app_server, page):
+    assert page.evaluate("() => window.pixelseg.state.current.name") == "dark.png"
+    page.click("#label-next")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'grey.png'", timeout=60000)
+    page.select_option("#sort", "uncertainty")
+    page.wait_for_function("() => document.getElementById('rank-status').textContent.startsWith('3 ranked')")
+    names = page.locator("#images li").evaluate_all("items => items.map((li) => li.dataset.name)")
+    assert names == ["grey.png", "mid.png", "dark.png"]
+    assert page.locator("#images li .score").first.text_content() == "1.00"
+    screenshot(page, "labeling_label_next_grey.png")
+    page.select_option("#image-status", "done")
+    page.wait_for_selector("#images li[data-name='grey.png'][data-status=done]", timeout=10000)
+    page.click("#label-next")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'mid.png'", timeout=60000)
+    screenshot(page, "labeling_label_next_mid.png")

@@ -24,6 +24,8 @@ const state = {
   conflict: false,
   autosaveTimer: null,
   saveChain: Promise.resolve(true),
+  uncertainty: new Map(), // image name -> uncertainty in [0, 1] (with --model)
+  rankTimer: null,
 };
 const view = new View($("view"));
 window.pixelseg = { state, view, save: () => save() }; // for debugging and browser tests
@@ -95,13 +97,27 @@ function shown(item) {
   return !filter || item.status === filter || (filter === "unfinished" && !FINISHED.has(item.status));
 }
 
+/** The images in list order: by name (the server's natural order) or most uncertain first. */
+function orderedImages() {
+  if ($("sort").value !== "uncertainty") return state.images;
+  const u = (item) => (state.uncertainty.has(item.name) ? state.uncertainty.get(item.name) : -1);
+  return [...state.images].sort((a, b) => u(b) - u(a)); // stable: ties keep the name order
+}
+
 function renderImages() {
   const list = $("images");
   list.replaceChildren();
-  for (const item of state.images) {
+  for (const item of orderedImages()) {
     if (!shown(item) && !(state.current && state.current.name === item.name)) continue;
     const li = document.createElement("li");
     li.textContent = item.name;
+    if (state.uncertainty.has(item.name)) {
+      const score = document.createElement("span");
+      score.className = "score";
+      score.textContent = state.uncertainty.get(item.name).toFixed(2);
+      score.title = "uncertainty: mean softmax entropy / ln K (0 certain, 1 unsure)";
+      li.prepend(score);
+    }
     li.dataset.name = item.name;
     li.dataset.status = item.status;
     li.title = item.duplicate_stem ? "another image has the same stem: rename one to label it" : `${item.name}: ${STATUS_TEXT[item.status]}`;
@@ -195,7 +211,7 @@ async function openImage(name) {
 
 function step(offset) {
   if (!state.current) return;
-  const visible = state.images.filter((item) => shown(item) || item.name === state.current.name);
+  const visible = orderedImages().filter((item) => shown(item) || item.name === state.current.name);
   const i = visible.findIndex((item) => item.name === state.current.name);
   const next = visible[i + offset];
   if (next) openImage(next.name).catch(reportError);
@@ -532,6 +548,8 @@ function bindControls() {
     });
   });
   $("status-filter").addEventListener("change", () => { $("status-filter").blur(); renderImages(); });
+  $("sort").addEventListener("change", () => { $("sort").blur(); renderImages(); });
+  $("label-next").addEventListener("click", labelNext);
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
   bindClassEditor(() => state, applyClasses);
@@ -542,6 +560,37 @@ function bindControls() {
     const current = state.current;
     if (current && current.edits !== current.savedEdits) event.preventDefault();
   });
+}
+
+// ------------------------------------------------------------------ label next (uncertainty)
+/** Fetch the ranking (waiting up to `wait` s); keeps polling while it is incomplete. */
+async function refreshRanking(wait = 0) {
+  clearTimeout(state.rankTimer);
+  const result = await getJson("/api/next", wait ? { wait } : {});
+  state.uncertainty = new Map(result.scores.map((s) => [s.name, s.uncertainty]));
+  const failed = Object.keys(result.failed).length;
+  $("rank-status").textContent = result.complete
+    ? `${result.scores.length} ranked by uncertainty${failed ? `, ${failed} unreadable` : ""}`
+    : `ranking by uncertainty\u2026 ${result.scores.length} / ${result.scores.length + result.pending}`;
+  if (!result.complete) state.rankTimer = setTimeout(() => refreshRanking().catch(reportError), 2000);
+  renderImages();
+  return result;
+}
+
+async function labelNext() {
+  const button = $("label-next");
+  button.disabled = true;
+  button.textContent = "ranking\u2026";
+  try {
+    const result = await refreshRanking(60);
+    if (result.next) await openImage(result.next);
+    else showBanner(result.complete ? "Every ranked image is done or reviewed." : "The ranking is not ready yet; try again.", [], "info");
+  } catch (error) {
+    reportError(error);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Label next";
+  }
 }
 
 async function prelabel() {
@@ -565,6 +614,8 @@ async function start() {
   try {
     state.info = await getJson("/api/info");
     $("prelabel").hidden = !state.info.prelabel;
+    $("label-next").hidden = !state.info.prelabel;
+    $("sort-option").hidden = !state.info.prelabel;
     $("sp-count").value = state.info.superpixels.n_segments;
     $("sp-compactness").value = state.info.superpixels.compactness;
     $("sp-resolution").value = state.info.superpixels.max_side;
@@ -574,6 +625,7 @@ async function start() {
     const wanted = decodeURIComponent(window.location.hash.slice(1));
     const first = state.images.find((i) => i.name === wanted) || state.images.find((i) => !i.labeled) || state.images[0];
     await openImage(first.name);
+    if (state.info.prelabel) refreshRanking().catch(reportError); // starts the ranking in the background
   } catch (error) {
     reportError(error);
   }
