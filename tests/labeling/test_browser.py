@@ -430,3 +430,48 @@ def test_label_next_opens_the_most_uncertain_image(app_server, page):
     page.click("#label-next")
     page.wait_for_function("() => window.pixelseg.state.current.name === 'mid.png'", timeout=60000)
     screenshot(page, "labeling_label_next_mid.png")
+
+
+@pytest.mark.usefixtures("_register_brightness_net")
+@pytest.mark.parametrize("app_server", [{**RANKED, "open": "mid.png"}], indirect=True)
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 700}])
+def test_prelabel_fill_unlabelled_threshold_and_cancel(app_server, page):
+    values = "() => Array.from(new Set(window.pixelseg.state.current.map.data)).sort((a, b) => a - b)"
+    page.uncheck("#autosave")
+    x0, y0 = canvas_origin(page)
+    page.keyboard.press("3")  # car (2): a stroke the pre-label must keep
+    set_range(page, "#brush-size", 9)
+    stroke(page, x0, y0, [(20.5, 30.5), (60.5, 30.5)])
+    page.click("#prelabel-section summary")
+    page.select_option("#prelabel-mode", "fill")
+    page.click("#prelabel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent.startsWith('pre-labelled')",
+                           timeout=30000)
+    assert page.evaluate(values) == [0, 2]  # mid grey is class 0 for the network; the stroke stays
+    assert page.evaluate("() => window.pixelseg.state.current.map.data[30 * 160 + 40]") == 2
+    screenshot(page, "labeling_prelabel_fill.png")
+
+    # replace, with a minimum score above the network's 0.94: everything unsure, all void
+    page.select_option("#prelabel-mode", "replace")
+    page.fill("#prelabel-threshold", "0.99")
+    page.click("#prelabel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent.startsWith('pre-labelled')",
+                           timeout=30000)
+    assert page.evaluate(values) == [255]
+    page.keyboard.press("Control+z")
+    assert page.evaluate(values) == [0, 2]
+
+    # cancel: the request is held back, the spinner shows, Cancel stops waiting, nothing changes
+    held = []
+    page.route("**/prelabel**", lambda route: held.append(route))
+    page.fill("#prelabel-threshold", "0")
+    page.click("#prelabel")
+    page.wait_for_selector("#prelabel-status.busy")
+    assert page.locator("#prelabel-status").text_content() == "pre-labelling\u2026"
+    screenshot(page, "labeling_prelabel_busy.png")
+    page.click("#prelabel-cancel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent === 'cancelled'")
+    assert page.is_hidden("#prelabel-cancel") and page.is_enabled("#prelabel")
+    assert page.evaluate(values) == [0, 2]
+    assert held
+    page.unroute("**/prelabel**")

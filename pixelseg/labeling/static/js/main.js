@@ -26,6 +26,7 @@ const state = {
   saveChain: Promise.resolve(true),
   uncertainty: new Map(), // image name -> uncertainty in [0, 1] (with --model)
   rankTimer: null,
+  prelabelAbort: null,    // AbortController of the pre-label request in flight
 };
 const view = new View($("view"));
 window.pixelseg = { state, view, save: () => save() }; // for debugging and browser tests
@@ -167,6 +168,7 @@ function loadImageElement(name) {
 
 async function openImage(name) {
   if (state.current && state.current.name !== name && !(await save())) return;
+  cancelPrelabel();
   clearTimeout(state.autosaveTimer);
   setStatus("loading");
   let info, img, label;
@@ -198,6 +200,7 @@ async function openImage(name) {
   state.polygon = [];
   state.conflict = false;
   $("sp-status").textContent = ""; // per-image state: nothing of the previous image stays
+  setPrelabelStatus("");
   hideBanner();
   view.layers = { image: img, label: map.canvas, borders: null };
   view.fit(width, height);
@@ -492,7 +495,7 @@ function onKey(event) {
   if (key === "h") { setLabelsShown(!view.showLabels); return; }
   if (key === " ") { state.spaceDown = true; event.preventDefault(); return; }
   if (key === "Enter") { closePolygon(); return; }
-  if (key === "Escape") { state.polygon = []; view.requestDraw(); return; }
+  if (key === "Escape") { state.polygon = []; cancelPrelabel(); view.requestDraw(); return; }
   if (key === "f" && state.current) { view.fit(state.current.width, state.current.height); return; }
   if (key === "[" || key === "]") {
     const input = $("brush-size");
@@ -552,6 +555,7 @@ function bindControls() {
   $("label-next").addEventListener("click", labelNext);
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
+  $("prelabel-cancel").addEventListener("click", cancelPrelabel);
   bindClassEditor(() => state, applyClasses);
   document.addEventListener("keydown", onKey);
   window.addEventListener("focus", () => refreshImages().catch(() => {})); // new files, other tabs' saves
@@ -593,18 +597,39 @@ async function labelNext() {
   }
 }
 
+function setPrelabelStatus(text, busy = false) {
+  $("prelabel-status").textContent = text;
+  $("prelabel-status").classList.toggle("busy", busy);
+}
+
+function cancelPrelabel() {
+  if (state.prelabelAbort) state.prelabelAbort.abort();
+}
+
+/** Ask the model for the open image; replace the label or fill its void pixels (undoable). */
 async function prelabel() {
   const current = state.current;
-  if (!current) return;
+  if (!current || state.prelabelAbort) return;
+  const abort = new AbortController();
+  state.prelabelAbort = abort;
   $("prelabel").disabled = true;
+  $("prelabel-cancel").hidden = false;
+  setPrelabelStatus("pre-labelling\u2026", true);
+  const threshold = Number($("prelabel-threshold").value) || 0;
   try {
-    const { bytes } = await getBinary(`${imagePath(current.name)}/prelabel`, {}, "POST");
-    current.map.replaceAll(new Uint8Array(bytes));
+    const { bytes } = await getBinary(`${imagePath(current.name)}/prelabel`, threshold > 0 ? { threshold } : {},
+      "POST", abort.signal);
+    if (state.current !== current) { setPrelabelStatus("not applied: another image is open"); return; }
+    current.map.replaceAll(new Uint8Array(bytes), { preserve: $("prelabel-mode").value === "fill" });
     view.requestDraw();
+    setPrelabelStatus("pre-labelled (Ctrl+Z undoes)");
   } catch (error) {
-    reportError(error);
+    if (error.name === "AbortError") setPrelabelStatus("cancelled");
+    else { setPrelabelStatus("failed"); reportError(error); }
   } finally {
+    state.prelabelAbort = null;
     $("prelabel").disabled = false;
+    $("prelabel-cancel").hidden = true;
   }
 }
 
@@ -613,7 +638,7 @@ async function start() {
   selectTool("brush");
   try {
     state.info = await getJson("/api/info");
-    $("prelabel").hidden = !state.info.prelabel;
+    $("prelabel-section").hidden = !state.info.prelabel;
     $("label-next").hidden = !state.info.prelabel;
     $("sort-option").hidden = !state.info.prelabel;
     $("sp-count").value = state.info.superpixels.n_segments;
