@@ -6,6 +6,7 @@ Public names (imported lazily, so ``label_overlay`` needs neither torch nor a ne
 - :func:`semanticseg_tiled` for images larger than memory, in :mod:`pixelseg.inference.tiled`
 - :func:`label_overlay`, :func:`label_legend`, :func:`default_colormap` (MATLAB
   ``labeloverlay``), in :mod:`pixelseg.inference.overlay`
+- :func:`add_overlay_legend` (title and class legend strips), in :mod:`pixelseg.inference.legend`
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _EXPORTS = {
     "label_overlay": "pixelseg.inference.overlay",
     "label_legend": "pixelseg.inference.overlay",
     "default_colormap": "pixelseg.inference.overlay",
+    "add_overlay_legend": "pixelseg.inference.legend",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,8 +7,10 @@ HTTP API (all under ``/api``; binary payloads are row-major, little-endian):
 
 =======================================  ================================================
 ``GET  /api/info``                       folders, model present, limits, SLIC defaults
-``GET  /api/images``                     ``{images: [{name, labeled, duplicate_stem}],
-                                         labeled, total}`` in natural order
+``GET  /api/images``                     ``{images: [{name, labeled, duplicate_stem,
+                                         status}], labeled, done, total, counts}`` in
+                                         natural order; ``done`` counts done + reviewed,
+                                         ``counts`` is {status: number of images}
 ``GET  /api/images/{name}``              ``{name, width, height, labeled, version}``
 ``GET  /api/images/{name}/image``        the image (original file or a PNG)
 ``GET  /api/images/{name}/label``        ``format=raw`` (default): H*W uint8 class
@@ -19,10 +21,25 @@ HTTP API (all under ``/api``; binary payloads are row-major, little-endian):
                                          allowed); header ``X-Label-Version``: the
                                          version loaded ("" = none), or ``?force=1``.
                                          -> ``{version}``; 409 ``{detail,
-                                         current_version}`` when the file changed
+                                         current_version}`` when the file changed;
+                                         moves status unlabelled to in_progress
+``PUT  /api/images/{name}/status``       JSON ``{status}``: one of unlabelled,
+                                         in_progress, done, reviewed (400 otherwise);
+                                         stored in ``LABELS/.pixelseg-status.json``
 ``GET  /api/images/{name}/superpixels``  ``n_segments``, ``compactness``, ``max_side``
                                          -> H*W uint16 segment ids, ``X-Segments``
-``POST /api/images/{name}/prelabel``     H*W uint8 prediction of ``--model`` (not saved)
+``POST /api/images/{name}/prelabel``     H*W uint8 prediction of ``--model`` (not saved);
+                                         ``threshold=0.6``: pixels whose winning softmax
+                                         score is lower are void
+``GET  /api/next``                       with ``--model``: ``{next, scores: [{name,
+                                         uncertainty, status}] most uncertain first,
+                                         pending, complete, failed, definition}``; next is
+                                         the most uncertain image not done or reviewed
+                                         (null while none is scored); ``wait=S`` waits up
+                                         to S (<= 60) seconds for the ranking to finish.
+                                         Uncertainty: mean normalised softmax entropy
+                                         (:mod:`pixelseg.labeling.uncertainty`), computed
+                                         in the background, cached per model file version
 ``GET  /api/classes``                    ``{version, classes: [{index, name, color}]}``
 ``PUT  /api/classes``                    ``{version, classes: [{name, color}]}`` (append,
                                          rename, recolour; 409 on a changed file)
@@ -65,6 +82,7 @@ from pixelseg.labeling.labels import (
 )
 from pixelseg.labeling.locking import remove_stale_temp_files
 from pixelseg.labeling.security import AccessGuard, BodySizeLimit, check_token, is_loopback
+from pixelseg.labeling.status import FINISHED, STATUSES, StatusStore, check_status
 from pixelseg.labeling.superpixels import DEFAULT_COMPACTNESS, DEFAULT_MAX_SIDE, DEFAULT_N_SEGMENTS, superpixels
 from pixelseg.utils.extras import MissingExtraError, require
 
@@ -82,6 +100,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_MAX_BODY_BYTES = 256 * 2**20  # a raw 16000 x 16000 label; gzip uploads are far smaller
 MAX_JSON_BYTES = 2**20
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+
+
+class TooLarge(ValueError):
+    """A JSON request body larger than :data:`MAX_JSON_BYTES` (answered 413)."""
 
 
 def _binary(request, data: bytes, headers: dict, media_type: str = "application/octet-stream"):
@@ -133,11 +155,20 @@ def create_app(
     remove_stale_temp_files(folders.labels_dir)
     remove_stale_temp_files(classes.path.parent)
     writer = LabelWriter()
-    prelabeler = None
+    statuses = StatusStore(folders.labels_dir)
+    prelabeler = ranker = None
     if model is not None:
         from pixelseg.labeling.prelabel import Prelabeler
+        from pixelseg.labeling.uncertainty import UncertaintyRanker
 
         prelabeler = Prelabeler(model)
+        ranker = UncertaintyRanker(
+            prelabeler,
+            list_images=lambda: [(e.name, e.image_path) for e in folders.list_images()],
+            class_names=lambda: list(classes.class_set.names),
+            read_image=read_rgb,
+        )
+    no_model = "no model was given (start the app with --model CHECKPOINT to pre-label)"
 
     app = FastAPI(title="pixelseg labeling", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -160,6 +191,10 @@ def create_app(
     async def _conflict(request, exc):
         return error(409, str(exc), current_version=exc.current_version)
 
+    @app.exception_handler(TooLarge)
+    async def _too_large(request, exc):
+        return error(413, str(exc))
+
     @app.exception_handler(DataError)
     async def _data_error(request, exc):
         return error(422, str(exc))
@@ -171,6 +206,15 @@ def create_app(
     @app.exception_handler(Exception)
     async def _unexpected(request, exc):
         return error(500, f"internal error ({type(exc).__name__}): {exc}")
+
+    async def read_json(request, what: str):
+        body = await request.body()
+        if len(body) > MAX_JSON_BYTES:
+            raise TooLarge(f"{what} larger than {MAX_JSON_BYTES} bytes")
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ConfigurationError(f"{what} is not valid JSON ({exc})") from None
 
     def entry_and_size(name: str):
         entry = folders.entry(name)
@@ -204,15 +248,28 @@ def create_app(
             },
         }
 
-    @app.get("/api/images")
-    def list_images():
+    def image_list() -> list[dict]:
         entries = folders.list_images()
         duplicates = folders.duplicate_stems(entries)
-        items = [
-            {"name": e.name, "labeled": e.label_path.is_file(), "duplicate_stem": e.name in duplicates}
-            for e in entries
-        ]
-        return {"images": items, "labeled": sum(i["labeled"] for i in items), "total": len(items)}
+        stored = statuses.read()
+        items = []
+        for e in entries:
+            labeled = e.label_path.is_file()
+            status = statuses.effective(stored, e.name, labeled)
+            items.append({"name": e.name, "labeled": labeled, "duplicate_stem": e.name in duplicates, "status": status})
+        return items
+
+    @app.get("/api/images")
+    def list_images():
+        items = image_list()
+        counts = {s: sum(i["status"] == s for i in items) for s in STATUSES}
+        return {
+            "images": items,
+            "labeled": sum(i["labeled"] for i in items),
+            "done": sum(counts[s] for s in FINISHED),
+            "total": len(items),
+            "counts": counts,
+        }
 
     @app.get("/api/images/{name}")
     def image_info(name: str):
@@ -277,13 +334,40 @@ def create_app(
         return _binary(request, segments.astype("<u2").tobytes(), headers)
 
     @app.post("/api/images/{name}/prelabel")
-    def prelabel(name: str, request: Request):
+    def prelabel(name: str, request: Request, threshold: float | None = None):
         if prelabeler is None:
-            return error(404, "no model was given (start the app with --model CHECKPOINT to pre-label)")
+            return error(404, no_model)
         entry = folders.entry(name)
         image = read_rgb(entry.image_path)
-        prediction = prelabeler.predict(image, list(classes.class_set.names))
+        prediction = prelabeler.predict(image, list(classes.class_set.names), threshold=threshold)
         return _binary(request, np.ascontiguousarray(prediction).tobytes(), {"X-Width": str(image.shape[1]), "X-Height": str(image.shape[0])})
+
+    @app.get("/api/next")
+    def next_image(wait: float = 0.0):
+        from pixelseg.labeling.uncertainty import DEFINITION
+
+        if ranker is None:
+            return error(404, no_model)
+        if not 0 <= wait <= 60:
+            raise ConfigurationError(f"wait must be 0..60 seconds, got {wait}")
+        state = ranker.wait(wait) if wait else ranker.snapshot()
+        if state["error"]:
+            raise ConfigurationError(f"cannot rank the images by uncertainty: {state['error']}")
+        status = {i["name"]: i["status"] for i in image_list()}
+        scored = [
+            {"name": n, "uncertainty": round(u, 6), "status": status.get(n, "unlabelled")}
+            for n, u in state["scores"].items()
+        ]
+        scored.sort(key=lambda item: -item["uncertainty"])  # stable: natural order among ties
+        candidates = [item["name"] for item in scored if item["status"] not in FINISHED]
+        return {
+            "next": candidates[0] if candidates else None,
+            "scores": scored,
+            "pending": len(state["pending"]),
+            "complete": not state["pending"],
+            "failed": state["failed"],
+            "definition": DEFINITION,
+        }
 
     # ------------------------------------------------------------- write API
     @app.put("/api/images/{name}/label")
@@ -301,7 +385,17 @@ def create_app(
         label = decode_upload(body, request.headers.get("content-encoding"), height, width)
         await run_in_threadpool(classes.reload_if_changed)
         version = await run_in_threadpool(writer.save, label, entry.label_path, classes.codec, base_version)
-        return {"version": version, "labeled": True}
+        status = await run_in_threadpool(statuses.mark_saved, entry.name)
+        return {"version": version, "labeled": True, "status": status}
+
+    @app.put("/api/images/{name}/status")
+    async def put_status(name: str, request: Request):
+        entry = await run_in_threadpool(folders.entry, name)
+        payload = await read_json(request, "status")
+        if not isinstance(payload, dict) or "status" not in payload:
+            raise ConfigurationError('status must be sent as a JSON object {"status": ...}')
+        status = await run_in_threadpool(statuses.set, entry.name, check_status(payload["status"]))
+        return {"name": entry.name, "status": status}
 
     @app.get("/api/classes")
     def get_classes():
@@ -310,13 +404,7 @@ def create_app(
 
     @app.put("/api/classes")
     async def put_classes(request: Request):
-        body = await request.body()
-        if len(body) > MAX_JSON_BYTES:
-            return error(413, f"class list larger than {MAX_JSON_BYTES} bytes")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise ConfigurationError(f"class list is not valid JSON ({exc})") from None
+        payload = await read_json(request, "class list")
         if not isinstance(payload, dict):
             raise ConfigurationError("class list must be a JSON object {version, classes}")
         base_version = payload.get("version")

@@ -4,7 +4,8 @@ One palette PNG of class indices per input (``<prefix><stem>.png``; 255, void, o
 region of interest: each item's region mask of a ``data:`` block, or ``roi``), or with ``tile_size``
 each input labelled tile by tile (TIFF inputs read lazily, written as tiled TIFF
 ``<prefix><stem>.tif``). ``overlay=True`` also writes ``out/overlays/<stem>.png`` (image and
-class colours blended). Every output path is planned and checked before anything is written.
+class colours blended, the image name as a title above and a legend of the classes that
+appear below). Every output path is planned and checked before anything is written.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from pixelseg.data import ImageDatastore, read_label_raw
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.inference import label_overlay, semanticseg, semanticseg_tiled
+from pixelseg.inference import add_overlay_legend, label_overlay, semanticseg, semanticseg_tiled
 from pixelseg.inference.predictor import default_class_set
 from pixelseg.inference.sources import image_datastore
 from pixelseg.utils.atomic import check_output_paths, save_png
@@ -105,7 +106,8 @@ def _write_overlays(pairs, class_set, out: Path, overwrite: bool, echo: Callable
         image = ImageDatastore([image_path]).read(0)
         folder = out / "overlays" / label_path.parent.relative_to(out)
         folder.mkdir(parents=True, exist_ok=True)
-        save_png(label_overlay(image, labels, colormap=class_set), folder / f"{image_path.stem}.png", overwrite=overwrite)
+        picture = add_overlay_legend(label_overlay(image, labels, colormap=class_set), labels, class_set, title=image_path.name)
+        save_png(picture, folder / f"{image_path.stem}.png", overwrite=overwrite)
         count += 1
     return count
 

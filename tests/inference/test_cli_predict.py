@@ -65,7 +65,8 @@ def test_predict_folder_with_overlays(checkpoint, images, tmp_path, capsys):
         with Image.open(out / f"pred_{name}.png") as png:
             assert png.mode == "P" and png.getpalette()[3:6] == [128, 64, 128]
             assert np.array_equal(np.asarray(png), semanticseg(image, net, device="cpu"))
-        assert (out / "overlays" / f"{name}.png").is_file()
+        with Image.open(out / "overlays" / f"{name}.png") as picture:  # title above, legend below
+            assert picture.height > image.shape[0] and picture.width >= image.shape[1]
 
 
 def test_predict_tiled_tiff(checkpoint, tmp_path, capsys):

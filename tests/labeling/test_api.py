@@ -98,7 +98,8 @@ def test_images_folder_is_never_written(client, project):
     client.get("/api/images/img_1.png/superpixels?n_segments=10")
     client.get("/api/images/img_1.png/image")
     assert folder_state(project["images"]) == before
-    assert sorted(p.name for p in project["labels"].iterdir()) == ["img_1.png"]  # no temp files left
+    # the label and the status sidecar (unlabelled -> in_progress); no temp files left
+    assert sorted(p.name for p in project["labels"].iterdir()) == [".pixelseg-status.json", "img_1.png"]
 
 
 def test_labels_folder_equal_to_images_folder_is_refused(project):

@@ -1,15 +1,18 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
 
 The server runs in a thread on a free loopback port; the test paints with the mouse like a
-user and checks the PNG written to the labels folder. Screenshots go to test-artifacts/.
+user and checks the PNG written to the labels folder. Screenshots go to test-artifacts/
+(or the folder named by the environment variable PIXELSEG_TEST_ARTIFACTS).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +21,10 @@ from PIL import Image
 
 from pixelseg.data import ClassSet, PixelLabelDatastore
 
+from .conftest import save_brightness_net
+
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("PIXELSEG_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 H, W = 120, 160
 
 pytestmark = pytest.mark.browser
@@ -58,21 +63,26 @@ def app_server(request, tmp_path, browser):
     """Serve two 160 x 120 two-colour images on a free loopback port.
 
     Yields (url, labels_dir, classes_path); the url carries ?token= when the test is
-    parametrized indirectly with a token.
+    parametrized indirectly with a token (a string) or with a dict of ``token``,
+    ``classes`` (class names), ``images`` (name -> H x W x 3 uint8 image, replacing the
+    two default ones) and ``model`` (a function tmp_path -> checkpoint path).
     """
     import uvicorn
 
     from pixelseg.labeling.server import LOOPBACK_HOSTS, create_app
 
-    token = getattr(request, "param", None)
+    param = getattr(request, "param", None)
+    options = param if isinstance(param, dict) else {"token": param}
+    token = options.get("token")
     images, labels = tmp_path / "images", tmp_path / "labels"
     images.mkdir()
     image = np.full((H, W, 3), 30, np.uint8)
     image[:, W // 2 :] = (200, 200, 190)
-    Image.fromarray(image).save(images / "scene.png")
-    Image.fromarray(image).save(images / "second.png")
-    ClassSet(["sky", "road", "car"], void_ids=[255]).save(tmp_path / "classes.json")
-    app = create_app(images, labels, tmp_path / "classes.json", token=token, allowed_hosts=LOOPBACK_HOSTS)
+    for name, pixels in options.get("images", {"scene.png": image, "second.png": image}).items():
+        Image.fromarray(pixels).save(images / name)
+    ClassSet(options.get("classes", ["sky", "road", "car"]), void_ids=[255]).save(tmp_path / "classes.json")
+    model = options["model"](tmp_path) if "model" in options else None
+    app = create_app(images, labels, tmp_path / "classes.json", model=model, token=token, allowed_hosts=LOOPBACK_HOSTS)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,14 +95,21 @@ def app_server(request, tmp_path, browser):
             pytest.fail("the labeling server did not start")
         time.sleep(0.05)
     query = f"?token={token}" if token else ""
-    yield f"http://127.0.0.1:{port}/{query}#scene.png", labels, tmp_path / "classes.json"
+    first = options.get("open", "scene.png")
+    yield f"http://127.0.0.1:{port}/{query}#{first}", labels, tmp_path / "classes.json"
     server.should_exit = True
     thread.join(timeout=10)
 
 
 @pytest.fixture
-def page(app_server, browser):
-    context = browser.new_context(viewport={"width": 1000, "height": 640})
+def viewport():
+    """The browser window size of a test (override by parametrizing ``viewport``)."""
+    return {"width": 1000, "height": 640}
+
+
+@pytest.fixture
+def page(app_server, browser, viewport):
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -114,6 +131,31 @@ def set_range(page, selector, value):
     page.dispatch_event(selector, "input")
 
 
+def api(app_server, path, method="GET", body=None):
+    """(status, headers, body bytes) of a request to the app's API from outside the page."""
+    base = app_server[0].split("#")[0].split("?")[0].rstrip("/")
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"X-Requested-With": "pixelseg", "Content-Type": "application/json"}
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=20) as response:
+        return response.status, response.headers, response.read()
+
+
+def saved_label(app_server, name="scene.png"):
+    """The label of ``name`` as the server reads it back (H x W uint8, void 255)."""
+    _, headers, content = api(app_server, f"/api/images/{name}/label?format=raw")
+    return np.frombuffer(content, np.uint8).reshape(int(headers["X-Height"]), int(headers["X-Width"]))
+
+
+def stroke(page, x0, y0, points):
+    """Drag the mouse through ``points`` (image pixels at 1:1 zoom)."""
+    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y, steps=8)
+    page.mouse.up()
+
+
 def screenshot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
@@ -130,7 +172,7 @@ def test_paint_brush_and_polygon_then_save(app_server, page):
     page.mouse.move(x0 + 60.5, y0 + 30.5, steps=8)
     page.mouse.up()
     page.click("#classes li[data-index='2']")  # class "car" (index 2)
-    page.keyboard.press("p")
+    page.keyboard.press("l")
     for x, y in [(100, 60), (140, 60), (140, 100), (100, 100)]:
         page.mouse.click(x0 + x, y0 + y)
     page.keyboard.press("Enter")
@@ -156,7 +198,8 @@ def test_paint_brush_and_polygon_then_save(app_server, page):
     assert (label == 2).sum() == 40 * 40
     np.testing.assert_array_equal(PixelLabelDatastore(labels, ClassSet.load(classes)).read(0), label)
     assert page.locator("#images li.labeled").count() == 1
-    assert page.locator("#progress-text").text_content() == "1 / 2 labeled"
+    assert page.locator("#progress-text").text_content() == "0 / 2 done \u00b7 1 labeled"
+    assert page.locator("#images li[data-name='scene.png']").get_attribute("data-status") == "in_progress"
 
 
 def test_fill_superpixels_undo_redo_and_conflict(app_server, page):
@@ -257,3 +300,178 @@ def test_class_editor_and_switching_images_saves_first(app_server, page):
     assert label[40, 40] == 3
     assert Image.open(labels / "scene.png").getpalette()[9:12] == [255, 0, 255]
     np.testing.assert_array_equal(PixelLabelDatastore(labels, saved).read(0), label)
+
+
+def test_preserve_labels_paints_only_unlabelled_pixels(app_server, page):
+    x0, y0 = canvas_origin(page)
+    page.uncheck("#autosave")
+    page.keyboard.press("1")  # sky (0): a 9 px stroke along row 30
+    set_range(page, "#brush-size", 9)
+    stroke(page, x0, y0, [(20.5, 30.5), (60.5, 30.5)])
+    page.keyboard.press("p")  # preserve labels on
+    assert page.is_checked("#preserve")
+    page.keyboard.press("2")  # road (1): a 21 px stroke over the first one
+    set_range(page, "#brush-size", 21)
+    stroke(page, x0, y0, [(10.5, 30.5), (70.5, 30.5)])
+    page.keyboard.press("3")  # car (2): flood fill of the dark left half, around both strokes
+    page.keyboard.press("g")
+    page.mouse.click(x0 + 5, y0 + 100)
+    screenshot(page, "labeling_preserve.png")
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    label = saved_label(app_server)
+    assert (label[27:34, 20:61] == 0).all()  # the first stroke is unchanged
+    assert (label[22, 15:66] == 1).all() and (label[38, 15:66] == 1).all()  # the wider one around it
+    assert (label[100:, : W // 2] == 2).all() and (label[:, 85:] == 255).all()
+    assert {0, 1, 2} == set(np.unique(label[:, : W // 2]).tolist())
+
+    # preserve off: the brush paints over
+    page.keyboard.press("p")
+    assert not page.is_checked("#preserve")
+    page.keyboard.press("b")
+    page.keyboard.press("2")
+    set_range(page, "#brush-size", 3)
+    page.mouse.click(x0 + 40.5, y0 + 30.5)
+    page.click("#save")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    assert saved_label(app_server)[30, 40] == 1
+
+    # H hides the label layer and shows it again
+    page.keyboard.press("h")
+    assert page.evaluate("() => window.pixelseg.view.showLabels") is False
+    assert not page.is_checked("#show-labels")
+    screenshot(page, "labeling_labels_hidden.png")
+    page.keyboard.press("h")
+    assert page.evaluate("() => window.pixelseg.view.showLabels") is True
+
+
+ELEVEN = ["sky", "road", "car", "person", "tree", "sign", "pole", "fence", "bicycle", "wall", "lane", "rider"]
+
+
+@pytest.mark.parametrize("app_server", [{"classes": ELEVEN}], indirect=True)
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 700}])
+def test_keys_for_classes_past_nine_and_layout_at_1024x700(app_server, page):
+    selected = "() => window.pixelseg.state.classIndex"
+    page.keyboard.press("Shift+1")
+    assert page.evaluate(selected) == 10  # class 11 "lane"
+    assert page.locator("#classes li[aria-selected=true]").text_content().startswith("lane")
+    page.keyboard.press("0")
+    assert page.evaluate(selected) == 9  # class 10 "wall"
+    page.keyboard.press("Shift+2")
+    assert page.evaluate(selected) == 11
+    page.keyboard.press("Shift+3")  # no class 13: the selection stays
+    assert page.evaluate(selected) == 11
+    assert page.locator("#classes li .key").nth(10).text_content() == "\u21e71"
+    # every class row is inside the window (the panel scrolls at worst, nothing is cut off
+    # by the window edge), and the whole image is visible
+    last = page.locator("#classes li").nth(11)
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 700 and box["x"] >= 0
+    x0, y0 = canvas_origin(page)
+    page.mouse.click(x0 + 40, y0 + 40)
+    page.click("#fit")
+    screenshot(page, "labeling_1024x700_classes.png")
+
+
+def test_status_marking_progress_and_filter(app_server, page):
+    page.select_option("#image-status", "done")
+    page.wait_for_selector("#images li[data-name='scene.png'][data-status=done]", timeout=10000)
+    _, _, body = api(app_server, "/api/images")
+    listing = json.loads(body)
+    assert {i["name"]: i["status"] for i in listing["images"]} == {"scene.png": "done", "second.png": "unlabelled"}
+    assert page.locator("#progress-text").text_content().startswith("1 / 2 done")
+    assert page.evaluate("() => document.getElementById('progress-bar').style.width") == "50%"
+    screenshot(page, "labeling_status_done.png")
+
+    page.keyboard.press("ArrowRight")  # keys work again after the status menu
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'second.png'", timeout=10000)
+    page.select_option("#status-filter", "done")
+    assert page.locator("#images li").all_text_contents() == ["scene.png", "second.png"]  # the open one stays
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'scene.png'", timeout=10000)
+    assert page.locator("#images li").all_text_contents() == ["scene.png"]
+    page.select_option("#image-status", "reviewed")
+    page.wait_for_selector("#images li[data-name='scene.png'][data-status=reviewed]", timeout=10000)
+    page.select_option("#status-filter", "unfinished")
+    assert page.locator("#images li").all_text_contents() == ["scene.png", "second.png"]
+    page.select_option("#status-filter", "")
+    screenshot(page, "labeling_status_reviewed.png")
+    _, _, body = api(app_server, "/api/images")
+    assert json.loads(body)["counts"] == {"unlabelled": 1, "in_progress": 0, "done": 0, "reviewed": 1}
+
+
+def _grey(value):
+    return np.full((H, W, 3), value, np.uint8)
+
+
+RANKED = {
+    "images": {"dark.png": _grey(0), "grey.png": _grey(128), "mid.png": _grey(110)},
+    "model": lambda folder: save_brightness_net(folder / "net.pt"),
+    "open": "dark.png",
+}
+
+
+@pytest.mark.usefixtures("_register_brightness_net")
+@pytest.mark.parametrize("app_server", [RANKED], indirect=True)
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 700}])
+def test_label_next_opens_the_most_uncertain_image(app_server, page):
+    assert page.evaluate("() => window.pixelseg.state.current.name") == "dark.png"
+    page.click("#label-next")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'grey.png'", timeout=60000)
+    page.select_option("#sort", "uncertainty")
+    page.wait_for_function("() => document.getElementById('rank-status').textContent.startsWith('3 ranked')")
+    names = page.locator("#images li").evaluate_all("items => items.map((li) => li.dataset.name)")
+    assert names == ["grey.png", "mid.png", "dark.png"]
+    assert page.locator("#images li .score").first.text_content() == "1.00"
+    screenshot(page, "labeling_label_next_grey.png")
+    page.select_option("#image-status", "done")
+    page.wait_for_selector("#images li[data-name='grey.png'][data-status=done]", timeout=10000)
+    page.click("#label-next")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'mid.png'", timeout=60000)
+    screenshot(page, "labeling_label_next_mid.png")
+
+
+@pytest.mark.usefixtures("_register_brightness_net")
+@pytest.mark.parametrize("app_server", [{**RANKED, "open": "mid.png"}], indirect=True)
+@pytest.mark.parametrize("viewport", [{"width": 1024, "height": 700}])
+def test_prelabel_fill_unlabelled_threshold_and_cancel(app_server, page):
+    values = "() => Array.from(new Set(window.pixelseg.state.current.map.data)).sort((a, b) => a - b)"
+    page.uncheck("#autosave")
+    x0, y0 = canvas_origin(page)
+    page.keyboard.press("3")  # car (2): a stroke the pre-label must keep
+    set_range(page, "#brush-size", 9)
+    stroke(page, x0, y0, [(20.5, 30.5), (60.5, 30.5)])
+    page.click("#prelabel-section summary")
+    page.select_option("#prelabel-mode", "fill")
+    page.click("#prelabel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent.startsWith('pre-labelled')",
+                           timeout=30000)
+    assert page.evaluate(values) == [0, 2]  # mid grey is class 0 for the network; the stroke stays
+    assert page.evaluate("() => window.pixelseg.state.current.map.data[30 * 160 + 40]") == 2
+    screenshot(page, "labeling_prelabel_fill.png")
+
+    # replace, with a minimum score above the network's 0.94: everything unsure, all void
+    page.select_option("#prelabel-mode", "replace")
+    page.fill("#prelabel-threshold", "0.99")
+    page.click("#prelabel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent.startsWith('pre-labelled')",
+                           timeout=30000)
+    assert page.evaluate(values) == [255]
+    page.keyboard.press("Control+z")
+    assert page.evaluate(values) == [0, 2]
+
+    # cancel: the request is held back, the spinner shows, Cancel stops waiting, nothing changes
+    held = []
+    page.route("**/prelabel**", lambda route: held.append(route))
+    page.fill("#prelabel-threshold", "0")
+    page.click("#prelabel")
+    page.wait_for_selector("#prelabel-status.busy")
+    assert page.locator("#prelabel-status").text_content() == "pre-labelling\u2026"
+    screenshot(page, "labeling_prelabel_busy.png")
+    page.click("#prelabel-cancel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent === 'cancelled'")
+    assert page.is_hidden("#prelabel-cancel") and page.is_enabled("#prelabel")
+    assert page.evaluate(values) == [0, 2]
+    assert held
+    page.unroute("**/prelabel**")

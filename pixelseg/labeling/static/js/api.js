@@ -20,10 +20,10 @@ export function apiUrl(path, params = {}) {
 }
 
 /** fetch() with token and CSRF headers; throws ApiError with the server's detail. */
-export async function request(path, { method = "GET", params = {}, headers = {}, body } = {}) {
+export async function request(path, { method = "GET", params = {}, headers = {}, body, signal } = {}) {
   const allHeaders = { "X-Requested-With": "pixelseg", ...headers };
   if (TOKEN) allHeaders["X-Pixelseg-Token"] = TOKEN;
-  const response = await fetch(apiUrl(path, params), { method, headers: allHeaders, body });
+  const response = await fetch(apiUrl(path, params), { method, headers: allHeaders, body, signal });
   if (!response.ok) {
     let payload = null;
     try { payload = await response.json(); } catch { /* not JSON */ }
@@ -45,9 +45,9 @@ export async function sendJson(path, method, data) {
   return response.json();
 }
 
-/** GET binary data; returns {bytes: ArrayBuffer, headers}. */
-export async function getBinary(path, params, method = "GET") {
-  const response = await request(path, { params, method });
+/** GET binary data; returns {bytes: ArrayBuffer, headers}. signal: an AbortSignal to cancel. */
+export async function getBinary(path, params, method = "GET", signal = undefined) {
+  const response = await request(path, { params, method, signal });
   return { bytes: await response.arrayBuffer(), headers: response.headers };
 }
 

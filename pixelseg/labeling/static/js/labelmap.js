@@ -4,6 +4,10 @@
 // Edits happen between begin() and end(): begin() keeps a copy of the label, painting
 // code calls touch(x0, y0, x1, y1) for each rectangle it changed, and end() stores the
 // changed rectangle before and after as one undo step.
+//
+// "Preserve labels": begin({ preserve: true }) makes the edit change only pixels that were
+// void (unlabelled) when it began; touch() puts every other pixel of its rectangle back
+// from the snapshot, so each painting tool gets the behaviour without knowing of it.
 
 export const VOID = 255;
 const HISTORY_BYTES = 256 * 1024 * 1024;
@@ -24,6 +28,7 @@ export class LabelMap {
     this.redoStack = [];
     this.historyBytes = 0;
     this.snapshot = null;
+    this.preserve = false;
     this.dirty = null;
     this.onChange = () => {};
   }
@@ -53,9 +58,10 @@ export class LabelMap {
   }
 
   // ---------------------------------------------------------------- editing
-  begin() {
+  begin({ preserve = false } = {}) {
     if (this.snapshot) this.end();
     this.snapshot = this.data.slice();
+    this.preserve = preserve;
     this.dirty = null;
   }
 
@@ -66,13 +72,25 @@ export class LabelMap {
     if (x1 <= x0 || y1 <= y0) return;
     const d = this.dirty;
     this.dirty = d ? [Math.min(d[0], x0), Math.min(d[1], y0), Math.max(d[2], x1), Math.max(d[3], y1)] : [x0, y0, x1, y1];
+    if (this.preserve && this.snapshot) this.restoreLabelled(x0, y0, x1, y1);
     this.render(x0, y0, x1, y1);
+  }
+
+  /** Put back every pixel of [x0, x1) x [y0, y1) that was labelled when the edit began. */
+  restoreLabelled(x0, y0, x1, y1) {
+    const { data, snapshot, width } = this;
+    for (let y = y0; y < y1; y++) {
+      for (let i = y * width + x0, end = y * width + x1; i < end; i++) {
+        if (snapshot[i] !== VOID) data[i] = snapshot[i];
+      }
+    }
   }
 
   /** Finish the edit; returns true when something changed. */
   end() {
     const snapshot = this.snapshot, rect = this.dirty;
     this.snapshot = null;
+    this.preserve = false;
     this.dirty = null;
     if (!snapshot || !rect) return false;
     const before = crop(snapshot, this.width, rect);
@@ -84,9 +102,10 @@ export class LabelMap {
     return true;
   }
 
-  /** Replace the whole label as one undoable edit (pre-labeling, reload). */
-  replaceAll(data) {
-    this.begin();
+  /** Replace the whole label as one undoable edit (pre-labeling, reload); with
+   *  preserve: true only the void pixels take the new values. */
+  replaceAll(data, { preserve = false } = {}) {
+    this.begin({ preserve });
     this.data.set(data);
     this.touch(0, 0, this.width, this.height);
     return this.end();

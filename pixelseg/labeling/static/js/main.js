@@ -1,6 +1,7 @@
 // pixelseg labeling app: wiring of the page (state, loading, saving, tools, keyboard).
-import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request } from "./api.js";
+import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request, sendJson } from "./api.js";
 import { bindClassEditor } from "./classeditor.js";
+import { classFromKey, classKeyLabel } from "./keys.js";
 import { LabelMap, VOID } from "./labelmap.js";
 import { Superpixels, fillPolygon, floodFill, stampDisc, strokeSegment } from "./tools.js";
 import { View } from "./view.js";
@@ -10,7 +11,7 @@ const AUTOSAVE_DELAY_MS = 2000;
 
 const state = {
   info: null,
-  images: [],          // [{name, labeled, duplicate_stem}]
+  images: [],          // [{name, labeled, duplicate_stem, status}]
   classes: [],         // [{index, name, color}]
   classesVersion: "",
   current: null,       // the open image, see openImage()
@@ -23,6 +24,9 @@ const state = {
   conflict: false,
   autosaveTimer: null,
   saveChain: Promise.resolve(true),
+  uncertainty: new Map(), // image name -> uncertainty in [0, 1] (with --model)
+  rankTimer: null,
+  prelabelAbort: null,    // AbortController of the pre-label request in flight
 };
 const view = new View($("view"));
 window.pixelseg = { state, view, save: () => save() }; // for debugging and browser tests
@@ -71,7 +75,7 @@ function renderClasses() {
     name.textContent = c.name;
     const key = document.createElement("span");
     key.className = "key";
-    key.textContent = i < 9 ? String(i + 1) : "";
+    key.textContent = classKeyLabel(i);
     li.append(swatch, name, key);
     li.addEventListener("click", () => selectClass(i));
     list.append(li);
@@ -85,22 +89,66 @@ function selectClass(i) {
   renderClasses();
 }
 
+const STATUS_TEXT = { unlabelled: "unlabelled", in_progress: "in progress", done: "done", reviewed: "reviewed" };
+const FINISHED = new Set(["done", "reviewed"]);
+
+/** Does the list filter show this image? */
+function shown(item) {
+  const filter = $("status-filter").value;
+  return !filter || item.status === filter || (filter === "unfinished" && !FINISHED.has(item.status));
+}
+
+/** The images in list order: by name (the server's natural order) or most uncertain first. */
+function orderedImages() {
+  if ($("sort").value !== "uncertainty") return state.images;
+  const u = (item) => (state.uncertainty.has(item.name) ? state.uncertainty.get(item.name) : -1);
+  return [...state.images].sort((a, b) => u(b) - u(a)); // stable: ties keep the name order
+}
+
 function renderImages() {
   const list = $("images");
   list.replaceChildren();
-  for (const item of state.images) {
+  for (const item of orderedImages()) {
+    if (!shown(item) && !(state.current && state.current.name === item.name)) continue;
     const li = document.createElement("li");
     li.textContent = item.name;
-    li.title = item.duplicate_stem ? "another image has the same stem: rename one to label it" : item.name;
+    if (state.uncertainty.has(item.name)) {
+      const score = document.createElement("span");
+      score.className = "score";
+      score.textContent = state.uncertainty.get(item.name).toFixed(2);
+      score.title = "uncertainty: mean softmax entropy / ln K (0 certain, 1 unsure)";
+      li.prepend(score);
+    }
+    li.dataset.name = item.name;
+    li.dataset.status = item.status;
+    li.title = item.duplicate_stem ? "another image has the same stem: rename one to label it" : `${item.name}: ${STATUS_TEXT[item.status]}`;
     li.classList.toggle("labeled", item.labeled);
     li.classList.toggle("problem", item.duplicate_stem);
     li.classList.toggle("current", state.current && state.current.name === item.name);
     li.addEventListener("click", () => openImage(item.name).catch(reportError));
     list.append(li);
   }
-  const done = state.images.filter((i) => i.labeled).length, total = state.images.length;
+  const total = state.images.length;
+  const done = state.images.filter((i) => FINISHED.has(i.status)).length;
+  const labeled = state.images.filter((i) => i.labeled).length;
   $("progress-bar").style.width = total ? `${(100 * done) / total}%` : "0";
-  $("progress-text").textContent = `${done} / ${total} labeled`;
+  $("progress-text").textContent = `${done} / ${total} done \u00b7 ${labeled} labeled`;
+  const item = currentItem();
+  $("image-status").disabled = !item;
+  if (item) $("image-status").value = item.status;
+}
+
+function currentItem() {
+  return state.current ? state.images.find((i) => i.name === state.current.name) : undefined;
+}
+
+/** Mark the open image (unlabelled / in_progress / done / reviewed); stored by the server. */
+async function setImageStatus(status) {
+  const item = currentItem();
+  if (!item) return;
+  const result = await sendJson(`${imagePath(item.name)}/status`, "PUT", { status });
+  item.status = result.status;
+  renderImages();
 }
 
 async function refreshImages() {
@@ -120,6 +168,7 @@ function loadImageElement(name) {
 
 async function openImage(name) {
   if (state.current && state.current.name !== name && !(await save())) return;
+  cancelPrelabel();
   clearTimeout(state.autosaveTimer);
   setStatus("loading");
   let info, img, label;
@@ -150,6 +199,8 @@ async function openImage(name) {
   state.current = current;
   state.polygon = [];
   state.conflict = false;
+  $("sp-status").textContent = ""; // per-image state: nothing of the previous image stays
+  setPrelabelStatus("");
   hideBanner();
   view.layers = { image: img, label: map.canvas, borders: null };
   view.fit(width, height);
@@ -163,8 +214,9 @@ async function openImage(name) {
 
 function step(offset) {
   if (!state.current) return;
-  const i = state.images.findIndex((item) => item.name === state.current.name);
-  const next = state.images[i + offset];
+  const visible = orderedImages().filter((item) => shown(item) || item.name === state.current.name);
+  const i = visible.findIndex((item) => item.name === state.current.name);
+  const next = visible[i + offset];
   if (next) openImage(next.name).catch(reportError);
 }
 
@@ -218,7 +270,11 @@ async function saveNow({ force = false } = {}) {
     current.savedEdits = edits;
     state.conflict = false;
     const item = state.images.find((i) => i.name === current.name);
-    if (item && !item.labeled) { item.labeled = true; renderImages(); }
+    if (item && (!item.labeled || item.status !== result.status)) {
+      item.labeled = true;
+      item.status = result.status;
+      renderImages();
+    }
     if (state.current === current) {
       setStatus(current.edits === edits ? "saved" : "dirty");
       if (current.edits !== edits) markDirty();
@@ -265,11 +321,23 @@ function selectTool(tool) {
     button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
   }
   $("view").style.cursor = tool === "pan" ? "grab" : "crosshair";
+  if (tool === "superpixel") $("sp-section").open = true;
   if (tool === "superpixel" && state.current && !state.current.superpixels) computeSuperpixels().catch(reportError);
   showBorders();
 }
 
 function paintValue() { return state.tool === "eraser" ? VOID : state.classIndex; }
+
+/** Options of an edit by the current tool: "preserve labels" applies to every tool but the eraser. */
+function editOptions() { return { preserve: $("preserve").checked && state.tool !== "eraser" }; }
+
+function setPreserve(on) { $("preserve").checked = on; }
+
+function setLabelsShown(shown) {
+  $("show-labels").checked = shown;
+  view.showLabels = shown;
+  view.requestDraw();
+}
 
 function brushSize() { return Number($("brush-size").value); }
 
@@ -298,7 +366,7 @@ function showBorders() {
 function closePolygon() {
   const current = state.current;
   if (!current || state.polygon.length < 3) return;
-  current.map.begin();
+  current.map.begin(editOptions());
   fillPolygon(current.map, state.polygon, state.classIndex);
   current.map.end();
   state.polygon = [];
@@ -318,7 +386,7 @@ function onPointerDown(event) {
   const [x, y] = view.toImage(event.clientX, event.clientY);
   const map = current.map;
   if (state.tool === "brush" || state.tool === "eraser") {
-    map.begin();
+    map.begin(editOptions());
     stampDisc(map, x, y, brushSize(), paintValue());
     state.drag = { mode: "paint", x, y };
   } else if (state.tool === "polygon") {
@@ -326,12 +394,12 @@ function onPointerDown(event) {
     if (first && state.polygon.length >= 3 && Math.hypot(first[0] - x, first[1] - y) * view.scale < 8) closePolygon();
     else state.polygon.push([x, y]);
   } else if (state.tool === "fill") {
-    map.begin();
+    map.begin(editOptions());
     floodFill(map, imagePixels(current), x, y, Number($("tolerance").value), state.classIndex);
     map.end();
   } else if (state.tool === "superpixel") {
     if (!current.superpixels) { computeSuperpixels().catch(reportError); return; }
-    map.begin();
+    map.begin(editOptions());
     const id = current.superpixels.idAt(x, y);
     current.superpixels.assign(map, id, state.classIndex);
     state.drag = { mode: "superpixel", id };
@@ -419,12 +487,15 @@ function onKey(event) {
   if (ctrl && key.toLowerCase() === "y") { event.preventDefault(); redo(); return; }
   if (ctrl && key.toLowerCase() === "s") { event.preventDefault(); save(); return; }
   if (ctrl || event.altKey) return;
-  if (/^[1-9]$/.test(key)) { selectClass(Number(key) - 1); return; }
-  const tools = { b: "brush", e: "eraser", p: "polygon", g: "fill", s: "superpixel", h: "pan" };
+  const classKey = classFromKey(event);
+  if (classKey >= 0) { event.preventDefault(); selectClass(classKey); return; }
+  const tools = { b: "brush", e: "eraser", l: "polygon", g: "fill", s: "superpixel", m: "pan" };
   if (tools[key]) { selectTool(tools[key]); return; }
+  if (key === "p") { setPreserve(!$("preserve").checked); return; }
+  if (key === "h") { setLabelsShown(!view.showLabels); return; }
   if (key === " ") { state.spaceDown = true; event.preventDefault(); return; }
   if (key === "Enter") { closePolygon(); return; }
-  if (key === "Escape") { state.polygon = []; view.requestDraw(); return; }
+  if (key === "Escape") { state.polygon = []; cancelPrelabel(); view.requestDraw(); return; }
   if (key === "f" && state.current) { view.fit(state.current.width, state.current.height); return; }
   if (key === "[" || key === "]") {
     const input = $("brush-size");
@@ -471,8 +542,20 @@ function bindControls() {
   $("zoom-1").addEventListener("click", () => view.actualSize());
   $("sp-compute").addEventListener("click", () => computeSuperpixels().catch(reportError));
   $("sp-show").addEventListener("change", showBorders);
+  $("show-labels").addEventListener("change", () => setLabelsShown($("show-labels").checked));
+  $("image-status").addEventListener("change", () => {
+    $("image-status").blur(); // keys go back to the tools
+    setImageStatus($("image-status").value).catch((error) => {
+      reportError(error);
+      renderImages(); // back to the stored status
+    });
+  });
+  $("status-filter").addEventListener("change", () => { $("status-filter").blur(); renderImages(); });
+  $("sort").addEventListener("change", () => { $("sort").blur(); renderImages(); });
+  $("label-next").addEventListener("click", labelNext);
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
+  $("prelabel-cancel").addEventListener("click", cancelPrelabel);
   bindClassEditor(() => state, applyClasses);
   document.addEventListener("keydown", onKey);
   window.addEventListener("focus", () => refreshImages().catch(() => {})); // new files, other tabs' saves
@@ -483,18 +566,70 @@ function bindControls() {
   });
 }
 
-async function prelabel() {
-  const current = state.current;
-  if (!current) return;
-  $("prelabel").disabled = true;
+// ------------------------------------------------------------------ label next (uncertainty)
+/** Fetch the ranking (waiting up to `wait` s); keeps polling while it is incomplete. */
+async function refreshRanking(wait = 0) {
+  clearTimeout(state.rankTimer);
+  const result = await getJson("/api/next", wait ? { wait } : {});
+  state.uncertainty = new Map(result.scores.map((s) => [s.name, s.uncertainty]));
+  const failed = Object.keys(result.failed).length;
+  $("rank-status").textContent = result.complete
+    ? `${result.scores.length} ranked by uncertainty${failed ? `, ${failed} unreadable` : ""}`
+    : `ranking by uncertainty\u2026 ${result.scores.length} / ${result.scores.length + result.pending}`;
+  if (!result.complete) state.rankTimer = setTimeout(() => refreshRanking().catch(reportError), 2000);
+  renderImages();
+  return result;
+}
+
+async function labelNext() {
+  const button = $("label-next");
+  button.disabled = true;
+  button.textContent = "ranking\u2026";
   try {
-    const { bytes } = await getBinary(`${imagePath(current.name)}/prelabel`, {}, "POST");
-    current.map.replaceAll(new Uint8Array(bytes));
-    view.requestDraw();
+    const result = await refreshRanking(60);
+    if (result.next) await openImage(result.next);
+    else showBanner(result.complete ? "Every ranked image is done or reviewed." : "The ranking is not ready yet; try again.", [], "info");
   } catch (error) {
     reportError(error);
   } finally {
+    button.disabled = false;
+    button.textContent = "Label next";
+  }
+}
+
+function setPrelabelStatus(text, busy = false) {
+  $("prelabel-status").textContent = text;
+  $("prelabel-status").classList.toggle("busy", busy);
+}
+
+function cancelPrelabel() {
+  if (state.prelabelAbort) state.prelabelAbort.abort();
+}
+
+/** Ask the model for the open image; replace the label or fill its void pixels (undoable). */
+async function prelabel() {
+  const current = state.current;
+  if (!current || state.prelabelAbort) return;
+  const abort = new AbortController();
+  state.prelabelAbort = abort;
+  $("prelabel").disabled = true;
+  $("prelabel-cancel").hidden = false;
+  setPrelabelStatus("pre-labelling\u2026", true);
+  const threshold = Number($("prelabel-threshold").value) || 0;
+  try {
+    const { bytes } = await getBinary(`${imagePath(current.name)}/prelabel`, threshold > 0 ? { threshold } : {},
+      "POST", abort.signal);
+    if (state.current !== current) { setPrelabelStatus("not applied: another image is open"); return; }
+    current.map.replaceAll(new Uint8Array(bytes), { preserve: $("prelabel-mode").value === "fill" });
+    view.requestDraw();
+    setPrelabelStatus("pre-labelled (Ctrl+Z undoes)");
+  } catch (error) {
+    if (error.name === "AbortError") setPrelabelStatus("cancelled");
+    else { setPrelabelStatus("failed"); reportError(error); }
+  } finally {
+    state.prelabelAbort = null;
     $("prelabel").disabled = false;
+    $("prelabel-cancel").hidden = true;
   }
 }
 
@@ -503,7 +638,9 @@ async function start() {
   selectTool("brush");
   try {
     state.info = await getJson("/api/info");
-    $("prelabel").hidden = !state.info.prelabel;
+    $("prelabel-section").hidden = !state.info.prelabel;
+    $("label-next").hidden = !state.info.prelabel;
+    $("sort-option").hidden = !state.info.prelabel;
     $("sp-count").value = state.info.superpixels.n_segments;
     $("sp-compactness").value = state.info.superpixels.compactness;
     $("sp-resolution").value = state.info.superpixels.max_side;
@@ -513,6 +650,7 @@ async function start() {
     const wanted = decodeURIComponent(window.location.hash.slice(1));
     const first = state.images.find((i) => i.name === wanted) || state.images.find((i) => !i.labeled) || state.images[0];
     await openImage(first.name);
+    if (state.info.prelabel) refreshRanking().catch(reportError); // starts the ranking in the background
   } catch (error) {
     reportError(error);
   }

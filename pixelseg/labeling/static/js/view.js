@@ -10,10 +10,12 @@ export class View {
     this.oy = 0;
     this.layers = { image: null, label: null, borders: null };
     this.opacity = 0.5;
+    this.showLabels = true; // false hides the label layer (key H)
     this.overlay = null; // function(ctx, view) drawing in image coordinates
     this.onZoom = () => {};
     this.pending = false;
-    new ResizeObserver(() => this.requestDraw()).observe(canvas);
+    this.fitted = null; // [width, height] while the view shows the fitted image, re-fitted on resize
+    new ResizeObserver(() => (this.fitted ? this.fit(...this.fitted) : this.requestDraw())).observe(canvas);
   }
 
   toImage(clientX, clientY) {
@@ -26,11 +28,13 @@ export class View {
     this.scale = Math.min(r.width / width, r.height / height) * 0.98 || 1;
     this.ox = (r.width - width * this.scale) / 2;
     this.oy = (r.height - height * this.scale) / 2;
+    this.fitted = [width, height];
     this.changed();
   }
 
   actualSize() {
     this.scale = 1; this.ox = 0; this.oy = 0;
+    this.fitted = null;
     this.changed();
   }
 
@@ -41,10 +45,11 @@ export class View {
     this.ox = sx - ((sx - this.ox) * scale) / this.scale;
     this.oy = sy - ((sy - this.oy) * scale) / this.scale;
     this.scale = scale;
+    this.fitted = null;
     this.changed();
   }
 
-  panBy(dx, dy) { this.ox += dx; this.oy += dy; this.requestDraw(); }
+  panBy(dx, dy) { this.ox += dx; this.oy += dy; this.fitted = null; this.requestDraw(); }
 
   changed() { this.onZoom(this.scale); this.requestDraw(); }
 
@@ -66,7 +71,7 @@ export class View {
     if (image) ctx.drawImage(image, 0, 0);
     if (borders) ctx.drawImage(borders, 0, 0);
     ctx.imageSmoothingEnabled = false;
-    if (label) {
+    if (label && this.showLabels) {
       ctx.globalAlpha = this.opacity;
       ctx.drawImage(label, 0, 0);
       ctx.globalAlpha = 1;
