@@ -17,6 +17,7 @@ ALLOWED = {
     "predict.py": {"pixelseg.errors", "pixelseg.inference.predictor"},  # MAX_TTA_SCALE for --tta-scales
     "label.py": {"pixelseg.labeling.server"},
     "info.py": {"pixelseg.data.report"},
+    "train.py": {"pixelseg.cli._support"},  # usage_error: --config or --data
 }
 
 
