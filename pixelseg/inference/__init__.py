@@ -7,6 +7,8 @@ Public names (imported lazily, so ``label_overlay`` needs neither torch nor a ne
 - :func:`label_overlay`, :func:`label_legend`, :func:`default_colormap` (MATLAB
   ``labeloverlay``), in :mod:`pixelseg.inference.overlay`
 - :func:`add_overlay_legend` (title and class legend strips), in :mod:`pixelseg.inference.legend`
+- :func:`segment_video`, :func:`write_video_labels` (videos, streamed; the ``video`` extra), in
+  :mod:`pixelseg.inference.video`
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ _EXPORTS = {
     "label_legend": "pixelseg.inference.overlay",
     "default_colormap": "pixelseg.inference.overlay",
     "add_overlay_legend": "pixelseg.inference.legend",
+    "segment_video": "pixelseg.inference.video",
+    "write_video_labels": "pixelseg.inference.video",
 }
 
 __all__ = sorted(_EXPORTS)

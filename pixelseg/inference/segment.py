@@ -25,6 +25,7 @@ from pixelseg.inference.sources import (
     image_datastore,
     is_datastore,
     is_path_like,
+    is_video_path,
     sample_loader,
 )
 from pixelseg.utils.atomic import check_output_paths
@@ -61,7 +62,9 @@ def semanticseg(
             - a batch: numpy N x H x W x C, torch N x C x H x W, or a list of images
               (sizes may differ);
             - many files: an ``ImageDatastore``, a folder, a glob pattern
-              (``"scenes/**/*.png"``), or a list of paths.
+              (``"scenes/**/*.png"``), or a list of paths;
+            - a video file (.mp4, .avi, .mov, .mkv, .webm; the ``video`` extra): its
+              frames, streamed by :func:`~pixelseg.inference.video.segment_video`.
         net: a ``TrainedNetwork`` or a ``SegmentationNetwork`` (any ``nn.Module`` mapping
             N x C x H x W float32 in [0, 1] to logits N x K x H x W). It is moved to
             ``device`` and left there; its train/eval mode is restored afterwards.
@@ -109,7 +112,11 @@ def semanticseg(
           indices written (its class set has the names and colours of ``class_set`` and
           label IDs 0..K-1, void 255, whatever raw IDs the training labels used); without: lists as for a list,
           one entry per file in input order, None for a file skipped by ``on_error="skip"``
-          (so that entry i is always file i).
+          (so that entry i is always file i);
+        - a video: a generator yielding per frame what one image returns (decoding starts at
+          the first ``next()``; memory stays that of one mini-batch). ``write_location``,
+          ``on_error``, ``num_workers`` and ``class_set`` do not apply:
+          :func:`~pixelseg.inference.video.write_video_labels` writes a video's results.
 
     Raises:
         ConfigurationError: an image's channel count is not the network's; a bad option;
@@ -133,6 +140,9 @@ def semanticseg(
         ((20, 30), dtype('float32'))
     """
     _check_options(mini_batch_size, on_error, name_prefix, return_scores, all_scores, write_location)
+    if is_video_path(images):
+        return _video(images, net, mini_batch_size, return_scores, all_scores, write_location, device, tta,
+                      input_size, roi, progress)
     predictor = Predictor(net, device=device, tta=tta, input_size=input_size)
     need_scores = bool(return_scores or all_scores)
     with predictor:
@@ -180,6 +190,17 @@ def _read_one(path, channels: int) -> np.ndarray:
         return ImageDatastore([Path(path)], channels=channels).read(0)
     except Exception as exc:
         raise DataError(describe_read_error(path, exc)) from exc
+
+
+def _video(path, net, mini_batch_size, return_scores, all_scores, write_location, device, tta, input_size, roi,
+           progress):
+    from pixelseg.inference.video import segment_video
+
+    if write_location is not None:
+        raise ConfigurationError(f"write_location does not apply to a video ({path}); write_video_labels(video, net, "
+                                 "out_path, label_maps_dir=...) writes its labels as a video and PNGs")
+    return segment_video(path, net, mini_batch_size, return_scores, all_scores, device, tta, input_size=input_size,
+                         roi=roi, progress=progress)
 
 
 # ---------------------------------------------------------------------------- core loop

@@ -16,6 +16,8 @@ import torch.utils.data
 from pixelseg.errors import ConfigurationError, DataError
 
 _GLOB_CHARS = set("*?[")
+#: File suffixes read as videos (frame by frame, with PyAV) rather than as images.
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
 def is_path_like(images) -> bool:
@@ -27,6 +29,11 @@ def is_path_like(images) -> bool:
         and len(images) > 0
         and all(isinstance(x, (str, os.PathLike)) for x in images)
     )
+
+
+def is_video_path(images) -> bool:
+    """True for one str/Path whose suffix is a video's (:data:`VIDEO_SUFFIXES`, any case)."""
+    return isinstance(images, (str, os.PathLike)) and Path(images).suffix.lower() in VIDEO_SUFFIXES
 
 
 def is_datastore(images) -> bool:
