@@ -1,4 +1,4 @@
-"""``pixelseg predict CHECKPOINT (INPUTS... | --data FILE) --out DIR``: arguments of :func:`pixelseg.workflow.predict.run_predict`."""
+"""``pixelseg predict CHECKPOINT (INPUTS... | --data FILE | VIDEO) --out DIR|VIDEO``: arguments of :func:`pixelseg.workflow.predict.run_predict`."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
         checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint)."),
-        inputs: list[str] | None = typer.Argument(None, metavar="INPUTS", help="Image files, folders or glob patterns (quote them)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created)."),
-        overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png."),
+        inputs: list[str] | None = typer.Argument(None, metavar="INPUTS", help="Image files, folders or glob patterns (quote them); or one video (.mp4, .avi, .mov, .mkv, .webm)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created); for a video, the output video (labels.mp4)."),
+        overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png; for a video, blend the frames with the class colours."),
         tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of at most N x N pixels."),
         overlap: int = typer.Option(None, "--overlap", min=0, help="Tile overlap in pixels (default tile/8)."),
         mini_batch_size: int = typer.Option(None, "--mini-batch-size", min=1, help="Images per forward pass (default "
@@ -55,11 +55,13 @@ def register(app: typer.Typer) -> None:
         roi: str | None = typer.Option(None, "--roi", help="Region of interest of every input: a mask file (nonzero "
                                        "inside) or x,y,width,height in 0-based pixels; outside is written as 255 "
                                        "(void). With --data, the data block's region masks are used."),
+        label_maps: Path | None = typer.Option(None, "--label-maps", help="With a video: also write each frame's "
+                                               "label map (class indices, 255 void) as a PNG into DIR."),
     ) -> None:
-        """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
+        """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size), or a video's labels as a video."""
         from pixelseg.workflow.predict import run_predict
 
         run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, data=data, split=split, roi=roi)
+                    name_prefix=name_prefix, data=data, split=split, roi=roi, label_maps=label_maps)

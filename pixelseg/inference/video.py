@@ -269,9 +269,14 @@ def segment_video(path, net, mini_batch_size: int = 4, return_scores: bool = Fal
 
 
 # ---------------------------------------------------------------------------- writing
+#: Lossless encoders, given RGB frames (no chroma subsampling) so that the colours stay exact.
+_LOSSLESS_RGB = {"ffv1": ("bgr0", "gbrp"), "png": ("rgb24",), "qtrle": ("rgb24",)}
+
+
 def _encoder(av, suffix: str, codec: str | None, width: int, height: int) -> tuple[str, str]:
     """(codec, pixel format) for an output of ``suffix``: ``codec`` or the suffix's default,
-    in 4:2:0 (4:4:4 for libx264 when a side is odd, which 4:2:0 H.264 cannot hold)."""
+    in 4:2:0 (4:4:4 for libx264 when a side is odd, which 4:2:0 H.264 cannot hold; RGB for
+    the lossless encoders of :data:`_LOSSLESS_RGB`)."""
     names = (codec,) if codec else _CODECS[suffix]
     for name in names:
         try:
@@ -279,7 +284,8 @@ def _encoder(av, suffix: str, codec: str | None, width: int, height: int) -> tup
         except (av.FFmpegError, ValueError):  # this FFmpeg build lacks the encoder
             continue
         odd = width % 2 or height % 2
-        for wanted in (("yuv444p",) if odd and name.startswith("libx264") else ()) + ("yuv420p",):
+        preferred = _LOSSLESS_RGB.get(name, ("yuv444p",) if odd and name.startswith("libx264") else ())
+        for wanted in preferred + ("yuv420p",):
             if wanted in formats:
                 return name, wanted
         return name, formats[0] if formats else "yuv420p"

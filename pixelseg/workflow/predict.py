@@ -26,6 +26,7 @@ from pixelseg.inference.sources import image_datastore
 from pixelseg.utils.atomic import check_output_paths, save_png
 from pixelseg.utils.sizes import parse_size
 from pixelseg.workflow._common import open_checkpoint, output_folder
+from pixelseg.workflow.predict_video import is_video_job, run_predict_video
 
 __all__ = ["run_predict", "tile_batch_size", "parse_roi", "MAX_OVERLAY_PIXELS"]
 
@@ -118,7 +119,7 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
                 echo: Callable[[str], None] = _log.info, *, data=None, split: str | None = None,
-                roi: Any = None) -> list[Path]:
+                roi: Any = None, label_maps: str | Path | None = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
     Args:
@@ -147,10 +148,14 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         overwrite: replace existing output files.
         skip_unreadable: report and skip images that cannot be read.
         name_prefix: prefix of the output file names.
+        label_maps: with a video input, also write each frame's label PNG into this folder.
         echo: receives one line per message; default: the logger (INFO).
 
+    One video file as ``inputs`` (.mp4, .avi, .mov, .mkv, .webm) is labelled frame by frame
+    into the video ``out`` (:func:`pixelseg.workflow.predict_video.run_predict_video`).
+
     Returns:
-        The label files written (H x W uint8 class indices), in input order.
+        The label files written (H x W uint8 class indices), in input order; for a video, ``[out]``.
 
     Raises:
         ConfigurationError: ``input_size`` or regions with ``tile_size``, a bad size or
@@ -176,6 +181,14 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
              "(--input-size native: each image at its own size)")
     if (data is None) == (not inputs):
         raise ConfigurationError("give the images to label either as inputs or as a data: block (--data), not both")
+    if is_video_job(inputs):
+        if tile_size is not None:
+            raise ConfigurationError("--tile-size does not apply to a video: its frames are labelled whole")
+        return run_predict_video(trained, inputs[0], out, overlay, label_maps, mini_batch_size, device, tta,
+                                 input_size, roi, overwrite, name_prefix, echo)
+    if label_maps is not None:
+        raise ConfigurationError("--label-maps applies to a video input (image inputs are written as label PNGs "
+                                 "into --out)")
     out = output_folder(out, "--out")
     groups = _data_groups(data, split, out) if data is not None else [(out, _input_files(inputs), roi)]
     if tile_size is not None and any(regions is not None for _, _, regions in groups):
