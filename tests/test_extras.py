@@ -24,7 +24,7 @@ from pixelseg.utils.extras import MissingExtraError, require
 
 EXE = Path(sys.executable).with_name("pixelseg")
 EXTRA_MODULES = ["fastapi", "starlette", "uvicorn", "skimage", "onnx", "onnxscript", "onnxruntime", "imagecodecs",
-                 "zarr", "tensorboard", "h5py", "pycocotools"]  # not scipy: torchmetrics (of Lightning) imports it when installed
+                 "zarr", "tensorboard", "h5py", "pycocotools", "av"]  # not scipy: torchmetrics (of Lightning) imports it when installed
 LABEL_HINT = 'the labeling app (pixelseg label) needs the "label" extra (fastapi is not installed): ' \
              'pip install "pixelseg[label]"'
 
@@ -70,6 +70,21 @@ def test_onnx_segmenter_without_onnxruntime_names_the_command(monkeypatch, tmp_p
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ModuleNotFoundError, match=r'pip install onnxruntime \(or pip install "pixelseg\[export\]"\)'):
         OnnxSegmenter(model)
+
+
+def test_segment_video_without_pyav_names_the_video_extra(monkeypatch, tmp_path):
+    from pixelseg.inference import segment_video, write_video_labels
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not read")
+    monkeypatch.setitem(sys.modules, "av", None)
+    hint = (r'^video inference \(segment_video, pixelseg predict VIDEO\) needs the "video" extra \(av is not '
+            r'installed\): pip install "pixelseg\[video\]"$')
+    with pytest.raises(MissingExtraError, match=hint):
+        segment_video(video, None)
+    with pytest.raises(MissingExtraError, match=hint):
+        write_video_labels(video, None, tmp_path / "labels.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
 
 
 def test_the_installed_pixelseg_label_without_fastapi_prints_the_install_hint(tmp_path):

@@ -2,7 +2,7 @@
 path returns the same generator, ``write_video_labels`` writes a video of the same frame rate
 and size (and per-frame label PNGs), atomically, never over a user file unasked.
 
-The videos are written by the tests with PyAV: 6 frames of 48 x 32 at 10 frames per second.
+The videos are written by the tests with PyAV (``videos.py``): 6 frames of 48 x 32 at 10 fps.
 """
 
 from __future__ import annotations
@@ -18,41 +18,15 @@ from pixelseg.inference import segment_video, semanticseg, write_video_labels
 from pixelseg.inference.video import video_info
 
 from .conftest import DominantChannel, TinyConvNet
+from .videos import FPS, FRAMES, HEIGHT, WIDTH, decode, moving_blocks, write_test_video
 
 av = pytest.importorskip("av")
-
-FRAMES, HEIGHT, WIDTH, FPS = 6, 32, 48, 10
-
-
-def write_test_video(path, frames, fps=FPS, codec=None, pix_fmt="yuv420p"):
-    """Encode H x W x 3 uint8 frames into ``path`` (libx264 when this FFmpeg has it, else mpeg4)."""
-    codec = codec or ("libx264" if "libx264" in av.codecs_available else "mpeg4")
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(codec, rate=fps)
-        stream.height, stream.width = frames[0].shape[:2]
-        stream.pix_fmt = pix_fmt
-        for frame in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        out.mux(stream.encode(None))
-
-
-def decode(path) -> list[np.ndarray]:
-    with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
 @pytest.fixture
 def video(tmp_path):
     """A 6-frame video of blocks of saturated colours that move one step per frame."""
-    frames = []
-    for i in range(FRAMES):
-        frame = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-        for k in range(3):
-            frame[:, (16 * k + 4 * i) % WIDTH:(16 * k + 4 * i) % WIDTH + 16, k] = 220
-        frames.append(frame)
-    path = tmp_path / "drive.mp4"
-    write_test_video(path, frames)
-    return path
+    return moving_blocks(tmp_path / "drive.mp4")
 
 
 class BatchRecorder(TinyConvNet):
