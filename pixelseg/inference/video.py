@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
+import os
 import warnings
 from collections.abc import Iterator
 from fractions import Fraction
@@ -300,9 +302,12 @@ def _label_map_names(folder: Path, prefix: str, overwrite: bool) -> str:
         ConfigurationError: ``folder`` is a file. FileExistsError: label maps of this video
             are there already and ``overwrite`` is False.
     """
+    if not isinstance(prefix, str) or "/" in prefix or os.sep in prefix:
+        raise ConfigurationError(f"name_prefix must be a file-name prefix without folders, got {prefix!r}")
     if folder.exists() and not folder.is_dir():
         raise ConfigurationError(f"label_maps_dir {folder} is a file, not a folder")
-    existing = sorted(folder.glob(f"{prefix}[0-9][0-9][0-9][0-9][0-9][0-9]*.png")) if folder.is_dir() else []
+    pattern = glob.escape(prefix) + "[0-9]" * 6 + "*.png"
+    existing = sorted(folder.glob(pattern)) if folder.is_dir() else []
     if existing and not overwrite:
         raise FileExistsError(f"{len(existing)} label map(s) exist already in {folder}, e.g. {existing[0].name}; "
                               "pass overwrite=True (--overwrite on the command line) to replace them")
@@ -322,7 +327,8 @@ def write_video_labels(path_in, net, out_path, overlay: bool = False, label_maps
     Video codecs are lossy: the colours are for viewing; ``label_maps_dir`` keeps the exact
     class indices. Streamed as :func:`segment_video` (one mini-batch in memory). The video is
     written to a temporary file beside ``out_path`` and moved into place at the end, so a
-    failed or interrupted run leaves no partial ``out_path``; audio is not copied.
+    failed or interrupted run leaves no partial ``out_path`` (each label PNG is written
+    atomically too, but those of the frames done before a failure stay); audio is not copied.
 
     Args:
         path_in: the input video (.mp4, .avi, .mov, .mkv, .webm).
@@ -364,7 +370,11 @@ def write_video_labels(path_in, net, out_path, overlay: bool = False, label_maps
     if suffix not in _CONTAINERS:
         raise ConfigurationError(f"the output video {out_path} must end in one of {', '.join(_CONTAINERS)}")
     check_output_paths([path_in], [out_path], overwrite)
-    if not 0.0 <= float(transparency) <= 1.0:
+    try:
+        ok = 0.0 <= float(transparency) <= 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ConfigurationError(f"transparency must be a number in [0, 1], got {transparency!r}")
     info = video_info(path_in)
     codec_name, pix_fmt = _encoder(av, suffix, codec, info.width, info.height)

@@ -179,3 +179,29 @@ def test_a_missing_video_and_bad_options(video, tmp_path):
         write_video_labels(video, TinyConvNet(), tmp_path / "x.mp4", codec="bogus", device="cpu", progress=False)
     with pytest.raises(ConfigurationError, match="takes 4 channels"):
         segment_video(video, TinyConvNet(in_channels=4), device="cpu")
+
+
+class FailsOnSecondBatch(BatchRecorder):
+    def forward(self, x):
+        if self.batches:
+            raise RuntimeError("out of memory on the second batch")
+        return super().forward(x)
+
+
+def test_a_run_that_fails_midway_leaves_no_partial_video(video, tmp_path):
+    out = tmp_path / "labels.mp4"
+    with pytest.raises(RuntimeError, match="second batch"):
+        write_video_labels(video, FailsOnSecondBatch(), out, mini_batch_size=2, device="cpu", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive.mp4"]
+
+
+def test_bad_label_map_options(video, tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigurationError, match="is a file, not a folder"):
+        write_video_labels(video, TinyConvNet(), tmp_path / "a.mp4", label_maps_dir=tmp_path / "file", device="cpu")
+    with pytest.raises(ConfigurationError, match="without folders"):
+        write_video_labels(video, TinyConvNet(), tmp_path / "a.mp4", label_maps_dir=tmp_path / "maps",
+                           name_prefix="x/y", device="cpu")
+    with pytest.raises(ConfigurationError, match="transparency"):
+        write_video_labels(video, TinyConvNet(), tmp_path / "a.mp4", overlay=True, transparency="half", device="cpu")
+    assert not (tmp_path / "a.mp4").exists()
