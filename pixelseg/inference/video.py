@@ -234,7 +234,8 @@ def segment_video(path, net, mini_batch_size: int = 4, return_scores: bool = Fal
             every class's scores K x H x W float32, as ``semanticseg`` returns them.
         roi: one region of interest for every frame (a rectangle ``(x, y, width, height)``
             in 0-based pixels, an H x W mask or a mask file); outside it labels are 255.
-        return_frames: yield the decoded frame (H x W x 3 uint8 RGB) first.
+        return_frames: yield the decoded frame first (H x W x 3 uint8 RGB; H x W x 1 grey
+            for a network of one input channel).
         progress: a tqdm bar over the frames (its total is the container's frame count when
             it declares one).
 
