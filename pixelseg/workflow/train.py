@@ -27,7 +27,7 @@ from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.workflow._common import output_folder
 from pixelseg.workflow.train_config import TrainJob, load_job, resolved_config
 
-__all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "run_train_job", "run_train_config", "latest_checkpoint",
+__all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "job_network", "run_train_job", "run_train_config", "latest_checkpoint",
            "validation_metrics"]
 
 _log = logging.getLogger(__name__)
@@ -212,7 +212,6 @@ def _write_file_lists(out: Path, data: TrainData) -> None:
 def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None) -> TrainRun:
     from lightning.pytorch import seed_everything
 
-    from pixelseg.models import create_network
     from pixelseg.training import train_network
     from pixelseg.utils.atomic import atomic_write
 
@@ -223,11 +222,9 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     echo(f"data: train {len(data.train)} pairs, validation {len(data.validation)} pairs, "
          f"{data.class_set.num_classes} classes")
     weights = _class_weights(job, data.train, echo)
-    network_args = {k: v for k, v in job.network.items() if k != "num_classes"}
-    if "name" not in network_args:
-        raise ConfigurationError("network needs a 'name' (see pixelseg.models.list_networks())")
-    net = create_network(num_classes=data.class_set.num_classes, **network_args)
-    echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)")
+    net, network_args = job_network(job, data.class_set)
+    echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)"
+         + (f", starting from {job.init_from}" if job.init_from is not None else ""))
     train_view, validation_view = tensor_views(data, job.data, options.seed or 0)
 
     _write_file_lists(out, data)
@@ -245,6 +242,31 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))
     echo(f"run folder: {out.resolve()}")
     return TrainRun(out, trained, data, metrics)
+
+
+def job_network(job: TrainJob, class_set: ClassSet):
+    """The network to train and its description: built from ``job.network``, or the network of
+    ``job.init_from`` (its weights and architecture) when fine-tuning.
+
+    Raises:
+        ConfigurationError: no network name; an ``init_from`` network with another number of
+            classes than the data (both named).
+    """
+    from pixelseg.checkpoint import load_network
+    from pixelseg.models import create_network
+
+    if job.init_from is not None:
+        start = load_network(job.init_from)
+        if start.num_classes != class_set.num_classes:
+            raise ConfigurationError(
+                f"init_from {job.init_from}: the network has {start.num_classes} classes, the data "
+                f"{class_set.num_classes} ({class_set.names})"
+            )
+        return start.network.train(), {k: v for k, v in start.network.config.items() if k != "num_classes"}
+    network_args = {k: v for k, v in job.network.items() if k != "num_classes"}
+    if "name" not in network_args:
+        raise ConfigurationError("network needs a 'name' (see pixelseg.models.list_networks())")
+    return create_network(num_classes=class_set.num_classes, **network_args), network_args
 
 
 def latest_checkpoint(run: str | Path) -> Path:
