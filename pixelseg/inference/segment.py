@@ -102,7 +102,7 @@ def semanticseg(
         engine: "local" (this process) or "ray": many files with ``write_location`` labelled
             by ``num_workers`` Ray worker processes (default one per CPU of the cluster),
             outputs that exist already kept rather than refused (resuming an interrupted
-            run); the ``ray`` extra. See :func:`pixelseg.inference.distributed.semanticseg_ray`.
+            run); ``net`` may then also be a saved network's path; the ``ray`` extra. See :func:`pixelseg.inference.distributed.semanticseg_ray`.
         ray_address: with ``engine="ray"``, the cluster: None (this process's Ray, else the
             latest started here, else a new one), "local", "auto" or "HOST:PORT".
 
