@@ -92,7 +92,7 @@ def semanticseg_ray(
         threads_per_worker: torch threads (and Ray CPUs reserved) per worker; 1 by default:
             many single-threaded workers use the cores better than one multi-threaded process.
         gpus_per_worker: GPUs reserved per worker (e.g. 1, or 0.5 for two workers per GPU);
-            0: none (with ``device="auto"`` the workers then run on their CPUs).
+            0: none, and ``device="auto"`` is then the workers' CPUs.
         mini_batch_size: images per forward pass, as for ``semanticseg``.
         batch_size: files per Ray batch (the unit handed to a worker); default
             ``mini_batch_size``.
@@ -140,6 +140,8 @@ def semanticseg_ray(
         _log.info("semanticseg (ray): %d of %d output(s) exist already in %s; labelling the other %d",
                   len(files) - len(todo), len(files), write_location, len(todo))
     kept = set(range(len(files))) - set(todo)
+    if device == "auto" and not gpus_per_worker:
+        device = "cpu"  # a worker that reserved no GPU must not take one
     written, skipped = _run_on_ray(ray, files, todo, payload, threads_per_worker, gpus_per_worker, num_workers,
                                    ray_address, batch_size or mini_batch_size, on_error, progress,
                                    dict(mini_batch_size=mini_batch_size, write_location=os.path.abspath(write_location),
@@ -228,7 +230,7 @@ def _run_on_ray(ray, files, todo, payload, threads, gpus, num_workers, address, 
                                    "options": options})
         for row in dataset.iter_rows():
             if row["error"]:
-                if on_error == "raise":
+                if on_error == "raise" or row["kind"] != "DataError":  # "skip" skips unreadable files only
                     raise _REPORTED.get(row["kind"], DataError)(row["error"])
                 if row["error"] not in skipped:
                     skipped.append(row["error"])
