@@ -55,6 +55,11 @@ def register(app: typer.Typer) -> None:
         roi: str | None = typer.Option(None, "--roi", help="Region of interest of every input: a mask file (nonzero "
                                        "inside) or x,y,width,height in 0-based pixels; outside is written as 255 "
                                        "(void). With --data, the data block's region masks are used."),
+        ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Label on a Ray cluster (the ray extra): "
+                                       "local (a new one on this machine), auto (the one 'ray start' began here) or "
+                                       "HOST:PORT. Existing outputs are kept (run again to resume)."),
+        workers: int | None = typer.Option(None, "--workers", min=1, help="With --ray: worker processes (default one "
+                                           "per CPU of the cluster)."),
     ) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         from pixelseg.workflow.predict import run_predict
@@ -62,4 +67,4 @@ def register(app: typer.Typer) -> None:
         run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, data=data, split=split, roi=roi)
+                    name_prefix=name_prefix, data=data, split=split, roi=roi, ray=ray, workers=workers)

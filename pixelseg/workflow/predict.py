@@ -112,13 +112,30 @@ def _write_overlays(pairs, class_set, out: Path, overwrite: bool, echo: Callable
     return count
 
 
+def _engine(ray: str | None, workers: int | None, tile_size: int | None, overlay: bool) -> dict[str, Any]:
+    """The ``semanticseg`` arguments of ``--ray ADDRESS`` and ``--workers N`` (none without ``--ray``).
+
+    Raises:
+        ConfigurationError: ``--workers`` without ``--ray``, or ``--ray`` with ``--tile-size``
+            or ``--overlay``.
+    """
+    if ray is None:
+        if workers is not None:
+            raise ConfigurationError("--workers sets the Ray worker processes: give --ray too (--ray local for this machine)")
+        return {}
+    if tile_size is not None or overlay:
+        raise ConfigurationError(f"--ray cannot be combined with {'--tile-size' if tile_size is not None else '--overlay'}: "
+                                 "label whole images on Ray, then run without --ray for the rest")
+    return {"engine": "ray", "ray_address": ray, "num_workers": workers}
+
+
 def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str | Path, overlay: bool = False,
                 tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int | None = None,
                 device: str = "auto", tta: bool | tuple[float, ...] = False,
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
                 echo: Callable[[str], None] = _log.info, *, data=None, split: str | None = None,
-                roi: Any = None) -> list[Path]:
+                roi: Any = None, ray: str | None = None, workers: int | None = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
     Args:
@@ -147,6 +164,12 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         overwrite: replace existing output files.
         skip_unreadable: report and skip images that cannot be read.
         name_prefix: prefix of the output file names.
+        ray: label on a Ray cluster (:func:`pixelseg.inference.distributed.semanticseg_ray`;
+            the ``ray`` extra): ``"local"`` (a new one on this machine), ``"auto"`` (the one
+            ``ray start`` began here) or ``"HOST:PORT"``; outputs that exist are kept and
+            their inputs skipped (run again to resume), unless ``overwrite``. Not with
+            ``tile_size`` or ``overlay``.
+        workers: with ``ray``, the worker processes (default one per CPU of the cluster).
         echo: receives one line per message; default: the logger (INFO).
 
     Returns:
@@ -169,6 +192,7 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
                                  "(regions: a mask file there gives one for all)")
     roi = parse_roi(roi)
+    engine = _engine(ray, workers, tile_size, overlay)
     trained = open_checkpoint(checkpoint)
     if input_size is None and not native and tile_size is None and trained.inference_size is not None:
         input_size = trained.inference_size
@@ -192,7 +216,7 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=folder,
                                name_prefix=name_prefix, device=device, tta=tta, class_set=class_set,
                                input_size=input_size, overwrite=overwrite, roi=regions,
-                               on_error="skip" if skip_unreadable else "raise")  # fmt: skip
+                               on_error="skip" if skip_unreadable else "raise", **engine)  # fmt: skip
             by_name = {f"{name_prefix}{f.stem}": f for f in files}
             written += list(pxds.files)
             pairs += [(by_name[p.stem], p) for p in pxds.files]
