@@ -129,10 +129,14 @@ class _BandArray:
         self.dtype = np.dtype(dataset.dtypes[indexes[0] - 1])
 
     def __getitem__(self, key) -> np.ndarray:
+        from rasterio.errors import RasterioError
         from rasterio.windows import Window
 
         rows = key[1]
-        return self.dataset.read(self.indexes, window=Window(0, rows.start, self.shape[2], rows.stop - rows.start))
+        try:
+            return self.dataset.read(self.indexes, window=Window(0, rows.start, self.shape[2], rows.stop - rows.start))
+        except RasterioError as exc:
+            raise DataError(f"{self.dataset.name}: cannot read rows {rows.start} to {rows.stop - 1} ({exc})") from None
 
 
 class GeoSource(ImageSource):
@@ -293,9 +297,12 @@ def write_label_geotiff(path, bands: Iterable[tuple[int, np.ndarray]], height: i
     from pixelseg.utils.atomic import atomic_write
 
     require_rasterio("writing GeoTIFFs")
+    from rasterio.errors import NotGeoreferencedWarning
+
     check_tiff_tile(tile)
     path = Path(path)
-    with atomic_write(path, overwrite=overwrite) as tmp:
+    with atomic_write(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # an array's labels have no transform
         if cog:
             with _scratch_file(path) as scratch:
                 _write_gtiff(scratch, bands, height, width, colors, crs, transform, tile)

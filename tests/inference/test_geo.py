@@ -151,6 +151,14 @@ def test_a_tiff_without_crs_takes_the_tifffile_path(tmp_path, scene, net):
         assert not tif.pages[0].is_geotiff and tif.pages[0].photometric == 3
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # opening the result here
+def test_an_array_can_be_written_as_a_cog_without_georeferencing(scene, net, tmp_path):
+    out = semanticseg_tiled(scene, net, tmp_path / "labels.tif", cog=True, tiff_tile=128, **TILED)
+    with rasterio.open(out) as dst:
+        assert dst.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG" and dst.crs is None and dst.nodata == 255
+        assert np.array_equal(dst.read(1), semanticseg_tiled(scene, net, **TILED))
+
+
 def test_cog_needs_a_tif_output(geotiff, net, tmp_path):
     with pytest.raises(ConfigurationError, match=r"cog=True writes a \.tif file"):
         semanticseg_tiled(geotiff, net, tmp_path / "labels.png", cog=True, **TILED)
