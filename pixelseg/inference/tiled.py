@@ -177,26 +177,26 @@ def semanticseg_tiled(
         predictor.check_channels(source.channels, source=source.name)
         rows = _Axis(source.height, th, oh)
         cols = _Axis(source.width, tw, ow)
-        bands = _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress)
+        finished = _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress)
         if via_rasterio:
-            bands = source.void_invalid(bands)
+            finished = source.void_invalid(finished)
         if out_path is None:
-            return _assemble(bands, source.height, source.width)
+            return _assemble(finished, source.height, source.width)
         palette_set = default_class_set(
             predictor.probe_num_classes(),
             class_set if class_set is not None else predictor.class_set,
         )
         colors = palette_set.colors
         if out_path.suffix.lower() in (".tif", ".tiff") and (via_rasterio or cog):
-            geo.write_label_geotiff(out_path, bands, source.height, source.width, colors, tile=tiff_tile, cog=cog,
+            geo.write_label_geotiff(out_path, finished, source.height, source.width, colors, tile=tiff_tile, cog=cog,
                                     crs=getattr(source, "crs", None), transform=getattr(source, "transform", None),
                                     overwrite=overwrite)
         elif out_path.suffix.lower() in (".tif", ".tiff"):
-            write_label_tiff(out_path, bands, source.height, source.width, colors, tiff_tile, overwrite)
+            write_label_tiff(out_path, finished, source.height, source.width, colors, tiff_tile, overwrite)
         else:
             from pixelseg.utils.atomic import save_png
 
-            labels = _assemble(bands, source.height, source.width)
+            labels = _assemble(finished, source.height, source.width)
             save_png(labels, out_path, palette=palette_set.palette(), overwrite=overwrite)
         return out_path
 
