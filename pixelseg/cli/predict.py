@@ -60,6 +60,10 @@ def register(app: typer.Typer) -> None:
                                        "HOST:PORT. Existing outputs are kept (run again to resume)."),
         workers: int | None = typer.Option(None, "--workers", min=1, help="With --ray: worker processes (default one "
                                            "per CPU of the cluster)."),
+        cog: bool = typer.Option(False, "--cog", help="With --tile-size: write Cloud Optimized GeoTIFFs (needs the "
+                                 "geo extra). GeoTIFF inputs keep their CRS and transform without it."),
+        bands: str | None = typer.Option(None, "--bands", help="With --tile-size: the raster bands read, counted "
+                                         "from 1, e.g. 4,3,2 (default the first 3; needs the geo extra)."),
     ) -> None:
         """Label images with a trained network; write palette PNGs (tiled TIFFs with --tile-size)."""
         from pixelseg.workflow.predict import run_predict
@@ -67,4 +71,5 @@ def register(app: typer.Typer) -> None:
         run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, data=data, split=split, roi=roi, ray=ray, workers=workers)
+                    name_prefix=name_prefix, data=data, split=split, roi=roi, ray=ray, workers=workers,
+                    cog=cog, bands=bands)

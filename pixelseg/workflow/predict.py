@@ -135,7 +135,8 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
                 echo: Callable[[str], None] = _log.info, *, data=None, split: str | None = None,
-                roi: Any = None, ray: str | None = None, workers: int | None = None) -> list[Path]:
+                roi: Any = None, ray: str | None = None, workers: int | None = None, cog: bool = False,
+                bands: Any = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
     Args:
@@ -161,6 +162,9 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             each image's size. None (default): the checkpoint's ``inference_size`` (the size
             the train job resized to), else each image's own size; ``"native"``: each image's
             own size. Not with ``tile_size``.
+        cog, bands: with ``tile_size``, as for :func:`pixelseg.inference.semanticseg_tiled`:
+            write every output as a Cloud Optimized GeoTIFF (``.tif``); the 1-based bands read
+            (``"4,3,2"``). A GeoTIFF input keeps its CRS and transform without either.
         overwrite: replace existing output files.
         skip_unreadable: report and skip images that cannot be read.
         name_prefix: prefix of the output file names.
@@ -192,7 +196,8 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
                                  "(regions: a mask file there gives one for all)")
     roi = parse_roi(roi)
-    engine = _engine(ray, workers, tile_size, overlay)
+                roi: Any = None, ray: str | None = None, workers: int | None = None, cog: bool = False,
+                bands: Any = None) -> list[Path]:
     trained = open_checkpoint(checkpoint)
     if input_size is None and not native and tile_size is None and trained.inference_size is not None:
         input_size = trained.inference_size
@@ -221,12 +226,12 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             written += list(pxds.files)
             pairs += [(by_name[p.stem], p) for p in pxds.files]
         else:
-            targets = [folder / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
+            targets = [folder / f"{name_prefix}{f.stem}{'.tif' if cog or f.suffix.lower() in _TIFF else '.png'}" for f in files]
             check_output_paths(files, targets, overwrite)
             for f, target in zip(files, targets):
                 semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
                                   mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device,
-                                  tta=tta, class_set=class_set, overwrite=overwrite)
+                                  tta=tta, class_set=class_set, overwrite=overwrite, cog=cog, bands=bands)
             written += targets
             pairs += list(zip(files, targets))
     echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")
