@@ -196,8 +196,9 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
                                  "(regions: a mask file there gives one for all)")
     roi = parse_roi(roi)
-                roi: Any = None, ray: str | None = None, workers: int | None = None, cog: bool = False,
-                bands: Any = None) -> list[Path]:
+    engine = _engine(ray, workers, tile_size, overlay)
+    if (cog or bands is not None) and tile_size is None:
+        raise ConfigurationError("--cog and --bands apply to tiled inference; add --tile-size (e.g. --tile-size 512)")
     trained = open_checkpoint(checkpoint)
     if input_size is None and not native and tile_size is None and trained.inference_size is not None:
         input_size = trained.inference_size
