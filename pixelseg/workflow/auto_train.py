@@ -165,8 +165,8 @@ def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time
         output: the run folder (default ``runs/auto-<time>``); new or empty unless ``overwrite``.
 
     Returns:
-        The :class:`~pixelseg.workflow.train.TrainRun`; ``run.metrics`` also holds the final
-        evaluation's ``dataset_metrics`` under ``"evaluation"``.
+        The :class:`~pixelseg.workflow.train.TrainRun`; ``run.metrics`` is the final
+        evaluation (``metrics.json``: ``dataset_metrics``, ``class_metrics``, ...).
 
     Raises:
         ConfigurationError: a bad budget or domain; a budget too small to train (says the
@@ -205,14 +205,11 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
                    "used from ImageNet weights, so what it learnt is kept")
     job = _job(spec, recipe, classes, init_from)
 
-    from pixelseg.data import class_weights as weights_of
     from pixelseg.workflow.train import job_network
 
     train_view, validation_view = tensor_views(data, job.data, seed=0)
-    weights = None if recipe.class_weights == "none" else weights_of(count_each_label(data.train.labels),
-                                                                      method=recipe.class_weights)
     spare, _ = job_network(job, data.class_set)
-    step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"], weights)
+    step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"])  # class weights: same time
     validation_s = measure_validation_pass(spare, validation_view)
     del spare
     iterations_per_epoch = math.ceil(len(data.train) / recipe.options["mini_batch_size"])
@@ -222,10 +219,10 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
     for choice in recipe.choices:
         echo(f"  {choice.line()}")
 
-    run = run_train_job(job, output, overwrite=overwrite, echo=echo, data=data)
+    run = run_train_job(job, output, overwrite=overwrite, echo=echo, data=data, score=False)
     _write_choices(run.output, recipe.choices, f"{header}: the automatic recipe's run ({budget:.0f} s budget)")
     size = tuple(job.data.image_size) if job.data.image_size is not None else None
     metrics = evaluate_and_draw(run, data.validation, data.class_set, size, echo)
-    run.metrics["evaluation"] = metrics.dataset_metrics.iloc[0].to_dict()
+    run.metrics = metrics.to_dict()
     echo(f"done in {time.perf_counter() - started:.0f} s of a {budget:.0f} s budget; outputs in {run.output.resolve()}")
     return run

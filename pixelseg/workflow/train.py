@@ -145,7 +145,7 @@ def validation_metrics(network, validation, class_set, batch_size: int = 4) -> d
 
 
 def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, echo: Callable[[str], None] = _log.info,
-                  data: TrainData | None = None) -> TrainRun:
+                  data: TrainData | None = None, score: bool = True) -> TrainRun:
     """Train as ``job`` says and fill the run folder ``output``.
 
     Args:
@@ -155,6 +155,8 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, ec
         echo: receives progress lines (data, class weights, network, validation metrics);
             default: the ``pixelseg.workflow.train`` logger (INFO).
         data: the job's data when the caller opened it already (:func:`open_data`).
+        score: score the final network on the validation data into
+            ``validation_metrics.json`` (False: the caller evaluates it itself).
 
     Raises:
         ConfigurationError: ``output`` is a file or a non-empty folder and ``overwrite`` is
@@ -169,7 +171,7 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, ec
     out = output_folder(output, "--output", empty=True, overwrite=overwrite)
     before = set(out.iterdir())
     try:
-        return _run(job, out, echo, data)
+        return _run(job, out, echo, data, score)
     except BaseException:
         _remove_failed_start(out, before, created)
         raise
@@ -209,7 +211,7 @@ def _write_file_lists(out: Path, data: TrainData) -> None:
             table.to_csv(tmp, index=False)
 
 
-def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None) -> TrainRun:
+def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None, score: bool) -> TrainRun:
     from lightning.pytorch import seed_everything
 
     from pixelseg.training import train_network
@@ -236,10 +238,13 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
                             class_set=data.class_set)
     trained.inference_size = tuple(job.data.image_size) if job.data.image_size is not None else None
     trained.save(out / "network.ckpt", overwrite=True)
-    metrics = validation_metrics(trained.network, validation_view, data.class_set, batch_size=options.mini_batch_size)
-    with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))
+    metrics: dict[str, Any] = {}
+    if score:
+        metrics = validation_metrics(trained.network, validation_view, data.class_set,
+                                     batch_size=options.mini_batch_size)
+        with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
+            tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))
     echo(f"run folder: {out.resolve()}")
     return TrainRun(out, trained, data, metrics)
 
