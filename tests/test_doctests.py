@@ -16,7 +16,7 @@ import pytest
 DOCUMENTED = [
     ("pixelseg.data.classes", "ClassSet"),
     ("pixelseg.data.datastores", "PixelLabelDatastore"),
-    ("pixelseg.data.pairing", "combine"),
+    ("pixelseg.data.combining", "combine"),
     ("pixelseg.data.partition", "partition"),
     ("pixelseg.data.statistics", "count_each_label"),
     ("pixelseg.data.statistics", "class_weights"),

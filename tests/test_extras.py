@@ -24,7 +24,7 @@ from pixelseg.utils.extras import MissingExtraError, require
 
 EXE = Path(sys.executable).with_name("pixelseg")
 EXTRA_MODULES = ["fastapi", "starlette", "uvicorn", "skimage", "onnx", "onnxscript", "onnxruntime", "imagecodecs",
-                 "zarr", "tensorboard", "h5py", "pycocotools", "av"]  # not scipy: torchmetrics (of Lightning) imports it when installed
+                 "zarr", "tensorboard", "h5py", "pycocotools", "rasterio", "av"]  # not scipy: torchmetrics (of Lightning) imports it when installed
 LABEL_HINT = 'the labeling app (pixelseg label) needs the "label" extra (fastapi is not installed): ' \
              'pip install "pixelseg[label]"'
 
@@ -70,6 +70,20 @@ def test_onnx_segmenter_without_onnxruntime_names_the_command(monkeypatch, tmp_p
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ModuleNotFoundError, match=r'pip install onnxruntime \(or pip install "pixelseg\[export\]"\)'):
         OnnxSegmenter(model)
+
+
+def test_geotiff_options_without_rasterio_name_the_geo_extra(monkeypatch, tmp_path):
+    from pixelseg.inference import semanticseg_tiled
+
+    monkeypatch.setitem(sys.modules, "rasterio", None)
+    image = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(MissingExtraError) as info:
+        semanticseg_tiled(image, None, tmp_path / "labels.tif", cog=True)
+    assert str(info.value) == ('Cloud Optimized GeoTIFF output (cog=True) needs the "geo" extra (rasterio is not '
+                               'installed): pip install "pixelseg[geo]"')
+    with pytest.raises(MissingExtraError, match=r'^band selection \(bands=\) needs the "geo" extra'):
+        semanticseg_tiled(tmp_path / "scene.tif", None, bands=(3, 2, 1))
+    assert not (tmp_path / "labels.tif").exists()
 
 
 def test_segment_video_without_pyav_names_the_video_extra(monkeypatch, tmp_path):

@@ -119,7 +119,8 @@ def test_the_core_leaves_the_optional_features_out():
 
 
 #: Extras that ``all`` leaves out, and why.
-NOT_IN_ALL = {"mlflow": "a tracking server's stack (SQLAlchemy, Flask, ...): installed where runs are tracked"}
+NOT_IN_ALL = {"mlflow": "a tracking server's stack (SQLAlchemy, Flask, ...): installed where runs are tracked",
+              "ray": "a cluster runtime (ray, pyarrow; hundreds of MB): installed where inference is distributed"}
 
 
 def test_all_installs_every_extra_but_the_tests():

@@ -55,6 +55,15 @@ def register(app: typer.Typer) -> None:
         roi: str | None = typer.Option(None, "--roi", help="Region of interest of every input: a mask file (nonzero "
                                        "inside) or x,y,width,height in 0-based pixels; outside is written as 255 "
                                        "(void). With --data, the data block's region masks are used."),
+        ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Label on a Ray cluster (the ray extra): "
+                                       "local (a new one on this machine), auto (the one 'ray start' began here) or "
+                                       "HOST:PORT. Existing outputs are kept (run again to resume)."),
+        workers: int | None = typer.Option(None, "--workers", min=1, help="With --ray: worker processes (default one "
+                                           "per CPU of the cluster)."),
+        cog: bool = typer.Option(False, "--cog", help="With --tile-size: write Cloud Optimized GeoTIFFs (needs the "
+                                 "geo extra). GeoTIFF inputs keep their CRS and transform without it."),
+        bands: str | None = typer.Option(None, "--bands", help="With --tile-size: the raster bands read, counted "
+                                         "from 1, e.g. 4,3,2 (default the first 3; needs the geo extra)."),
         label_maps: Path | None = typer.Option(None, "--label-maps", help="With a video: also write each frame's "
                                                "label map (class indices, 255 void) as a PNG into DIR."),
     ) -> None:
@@ -64,4 +73,5 @@ def register(app: typer.Typer) -> None:
         run_predict(checkpoint, inputs or [], out, overlay=overlay, tile_size=tile_size, overlap=overlap,
                     mini_batch_size=mini_batch_size, device=device, tta=_parse_scales(tta_scales) or tta,
                     input_size=input_size, overwrite=overwrite, skip_unreadable=skip_unreadable,
-                    name_prefix=name_prefix, data=data, split=split, roi=roi, label_maps=label_maps)
+                    name_prefix=name_prefix, data=data, split=split, roi=roi, ray=ray, workers=workers,
+                    cog=cog, bands=bands, label_maps=label_maps)

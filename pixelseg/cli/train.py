@@ -1,6 +1,6 @@
-"""``pixelseg train [--config] train.yaml`` or ``pixelseg train --data DIR --time-budget 30m``: arguments
-of :func:`pixelseg.workflow.train.run_train_config` and :func:`pixelseg.workflow.auto_train.run_auto_train`;
-``--print-config`` prints :func:`pixelseg.workflow.train_config.config_text` instead."""
+"""``pixelseg train [--config] train.yaml``, ``pixelseg train --data DIR --time-budget 30m`` or
+``pixelseg train --resume-from-labels LABELS --images IMAGES --model NET.ckpt``: arguments of
+:func:`pixelseg.workflow.train_command.run_train_command`."""
 
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ def register(app: typer.Typer) -> None:
                                   "class weights and epochs to fit --time-budget."),
         classes: Path = typer.Option(None, "--classes", help="With --data: class definitions (default: the layout's, "
                                      "else one class per label value)."),
-        time_budget: str = typer.Option("30m", "--time-budget", help="With --data: wall time for the whole job, "
-                                        "e.g. 10m, 1h30m, 600 (seconds)."),
+        labels: Path = typer.Option(None, "--resume-from-labels", help="Instead: fine-tune --model on the labels "
+                                    "saved so far by pixelseg label in this folder (images from --images)."),
+        images: Path = typer.Option(None, "--images", help="With --resume-from-labels: the labeler's images folder."),
+        model: Path = typer.Option(None, "--model", help="With --resume-from-labels: the network to fine-tune."),
+        time_budget: str = typer.Option(None, "--time-budget", help="With --data (default 30m) or "
+                                        "--resume-from-labels (5m): wall time for the whole job, e.g. 10m, 1h30m."),
         domain: str = typer.Option("auto", "--domain", help="With --data: scene, aerial, microscopy, medical, "
                                    "inspection or auto (greyscale: microscopy; colour: scene)."),
         overrides: list[str] = typer.Option(None, "--set", "-s", help="Override a field: key.sub=value (YAML value), "
@@ -39,29 +43,11 @@ def register(app: typer.Typer) -> None:
         print_config: bool = typer.Option(False, "--print-config", help="Print the config with every default filled "
                                           "in (the defaults without a config) and exit without training."),
     ) -> None:
-        """Train a network as the config says, or (--data) as the automatic recipe chooses within a time
-        budget; writes checkpoints, log, plot, resolved config and metrics."""
+        """Train a network as the config says, as the automatic recipe chooses within a time budget (--data),
+        or fine-tune the labeler's network on its labels; writes checkpoints, log, plot, config and metrics."""
         if config_file is not None and config is not None and config_file != config:
             raise usage_error(f"two configs given ({config_file} and --config {config}); give one")
-        config = config or config_file
-        if config is not None and data is not None:
-            raise usage_error("give either a config (train.yaml) or --data DIR (automatic recipe), not both")
-        if print_config:
-            if data is not None:
-                raise usage_error("--print-config prints a train.yaml; with --data the run folder's config.yaml "
-                                  "holds the recipe's choices")
-            from pixelseg.workflow.train_config import config_text
+        from pixelseg.workflow.train_command import run_train_command
 
-            typer.echo(config_text(config, overrides or ()), nl=False)
-            return
-        if data is not None:
-            from pixelseg.workflow.auto_train import run_auto_train
-
-            run_auto_train(data, classes, time_budget, domain, output=output, overwrite=overwrite)
-            return
-        if config is None:
-            raise usage_error("give either --config FILE (a train.yaml; pixelseg train --print-config prints a "
-                              "template) or --data DIR (a dataset folder, automatic recipe)")
-        from pixelseg.workflow.train import run_train_config
-
-        run_train_config(config, overrides or (), output=output, overwrite=overwrite, resume=resume)
+        run_train_command(config or config_file, data, labels, images, model, classes, time_budget, domain,
+                          overrides or (), output, overwrite, resume, print_config, echo=typer.echo)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pixelseg.conventions import VOID
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import UnpairedFilesWarning, combine
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.encoding import LabelSnapWarning
 from pixelseg.data.io import image_size, read_image, read_label, read_label_raw
-from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning, combine
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.partition import partition, read_split, write_split
 from pixelseg.data.regions import read_region_mask, void_outside
 from pixelseg.data.statistics import class_weights, count_each_label

@@ -17,10 +17,11 @@ import pandas as pd
 
 from pixelseg.conventions import VOID
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import UnpairedFilesWarning
 from pixelseg.data.formats.detect import DetectedLayout, detect_layout
 from pixelseg.data.io import image_size
 from pixelseg.data.label_checks import LabelCheckWarning, void_label_problem
-from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.regions import void_outside
 from pixelseg.data.snapping import SnapLog
 from pixelseg.data.spec import DataSpec, open_data, parse_data_spec

@@ -3,6 +3,8 @@
 Public names (imported lazily, so ``label_overlay`` needs neither torch nor a network):
 
 - :func:`semanticseg` (MATLAB ``semanticseg``), in :mod:`pixelseg.inference.segment`
+- :func:`semanticseg_ray` (``semanticseg(..., engine="ray")``: many files on a Ray cluster; the
+  ``ray`` extra), in :mod:`pixelseg.inference.distributed`
 - :func:`semanticseg_tiled` for images larger than memory, in :mod:`pixelseg.inference.tiled`
 - :func:`label_overlay`, :func:`label_legend`, :func:`default_colormap` (MATLAB
   ``labeloverlay``), in :mod:`pixelseg.inference.overlay`
@@ -17,6 +19,7 @@ from pixelseg.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "semanticseg": "pixelseg.inference.segment",
+    "semanticseg_ray": "pixelseg.inference.distributed",
     "semanticseg_tiled": "pixelseg.inference.tiled",
     "label_overlay": "pixelseg.inference.overlay",
     "label_legend": "pixelseg.inference.overlay",

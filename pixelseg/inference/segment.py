@@ -50,6 +50,8 @@ def semanticseg(
     include_subfolders: bool = False,
     input_size=None,
     roi=None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ):
     """Semantic segmentation of images with a trained network (MATLAB ``semanticseg``).
 
@@ -100,6 +102,12 @@ def semanticseg(
             0/1 array (nonzero inside), or a mask file; for many images one for all or a
             list with one per image, in input order (None: the whole image). See
             :mod:`pixelseg.inference.roi`.
+        engine: "local" (this process) or "ray": many files with ``write_location`` labelled
+            by ``num_workers`` Ray worker processes (default one per CPU of the cluster),
+            outputs that exist already kept rather than refused (resuming an interrupted
+            run); ``net`` may then also be a saved network's path; the ``ray`` extra. See :func:`pixelseg.inference.distributed.semanticseg_ray`.
+        ray_address: with ``engine="ray"``, the cluster: None (this process's Ray, else the
+            latest started here, else a new one), "local", "auto" or "HOST:PORT".
 
     Returns:
         - one image: ``labels`` H x W uint8 (class indices 0..K-1, 255 outside ``roi``); with
@@ -141,8 +149,22 @@ def semanticseg(
     """
     _check_options(mini_batch_size, on_error, name_prefix, return_scores, all_scores, write_location)
     if is_video_path(images):
+        if engine != "local":
+            raise ConfigurationError(f"engine={engine!r} does not apply to a video ({images}): its frames are "
+                                     "streamed through the network in this process")
         return _video(images, net, mini_batch_size, return_scores, all_scores, write_location, device, tta,
                       input_size, roi, progress)
+    if engine == "ray":
+        from pixelseg.inference.distributed import semanticseg_ray
+
+        if write_location is None:
+            raise ConfigurationError('engine="ray" writes its label maps: give write_location')
+        return semanticseg_ray(images, net, write_location, ray_address=ray_address, num_workers=num_workers,
+                               mini_batch_size=mini_batch_size, name_prefix=name_prefix, device=device, tta=tta,
+                               class_set=class_set, input_size=input_size, roi=roi, overwrite=overwrite,
+                               on_error=on_error, include_subfolders=include_subfolders, progress=progress)
+    if engine != "local" or ray_address is not None:
+        raise ConfigurationError(f"engine must be 'local' or 'ray' (ray_address only with 'ray'), got {engine!r}")
     predictor = Predictor(net, device=device, tta=tta, input_size=input_size)
     need_scores = bool(return_scores or all_scores)
     with predictor:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from pixelseg.errors import ConfigurationError
+from pixelseg.inference import geo
 from pixelseg.inference.predictor import Predictor, default_class_set
 from pixelseg.inference.tiled_io import open_image_source, write_label_tiff
 
@@ -99,18 +100,23 @@ def semanticseg_tiled(
     overwrite: bool = False,
     progress: bool = True,
     tiff_tile: int = 256,
+    bands=None,
+    cog: bool = False,
 ):
     """Label a large image tile by tile with overlap and weighted blending.
 
     Args:
         image: a TIFF path (tiled or stripped, read lazily: only one band of tile rows is
-            in memory), another image file (read whole by Pillow), or an H x W x C array
+            in memory; a GeoTIFF with a CRS is read through rasterio when the ``geo`` extra
+            is installed, see :mod:`pixelseg.inference.geo`), another image file (read whole
+            by Pillow), or an H x W x C array
             (numpy, ``np.memmap`` or zarr; uint8, uint16). C must be the network's input
             channels; a single-channel image may be H x W.
         net: a ``TrainedNetwork`` or ``SegmentationNetwork`` (see ``semanticseg``).
         out_path: None -> return the label map as an array (it must fit in memory);
             ``*.tif``/``*.tiff`` -> a tiled (``tiff_tile``), deflate-compressed palette TIFF
-            written as the tiles finish; any other suffix (``.png``) -> a palette PNG.
+            written as the tiles finish (from a GeoTIFF: a GeoTIFF with its CRS and transform,
+            nodata 255); any other suffix (``.png``) -> a palette PNG.
         tile_size: largest network input tile, int or (rows, cols); default 512. Tiles are
             shrunk to the smallest size that covers the image with the same number of tiles
             (2048 pixels in tiles of 512, overlap 64: 5 tiles of 461), so little is padding.
@@ -124,14 +130,22 @@ def semanticseg_tiled(
             TrainedNetwork's, else :func:`~pixelseg.inference.default_colormap`).
         overwrite: replace an existing ``out_path``. progress: a tqdm bar over tiles.
         tiff_tile: tile edge of the written TIFF (a multiple of 16).
+        bands: the 1-based bands of a raster file to read, e.g. ``(4, 3, 2)`` or ``"4,3,2"``
+            (read through rasterio; default: the first ``in_channels``).
+        cog: write ``out_path`` (``.tif``) as a Cloud Optimized GeoTIFF (needs rasterio).
+
+    With rasterio, pixels that a GeoTIFF marks as holding no data (all bands equal to its
+    nodata value, an internal mask, alpha 0) are labelled 255 (void).
 
     Returns:
         H x W uint8 label map (class indices) when ``out_path`` is None, else the Path
         written.
 
     Raises:
-        ConfigurationError: bad tile/overlap/window options; channel count not the
-            network's. DataError: an image that cannot be read.
+        ConfigurationError: bad tile/overlap/window/bands options; channel count not the
+            network's; ``cog`` without a ``.tif`` ``out_path``. DataError: an image that
+            cannot be read; a band it does not have.
+        MissingExtraError: ``bands`` or ``cog`` without rasterio (the ``geo`` extra).
         FileExistsError: ``out_path`` exists and ``overwrite`` is False.
     """
     th, tw = _pair(tile_size, "tile_size")
@@ -145,6 +159,11 @@ def semanticseg_tiled(
     if not isinstance(mini_batch_size, int) or mini_batch_size < 1:
         raise ConfigurationError(f"mini_batch_size must be a positive integer, got {mini_batch_size!r}")
     blend_window(2, window)  # validates the name
+    if cog:
+        if out_path is None or Path(out_path).suffix.lower() not in (".tif", ".tiff"):
+            raise ConfigurationError(f"cog=True writes a .tif file; out_path is {out_path!r}")
+        geo.require_rasterio("Cloud Optimized GeoTIFF output (cog=True)")
+    via_rasterio = geo.reads_with_rasterio(image, geo.parse_bands(bands))
     if out_path is not None:
         out_path = Path(out_path)
         if out_path.exists() and not overwrite:
@@ -152,24 +171,32 @@ def semanticseg_tiled(
         if not out_path.parent.is_dir():
             raise FileNotFoundError(f"the folder {out_path.parent} for {out_path.name} does not exist")
     predictor = Predictor(net, device=device, tta=tta)
-    with open_image_source(image, predictor.in_channels) as source, predictor:
+    opened = (geo.open_geo_source(image, predictor.in_channels, bands) if via_rasterio
+              else open_image_source(image, predictor.in_channels))
+    with opened as source, predictor:
         predictor.check_channels(source.channels, source=source.name)
         rows = _Axis(source.height, th, oh)
         cols = _Axis(source.width, tw, ow)
-        bands = _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress)
+        finished = _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress)
+        if via_rasterio:
+            finished = source.void_invalid(finished)
         if out_path is None:
-            return _assemble(bands, source.height, source.width)
+            return _assemble(finished, source.height, source.width)
         palette_set = default_class_set(
             predictor.probe_num_classes(),
             class_set if class_set is not None else predictor.class_set,
         )
         colors = palette_set.colors
-        if out_path.suffix.lower() in (".tif", ".tiff"):
-            write_label_tiff(out_path, bands, source.height, source.width, colors, tiff_tile, overwrite)
+        if out_path.suffix.lower() in (".tif", ".tiff") and (via_rasterio or cog):
+            geo.write_label_geotiff(out_path, finished, source.height, source.width, colors, tile=tiff_tile, cog=cog,
+                                    crs=getattr(source, "crs", None), transform=getattr(source, "transform", None),
+                                    overwrite=overwrite)
+        elif out_path.suffix.lower() in (".tif", ".tiff"):
+            write_label_tiff(out_path, finished, source.height, source.width, colors, tiff_tile, overwrite)
         else:
             from pixelseg.utils.atomic import save_png
 
-            labels = _assemble(bands, source.height, source.width)
+            labels = _assemble(finished, source.height, source.width)
             save_png(labels, out_path, palette=palette_set.palette(), overwrite=overwrite)
         return out_path
 

@@ -181,6 +181,13 @@ def _tiff_tiles(bands: Iterable[tuple[int, np.ndarray]], width: int, tile: int):
         yield from tile_row(np.concatenate(pending))
 
 
+def check_tiff_tile(tile) -> None:
+    """Raise ConfigurationError unless ``tile`` (the edge of a written TIFF's tiles) is a
+    positive multiple of 16, as the TIFF specification requires."""
+    if not isinstance(tile, int) or tile < 16 or tile % 16:
+        raise ConfigurationError(f"tiff_tile must be a positive multiple of 16, got {tile!r}")
+
+
 def write_label_tiff(path, bands, height: int, width: int, colors, tile: int = 256,
                      overwrite: bool = False) -> Path:
     """Write label bands (from tiled inference) as a tiled, deflate-compressed TIFF, atomically.
@@ -200,8 +207,7 @@ def write_label_tiff(path, bands, height: int, width: int, colors, tile: int = 2
 
     from pixelseg.utils.atomic import atomic_write
 
-    if not isinstance(tile, int) or tile < 16 or tile % 16:
-        raise ConfigurationError(f"tiff_tile must be a positive multiple of 16, got {tile!r}")
+    check_tiff_tile(tile)
     options = {}
     if colors is not None:
         colormap = np.zeros((3, 256), dtype=np.uint16)

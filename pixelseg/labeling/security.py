@@ -208,3 +208,17 @@ class AccessGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def app_url(host: str, port: int, token: str | None = None) -> str:
+    """The URL to open: ``http://HOST:PORT/`` plus ``?token=...`` when a token is set."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def resolve_token(host: str, token: str | None) -> str | None:
+    """The token to require: the given one, or a random one when ``host`` is not loopback."""
+    if token is None and not is_loopback(host):
+        return secrets.token_urlsafe(18)
+    check_token(token)
+    return token

@@ -60,9 +60,6 @@ server left in the labels folder are removed at start.
 
 from __future__ import annotations
 
-import json
-import secrets
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +70,6 @@ from pixelseg.labeling.classes import ClassFile
 from pixelseg.labeling.images import browser_image, image_size, read_rgb
 from pixelseg.labeling.labels import (
     VOID,
-    Conflict,
     LabelWriter,
     decode_upload,
     file_version,
@@ -81,39 +77,23 @@ from pixelseg.labeling.labels import (
     version_of,
 )
 from pixelseg.labeling.locking import remove_stale_temp_files
-from pixelseg.labeling.security import AccessGuard, BodySizeLimit, check_token, is_loopback
+from pixelseg.labeling.responses import EXTRA, FEATURE, binary, error, install_error_handlers, read_json
+from pixelseg.labeling.security import AccessGuard, BodySizeLimit, app_url, check_token, is_loopback, resolve_token
 from pixelseg.labeling.status import FINISHED, STATUSES, StatusStore, check_status
 from pixelseg.labeling.superpixels import DEFAULT_COMPACTNESS, DEFAULT_MAX_SIDE, DEFAULT_N_SEGMENTS, superpixels
 from pixelseg.utils.extras import MissingExtraError, require
 
-#: the extra that installs the app's packages, and the feature named when one is missing
-EXTRA, FEATURE = "label", "the labeling app (pixelseg label)"
 try:
     from fastapi import FastAPI, Request, Response
     from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
 except ImportError as exc:
     raise MissingExtraError(exc.name or "fastapi", EXTRA, FEATURE) from exc
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_MAX_BODY_BYTES = 256 * 2**20  # a raw 16000 x 16000 label; gzip uploads are far smaller
-MAX_JSON_BYTES = 2**20
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
-
-
-class TooLarge(ValueError):
-    """A JSON request body larger than :data:`MAX_JSON_BYTES` (answered 413)."""
-
-
-def _binary(request, data: bytes, headers: dict, media_type: str = "application/octet-stream"):
-    """Raw bytes, gzip-compressed (fast level) when the client accepts it."""
-    headers = {**headers, "Cache-Control": "no-store"}
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
-        data = compressor.compress(data) + compressor.flush()
-        headers["Content-Encoding"] = "gzip"
-    return Response(content=data, media_type=media_type, headers=headers)
 
 
 def create_app(
@@ -172,49 +152,7 @@ def create_app(
 
     app = FastAPI(title="pixelseg labeling", docs_url=None, redoc_url=None, openapi_url=None)
 
-    def error(status: int, detail: str, **extra):
-        return JSONResponse({"detail": detail, **extra}, status_code=status)
-
-    @app.exception_handler(fo.BadName)
-    async def _bad_name(request, exc):
-        return error(400, str(exc))
-
-    @app.exception_handler(fo.NotFound)
-    async def _not_found(request, exc):
-        return error(404, str(exc))
-
-    @app.exception_handler(fo.OutsideFolder)
-    async def _outside(request, exc):
-        return error(403, str(exc))
-
-    @app.exception_handler(Conflict)
-    async def _conflict(request, exc):
-        return error(409, str(exc), current_version=exc.current_version)
-
-    @app.exception_handler(TooLarge)
-    async def _too_large(request, exc):
-        return error(413, str(exc))
-
-    @app.exception_handler(DataError)
-    async def _data_error(request, exc):
-        return error(422, str(exc))
-
-    @app.exception_handler(ConfigurationError)
-    async def _config_error(request, exc):
-        return error(400, str(exc))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request, exc):
-        return error(500, f"internal error ({type(exc).__name__}): {exc}")
-
-    async def read_json(request, what: str):
-        body = await request.body()
-        if len(body) > MAX_JSON_BYTES:
-            raise TooLarge(f"{what} larger than {MAX_JSON_BYTES} bytes")
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise ConfigurationError(f"{what} is not valid JSON ({exc})") from None
+    install_error_handlers(app)
 
     def entry_and_size(name: str):
         entry = folders.entry(name)
@@ -314,7 +252,7 @@ def create_app(
                 )
         else:
             label = np.full((height, width), VOID, dtype=np.uint8)
-        return _binary(request, np.ascontiguousarray(label).tobytes(), headers)
+        return binary(request, np.ascontiguousarray(label).tobytes(), headers)
 
     @app.get("/api/images/{name}/superpixels")
     def get_superpixels(
@@ -331,7 +269,7 @@ def create_app(
             "X-Height": str(segments.shape[0]),
             "X-Segments": str(int(segments.max()) + 1),
         }
-        return _binary(request, segments.astype("<u2").tobytes(), headers)
+        return binary(request, segments.astype("<u2").tobytes(), headers)
 
     @app.post("/api/images/{name}/prelabel")
     def prelabel(name: str, request: Request, threshold: float | None = None):
@@ -340,7 +278,7 @@ def create_app(
         entry = folders.entry(name)
         image = read_rgb(entry.image_path)
         prediction = prelabeler.predict(image, list(classes.class_set.names), threshold=threshold)
-        return _binary(request, np.ascontiguousarray(prediction).tobytes(), {"X-Width": str(image.shape[1]), "X-Height": str(image.shape[0])})
+        return binary(request, np.ascontiguousarray(prediction).tobytes(), {"X-Width": str(image.shape[1]), "X-Height": str(image.shape[0])})
 
     @app.get("/api/next")
     def next_image(wait: float = 0.0):
@@ -416,20 +354,6 @@ def create_app(
     guarded = AccessGuard(guarded, token=token, allowed_hosts=allowed_hosts)
     guarded.fastapi_app = app  # for introspection in tests
     return guarded
-
-
-def app_url(host: str, port: int, token: str | None = None) -> str:
-    """The URL to open: ``http://HOST:PORT/`` plus ``?token=...`` when a token is set."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-
-
-def resolve_token(host: str, token: str | None) -> str | None:
-    """The token to require: the given one, or a random one when ``host`` is not loopback."""
-    if token is None and not is_loopback(host):
-        return secrets.token_urlsafe(18)
-    check_token(token)
-    return token
 
 
 def run(

@@ -4,11 +4,11 @@ The core install (``pip install pixelseg``) reads data, builds and trains networ
 and runs inference. Features that need more packages are extras of the distribution
 (``pyproject.toml``): ``label`` (the web labeling app), ``export`` (ONNX export and
 :class:`~pixelseg.export.OnnxSegmenter`), ``tiff`` (compressed TIFFs, tile-by-tile TIFF
-reading), ``mat`` (MATLAB ``.mat`` label files), ``coco`` (COCO segmentation exports),
-``tensorboard`` and ``video`` (PyAV: video inference); ``all`` installs every one but mlflow.
-Each optional entry point calls :func:`require` (or raises :class:`MissingExtraError`), so a
-missing package is reported as the ``pip install`` command to run, not as a traceback ending
-in ``ModuleNotFoundError``.
+reading), ``geo`` (GeoTIFF and COG input and output of tiled inference), ``mat`` (MATLAB
+``.mat`` label files), ``coco`` (COCO segmentation exports), ``tensorboard`` and ``video``
+(PyAV: video inference); ``all`` installs every one. Each optional entry point calls
+:func:`require` (or raises :class:`MissingExtraError`), so a missing package is reported as
+the ``pip install`` command to run, not as a traceback ending in ``ModuleNotFoundError``.
 """
 
 from __future__ import annotations

@@ -162,9 +162,9 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
 
     The budget pays for what was spent already (``elapsed_s``: reading, measuring), the
     training steps (``step_s`` each), ``V`` validations during training (a pass over the
-    validation set, ``validation_pass_s``, plus batch-norm recalibration), the train job's
-    own validation pass and the final evaluation with pictures (about 1.3 passes), and a
-    reserve of 5 % + 5 s. ``V`` is 3, or fewer when validating would take more than 40 % of
+    validation set, ``validation_pass_s``, plus batch-norm recalibration; the last one at the
+    last step), the final evaluation with its pictures (about 1.3 passes) and a reserve of
+    5 % + 5 s. ``V`` is 3, or fewer when validating would take more than 40 % of
     the time. ``max_time`` stops the training where the estimate was too low.
 
     Raises:
@@ -175,7 +175,7 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
     available = budget_s - elapsed_s - reserve
     # forward passes only, over at most the training set
     recalibration_s = min(PRECISE_BN_BATCHES, iterations_per_epoch) * step_s * 0.35
-    final_s = 2.3 * validation_pass_s
+    final_s = 1.3 * validation_pass_s  # the closing evaluation with its pictures
     for validations in (3, 2, 1):
         train_s = available - final_s - validations * (validation_pass_s + recalibration_s)
         if train_s >= 0.6 * available or validations == 1:

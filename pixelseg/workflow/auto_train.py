@@ -35,7 +35,7 @@ from pixelseg.workflow.train_config import TrainJob
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["run_auto_train", "open_folder", "profile_data", "measure_step", "measure_validation_pass"]
+__all__ = ["run_auto_train", "run_recipe", "open_folder", "profile_data", "measure_step", "measure_validation_pass"]
 
 
 def open_folder(root: Path, classes: str | Path | None, echo: Callable[[str], None]) -> tuple[TrainData, DataSpec,
@@ -133,10 +133,10 @@ def measure_validation_pass(net, dataset, samples: int = 2) -> float:
     return (time.perf_counter() - start) / max(1, count) * len(dataset)
 
 
-def _job(spec: DataSpec, recipe: Recipe, class_set: ClassSet, classes: str | Path | None) -> TrainJob:
+def _job(spec: DataSpec, recipe: Recipe, classes: Path | dict, init_from: Path | None = None) -> TrainJob:
     data = spec.model_copy(update={k: (tuple(v) if isinstance(v, list) else v) for k, v in recipe.data.items()})
-    return TrainJob(data=data, classes=Path(classes).resolve() if classes is not None else class_set.to_dict(),
-                    class_weights=recipe.class_weights, network=dict(recipe.network), options=dict(recipe.options))
+    return TrainJob(data=data, classes=classes, class_weights=recipe.class_weights, network=dict(recipe.network),
+                    options=dict(recipe.options), init_from=init_from)
 
 
 def _write_choices(out: Path, choices: list[Choice], header: str) -> None:
@@ -165,8 +165,8 @@ def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time
         output: the run folder (default ``runs/auto-<time>``); new or empty unless ``overwrite``.
 
     Returns:
-        The :class:`~pixelseg.workflow.train.TrainRun`; ``run.metrics`` also holds the final
-        evaluation's ``dataset_metrics`` under ``"evaluation"``.
+        The :class:`~pixelseg.workflow.train.TrainRun`; ``run.metrics`` is the final
+        evaluation (``metrics.json``: ``dataset_metrics``, ``class_metrics``, ...).
 
     Raises:
         ConfigurationError: a bad budget or domain; a budget too small to train (says the
@@ -178,34 +178,51 @@ def run_auto_train(data_dir: str | Path, classes: str | Path | None = None, time
     echo = echo or _log.info
     budget = parse_duration(time_budget, "--time-budget")
     root = Path(data_dir).resolve()  # config.yaml must read the same folder from anywhere
-    output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
     data, spec, found = open_folder(root, classes, echo)
-    recipe = choose_recipe(profile_data(data), domain)
-    recipe.choices[:0] = found
-    job = _job(spec, recipe, data.class_set, classes)
+    classes_field = Path(classes).resolve() if classes is not None else data.class_set.to_dict()
+    return run_recipe(data, spec, classes_field, budget, output, overwrite, echo, started, choices=found,
+                      domain=domain, header=f"pixelseg train --data {root} --time-budget {time_budget}")
 
-    from pixelseg.data import class_weights as weights_of
-    from pixelseg.models import create_network
+
+def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: float, output: str | Path | None,
+               overwrite: bool, echo: Callable[[str], None], started: float, choices: list[Choice] = (),
+               domain: str | None = None, header: str = "", init_from: Path | None = None) -> TrainRun:
+    """Choose, measure, plan and run on opened ``data`` (see :func:`run_auto_train`); the
+    clock started at ``started`` (``time.perf_counter()``). ``init_from``: fine-tune that
+    network (its architecture and weights, a lower learning rate) instead of a new one."""
+    output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
+    recipe = choose_recipe(profile_data(data), domain)
+    recipe.choices[:0] = list(choices)
+    if init_from is not None:
+        from pixelseg.checkpoint import load_network
+
+        config = {k: v for k, v in load_network(init_from).network.config.items() if k != "num_classes"}
+        recipe.choices = [c for c in recipe.choices if not c.key.startswith("network.")]
+        recipe.network = {}
+        recipe.set("network", "name", config["name"], f"the network of {init_from}, fine-tuned")
+        recipe.network = config
+        recipe.set("options", "initial_learn_rate", 5e-4, f"fine-tuning {init_from.name}: a quarter of the rate "
+                   "used from ImageNet weights, so what it learnt is kept")
+    job = _job(spec, recipe, classes, init_from)
+
+    from pixelseg.workflow.train import job_network
 
     train_view, validation_view = tensor_views(data, job.data, seed=0)
-    weights = None if recipe.class_weights == "none" else weights_of(count_each_label(data.train.labels),
-                                                                      method=recipe.class_weights)
-    spare = create_network(num_classes=data.class_set.num_classes, **job.network)
-    step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"], weights)
+    spare, _ = job_network(job, data.class_set)
+    step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"])  # class weights: same time
     validation_s = measure_validation_pass(spare, validation_view)
     del spare
     iterations_per_epoch = math.ceil(len(data.train) / recipe.options["mini_batch_size"])
     plan_budget(recipe, budget, time.perf_counter() - started, step_s, validation_s, iterations_per_epoch)
-    job = _job(spec, recipe, data.class_set, classes)
+    job = _job(spec, recipe, classes, init_from)
     echo("choices:")
     for choice in recipe.choices:
         echo(f"  {choice.line()}")
 
-    run = run_train_job(job, output, overwrite=overwrite, echo=echo, data=data)
-    _write_choices(run.output, recipe.choices, f"pixelseg train --data {root} --time-budget {time_budget}: "
-                   f"the automatic recipe's run ({budget:.0f} s budget)")
+    run = run_train_job(job, output, overwrite=overwrite, echo=echo, data=data, score=False)
+    _write_choices(run.output, recipe.choices, f"{header}: the automatic recipe's run ({budget:.0f} s budget)")
     size = tuple(job.data.image_size) if job.data.image_size is not None else None
     metrics = evaluate_and_draw(run, data.validation, data.class_set, size, echo)
-    run.metrics["evaluation"] = metrics.dataset_metrics.iloc[0].to_dict()
+    run.metrics = metrics.to_dict()
     echo(f"done in {time.perf_counter() - started:.0f} s of a {budget:.0f} s budget; outputs in {run.output.resolve()}")
     return run

@@ -113,13 +113,31 @@ def _write_overlays(pairs, class_set, out: Path, overwrite: bool, echo: Callable
     return count
 
 
+def _engine(ray: str | None, workers: int | None, tile_size: int | None, overlay: bool) -> dict[str, Any]:
+    """The ``semanticseg`` arguments of ``--ray ADDRESS`` and ``--workers N`` (none without ``--ray``).
+
+    Raises:
+        ConfigurationError: ``--workers`` without ``--ray``, or ``--ray`` with ``--tile-size``
+            or ``--overlay``.
+    """
+    if ray is None:
+        if workers is not None:
+            raise ConfigurationError("--workers sets the Ray worker processes: give --ray too (--ray local for this machine)")
+        return {}
+    if tile_size is not None or overlay:
+        raise ConfigurationError(f"--ray cannot be combined with {'--tile-size' if tile_size is not None else '--overlay'}: "
+                                 "label whole images on Ray, then run without --ray for the rest")
+    return {"engine": "ray", "ray_address": ray, "num_workers": workers}
+
+
 def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str | Path, overlay: bool = False,
                 tile_size: int | None = None, overlap: int | None = None, mini_batch_size: int | None = None,
                 device: str = "auto", tta: bool | tuple[float, ...] = False,
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False,
                 skip_unreadable: bool = False, name_prefix: str = "pred_",
                 echo: Callable[[str], None] = _log.info, *, data=None, split: str | None = None,
-                roi: Any = None, label_maps: str | Path | None = None) -> list[Path]:
+                roi: Any = None, ray: str | None = None, workers: int | None = None, cog: bool = False,
+                bands: Any = None, label_maps: str | Path | None = None) -> list[Path]:
     """Label ``inputs`` (image files, folders or glob patterns) with the network in ``checkpoint``.
 
     Args:
@@ -145,9 +163,18 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             each image's size. None (default): the checkpoint's ``inference_size`` (the size
             the train job resized to), else each image's own size; ``"native"``: each image's
             own size. Not with ``tile_size``.
+        cog, bands: with ``tile_size``, as for :func:`pixelseg.inference.semanticseg_tiled`:
+            write every output as a Cloud Optimized GeoTIFF (``.tif``); the 1-based bands read
+            (``"4,3,2"``). A GeoTIFF input keeps its CRS and transform without either.
         overwrite: replace existing output files.
         skip_unreadable: report and skip images that cannot be read.
         name_prefix: prefix of the output file names.
+        ray: label on a Ray cluster (:func:`pixelseg.inference.distributed.semanticseg_ray`;
+            the ``ray`` extra): ``"local"`` (a new one on this machine), ``"auto"`` (the one
+            ``ray start`` began here) or ``"HOST:PORT"``; outputs that exist are kept and
+            their inputs skipped (run again to resume), unless ``overwrite``. Not with
+            ``tile_size`` or ``overlay``.
+        workers: with ``ray``, the worker processes (default one per CPU of the cluster).
         label_maps: with a video input, also write each frame's label PNG into this folder.
         echo: receives one line per message; default: the logger (INFO).
 
@@ -174,6 +201,9 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
                                  "(regions: a mask file there gives one for all)")
     roi = parse_roi(roi)
+    engine = _engine(ray, workers, tile_size, overlay)
+    if (cog or bands is not None) and tile_size is None:
+        raise ConfigurationError("--cog and --bands apply to tiled inference; add --tile-size (e.g. --tile-size 512)")
     trained = open_checkpoint(checkpoint)
     if input_size is None and not native and tile_size is None and trained.inference_size is not None:
         input_size = trained.inference_size
@@ -182,8 +212,9 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
     if (data is None) == (not inputs):
         raise ConfigurationError("give the images to label either as inputs or as a data: block (--data), not both")
     if is_video_job(inputs):
-        if tile_size is not None:
-            raise ConfigurationError("--tile-size does not apply to a video: its frames are labelled whole")
+        if tile_size is not None or engine:
+            raise ConfigurationError(f"{'--ray' if engine else '--tile-size'} does not apply to a video: its frames "
+                                     "are labelled whole, streamed through the network in this process")
         return run_predict_video(trained, inputs[0], out, overlay, label_maps, mini_batch_size, device, tta,
                                  input_size, roi, overwrite, name_prefix, echo)
     if label_maps is not None:
@@ -205,17 +236,17 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             pxds = semanticseg(files, trained, mini_batch_size=mini_batch_size or 8, write_location=folder,
                                name_prefix=name_prefix, device=device, tta=tta, class_set=class_set,
                                input_size=input_size, overwrite=overwrite, roi=regions,
-                               on_error="skip" if skip_unreadable else "raise")  # fmt: skip
+                               on_error="skip" if skip_unreadable else "raise", **engine)  # fmt: skip
             by_name = {f"{name_prefix}{f.stem}": f for f in files}
             written += list(pxds.files)
             pairs += [(by_name[p.stem], p) for p in pxds.files]
         else:
-            targets = [folder / f"{name_prefix}{f.stem}{'.tif' if f.suffix.lower() in _TIFF else '.png'}" for f in files]
+            targets = [folder / f"{name_prefix}{f.stem}{'.tif' if cog or f.suffix.lower() in _TIFF else '.png'}" for f in files]
             check_output_paths(files, targets, overwrite)
             for f, target in zip(files, targets):
                 semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
                                   mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device,
-                                  tta=tta, class_set=class_set, overwrite=overwrite)
+                                  tta=tta, class_set=class_set, overwrite=overwrite, cog=cog, bands=bands)
             written += targets
             pairs += list(zip(files, targets))
     echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")

@@ -27,7 +27,7 @@ from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.workflow._common import output_folder
 from pixelseg.workflow.train_config import TrainJob, load_job, resolved_config
 
-__all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "run_train_job", "run_train_config", "latest_checkpoint",
+__all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "job_network", "run_train_job", "run_train_config", "latest_checkpoint",
            "validation_metrics"]
 
 _log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def validation_metrics(network, validation, class_set, batch_size: int = 4) -> d
 
 
 def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, echo: Callable[[str], None] = _log.info,
-                  data: TrainData | None = None) -> TrainRun:
+                  data: TrainData | None = None, score: bool = True) -> TrainRun:
     """Train as ``job`` says and fill the run folder ``output``.
 
     Args:
@@ -155,6 +155,8 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, ec
         echo: receives progress lines (data, class weights, network, validation metrics);
             default: the ``pixelseg.workflow.train`` logger (INFO).
         data: the job's data when the caller opened it already (:func:`open_data`).
+        score: score the final network on the validation data into
+            ``validation_metrics.json`` (False: the caller evaluates it itself).
 
     Raises:
         ConfigurationError: ``output`` is a file or a non-empty folder and ``overwrite`` is
@@ -169,7 +171,7 @@ def run_train_job(job: TrainJob, output: str | Path, overwrite: bool = False, ec
     out = output_folder(output, "--output", empty=True, overwrite=overwrite)
     before = set(out.iterdir())
     try:
-        return _run(job, out, echo, data)
+        return _run(job, out, echo, data, score)
     except BaseException:
         _remove_failed_start(out, before, created)
         raise
@@ -209,10 +211,9 @@ def _write_file_lists(out: Path, data: TrainData) -> None:
             table.to_csv(tmp, index=False)
 
 
-def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None) -> TrainRun:
+def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData | None, score: bool) -> TrainRun:
     from lightning.pytorch import seed_everything
 
-    from pixelseg.models import create_network
     from pixelseg.training import train_network
     from pixelseg.utils.atomic import atomic_write
 
@@ -223,11 +224,9 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     echo(f"data: train {len(data.train)} pairs, validation {len(data.validation)} pairs, "
          f"{data.class_set.num_classes} classes")
     weights = _class_weights(job, data.train, echo)
-    network_args = {k: v for k, v in job.network.items() if k != "num_classes"}
-    if "name" not in network_args:
-        raise ConfigurationError("network needs a 'name' (see pixelseg.models.list_networks())")
-    net = create_network(num_classes=data.class_set.num_classes, **network_args)
-    echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)")
+    net, network_args = job_network(job, data.class_set)
+    echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)"
+         + (f", starting from {job.init_from}" if job.init_from is not None else ""))
     train_view, validation_view = tensor_views(data, job.data, options.seed or 0)
 
     _write_file_lists(out, data)
@@ -239,12 +238,40 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
                             class_set=data.class_set)
     trained.inference_size = tuple(job.data.image_size) if job.data.image_size is not None else None
     trained.save(out / "network.ckpt", overwrite=True)
-    metrics = validation_metrics(trained.network, validation_view, data.class_set, batch_size=options.mini_batch_size)
-    with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))
+    metrics: dict[str, Any] = {}
+    if score:
+        metrics = validation_metrics(trained.network, validation_view, data.class_set,
+                                     batch_size=options.mini_batch_size)
+        with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
+            tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))
     echo(f"run folder: {out.resolve()}")
     return TrainRun(out, trained, data, metrics)
+
+
+def job_network(job: TrainJob, class_set: ClassSet):
+    """The network to train and its description: built from ``job.network``, or the network of
+    ``job.init_from`` (its weights and architecture) when fine-tuning.
+
+    Raises:
+        ConfigurationError: no network name; an ``init_from`` network with another number of
+            classes than the data (both named).
+    """
+    from pixelseg.checkpoint import load_network
+    from pixelseg.models import create_network
+
+    if job.init_from is not None:
+        start = load_network(job.init_from)
+        if start.num_classes != class_set.num_classes:
+            raise ConfigurationError(
+                f"init_from {job.init_from}: the network has {start.num_classes} classes, the data "
+                f"{class_set.num_classes} ({class_set.names})"
+            )
+        return start.network.train(), {k: v for k, v in start.network.config.items() if k != "num_classes"}
+    network_args = {k: v for k, v in job.network.items() if k != "num_classes"}
+    if "name" not in network_args:
+        raise ConfigurationError("network needs a 'name' (see pixelseg.models.list_networks())")
+    return create_network(num_classes=class_set.num_classes, **network_args), network_args
 
 
 def latest_checkpoint(run: str | Path) -> Path:

@@ -17,6 +17,8 @@ The file::
     class_weights: median_frequency   # enet, inverse_frequency, uniform, none, or a list of K numbers
     network: {name: deeplabv3plus, backbone: efficientnet_lite0, weights: imagenet}
     options: {solver: adamw, initial_learn_rate: 0.002, max_epochs: 20, mini_batch_size: 8}
+    init_from: null                # a pixelseg network (.ckpt) to start from (fine-tuning); its
+                                   # architecture replaces `network`, its classes must match
 
 Relative paths are relative to the YAML file; ``options.output_dir`` is always the run
 folder. ``pixelseg train --print-config [train.yaml]`` prints the file with every default
@@ -53,6 +55,7 @@ class TrainJob(BaseModel):
     network: dict[str, Any] = Field(default_factory=lambda: {"name": "deeplabv3plus", "backbone": "efficientnet_lite0",
                                                              "weights": "imagenet"})
     options: dict[str, Any] = Field(default_factory=dict)
+    init_from: Path | None = None
 
     def training_options(self, run_folder: str | Path):
         """The ``TrainingOptions`` of the run into ``run_folder`` (its ``output_dir``; the
@@ -71,11 +74,14 @@ class TrainJob(BaseModel):
         classes = self.classes
         if isinstance(classes, Path) and not classes.is_absolute():
             classes = base / classes
+        init_from = self.init_from
+        if init_from is not None and not init_from.is_absolute():
+            init_from = base / init_from
         network = dict(self.network)
         weights = network.get("weights")
         if isinstance(weights, str) and weights not in ("imagenet",) and not Path(weights).is_absolute():
             network["weights"] = str(base / weights)
-        return self.model_copy(update={"data": data, "classes": classes, "network": network})
+        return self.model_copy(update={"data": data, "classes": classes, "network": network, "init_from": init_from})
 
 
 def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from pixelseg import ImageDatastore, PixelLabelDatastore, combine, count_each_label
-from pixelseg.data.pairing import attach_files
+from pixelseg.data.combining import attach_files
 from pixelseg.data.regions import as_region, read_region_mask, rectangle_mask, void_outside
 from pixelseg.data.spec import open_data
 from pixelseg.errors import ConfigurationError, DataError

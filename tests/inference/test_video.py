@@ -175,6 +175,8 @@ def test_a_missing_video_and_bad_options(video, tmp_path):
         segment_video(video, TinyConvNet(), mini_batch_size=0)
     with pytest.raises(ConfigurationError, match="write_video_labels"):
         semanticseg(video, TinyConvNet(), write_location=tmp_path / "out")
+    with pytest.raises(ConfigurationError, match="engine='ray' does not apply to a video"):
+        semanticseg(video, TinyConvNet(), write_location=tmp_path / "out", engine="ray")
     with pytest.raises(ConfigurationError, match="no bogus encoder"):
         write_video_labels(video, TinyConvNet(), tmp_path / "x.mp4", codec="bogus", device="cpu", progress=False)
     with pytest.raises(ConfigurationError, match="takes 4 channels"):

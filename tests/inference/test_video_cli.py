@@ -93,6 +93,7 @@ def _run(args, capsys):
     (["--out", "{tmp}/labels"], "with a video input, --out is the output video"),
     (["--out", "{tmp}/labels.mp4", "--tile-size", "64"], "--tile-size does not apply to a video"),
     (["{tmp}/other.png", "--out", "{tmp}/labels.mp4"], "label one video per command"),
+    (["--out", "{tmp}/labels.mp4", "--ray", "local"], "--ray does not apply to a video"),
 ])
 def test_video_usage_errors_are_one_sentence(checkpoint, video, tmp_path, capsys, extra, message):
     code, err = _run(["predict", str(checkpoint), str(video), *[a.format(tmp=tmp_path) for a in extra]], capsys)

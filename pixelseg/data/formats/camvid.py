@@ -17,8 +17,9 @@ import os
 from pathlib import Path
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import combine
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import DataError
 
 __all__ = [

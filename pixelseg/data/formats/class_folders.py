@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import pair_by_keys, relative_keys
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import list_files, natural_sorted
 from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS, read_label_raw
-from pixelseg.data.pairing import PairedDatastore, pair_by_keys, relative_keys
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import ConfigurationError, DataError
 

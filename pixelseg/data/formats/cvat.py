@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import combine
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import DataError
 from pixelseg.utils.text import read_utf8
 

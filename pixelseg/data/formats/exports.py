@@ -5,7 +5,7 @@ every image, and each image's label map is drawn from it when read.
 the same image files whose ``read_fn`` (a :class:`Rasteriser`) draws the image's
 annotations as raw label IDs (H x W int64), encoded through the class set as any label file
 is. Pair names are the image paths below the images folder without the extension
-(``sub/photo``), as :func:`~pixelseg.data.pairing.relative_keys` makes them.
+(``sub/photo``), as :func:`~pixelseg.data.combining.relative_keys` makes them.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import UnpairedFilesWarning, relative_keys
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique
 from pixelseg.data.io import IMAGE_EXTENSIONS
-from pixelseg.data.pairing import PairedDatastore, UnpairedFilesWarning, relative_keys
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.utils.text import read_utf8
 

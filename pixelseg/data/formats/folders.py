@@ -45,10 +45,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import attach_files, pair_by_keys, relative_keys
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import list_files, natural_sorted
 from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS
-from pixelseg.data.pairing import PairedDatastore, attach_files, pair_by_keys, relative_keys
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["FOLDER_OPTIONS", "SPLIT_NAMES", "find_groups", "read_folders", "resolve_class_set"]

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import combine
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import list_files, stem
 from pixelseg.data.io import IMAGE_EXTENSIONS, LABEL_EXTENSIONS
-from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.errors import DataError
 
 __all__ = ["FOLDER_PAIRS", "CLASS_FILES", "LABEL_SUFFIXES", "find_folder_pair", "find_class_file", "guess_label_suffix", "read_generic"]

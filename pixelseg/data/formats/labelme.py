@@ -21,8 +21,9 @@ import numpy as np
 
 from pixelseg.conventions import VOID
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import combine
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.palettes import voc_colormap
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.utils.text import read_utf8

@@ -13,8 +13,9 @@ import os
 from pathlib import Path
 
 from pixelseg.data.classes import ClassSet
+from pixelseg.data.combining import combine
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.pairing import PairedDatastore, combine
+from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.palettes import voc_colormap
 from pixelseg.data.partition import read_split
 from pixelseg.errors import DataError
