@@ -35,8 +35,8 @@ def run_export(checkpoint: str | Path, output: str | Path, opset: int | None = N
         calibration: with ``quantize``: a folder (or file, glob pattern) of calibration images.
         validation_images, validation_labels: with ``quantize``, optional: folders of images
             and their label files (the checkpoint's classes, paired by name, the labels'
-            names ending with ``label_suffix``) on which the mean IoU of the float and the
-            int8 model are compared.
+            names ending with ``label_suffix``; label IDs 0..K-1 when the checkpoint has no
+            classes) on which the mean IoU of the float and the int8 model are compared.
         echo: receives the summary lines; default: the logger (INFO).
 
     Returns:
@@ -90,5 +90,8 @@ def _validation_pairs(trained, images, labels, label_suffix: str):
             ("--validation-labels", "--validation-images")
         raise ConfigurationError(f"{given} needs {missing} too")
     from pixelseg.data import ImageDatastore, PixelLabelDatastore, combine
+    from pixelseg.inference.predictor import default_class_set
 
-    return combine(ImageDatastore(images), PixelLabelDatastore(labels, trained.class_set), label_suffix=label_suffix)
+    # a checkpoint without classes: "class0".. with label IDs 0..K-1, as the export names them
+    class_set = trained.class_set or default_class_set(getattr(trained.network, "num_classes", None))
+    return combine(ImageDatastore(images), PixelLabelDatastore(labels, class_set), label_suffix=label_suffix)
