@@ -163,7 +163,8 @@ def quantize_onnx(model: str | os.PathLike, output: str | os.PathLike, calibrati
         The :class:`QuantizationReport`, also stored in the int8 model's metadata.
 
     Raises:
-        ConfigurationError: ``output`` is a folder; validation classes differ from the model's.
+        ConfigurationError: ``output`` is a folder or ``model`` itself; validation classes
+            differ from the model's.
         DataError: no calibration images, an unreadable one, or one the model cannot take
             (wrong channel count, or size of a fixed-size model), naming the file.
         FileNotFoundError: ``model`` or a calibration location does not exist, or the folder
@@ -177,6 +178,8 @@ def quantize_onnx(model: str | os.PathLike, output: str | os.PathLike, calibrati
     onnx = require("onnx", "export", FEATURE)
     require("onnxruntime.quantization", "export", "int8 quantization")
     model, output = Path(model), check_destination(output, overwrite)
+    if output.resolve() == model.resolve():
+        raise ConfigurationError(f"the int8 output {output} is the float model itself; write it to another file")
     float_model = OnnxSegmenter(model, num_threads=num_threads)
     images = calibration_inputs(calibration, float_model)
     with tempfile.TemporaryDirectory(prefix="pixelseg-int8-") as tmp:

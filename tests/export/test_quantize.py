@@ -169,6 +169,8 @@ def test_unreadable_or_unfit_calibration_images_are_named(float_model, data, tmp
                       validation=combine(ImageDatastore(data / "val_images"),
                                          PixelLabelDatastore(data / "val_labels", ClassSet(["a", "b"]))))
     assert not (tmp_path / "a.onnx").exists()
+    with pytest.raises(ConfigurationError, match="is the float model itself"):
+        quantize_onnx(float_model, float_model, data / "calibration", overwrite=True)
 
 
 def test_cli_export_int8_through_a_subprocess(tiny_trained, data, tmp_path):
