@@ -19,9 +19,21 @@ def register(app: typer.Typer) -> None:
         fixed_size: bool = typer.Option(False, "--fixed-size", help="Fix batch 1 and --size instead of dynamic axes."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
         verify: bool = typer.Option(True, "--verify/--no-verify", help="Check against PyTorch with onnxruntime."),
+        quantize: str = typer.Option(None, "--quantize", help="int8: static int8 quantization (QDQ) with "
+                                                              "onnxruntime's quantizer, calibrated on --calibration."),
+        calibration: Path = typer.Option(None, "--calibration", help="With --quantize: a folder of calibration "
+                                                                      "images typical of the deployment."),
+        validation_images: Path = typer.Option(None, "--validation-images", help="With --quantize: images (not "
+                                               "calibration ones) on which float and int8 mean IoU are compared."),
+        validation_labels: Path = typer.Option(None, "--validation-labels", help="Their label files (the "
+                                               "checkpoint's classes, paired by name)."),
+        label_suffix: str = typer.Option("", "--label-suffix", help="Label names end with it before the "
+                                                                    "extension (_L pairs CamVid's labels)."),
     ) -> None:
-        """Export a trained network to ONNX (class names and colours in its metadata)."""
+        """Export a trained network to ONNX (class names and colours in its metadata), float or int8."""
         from pixelseg.workflow.export import run_export
 
         run_export(checkpoint, output, opset=opset, size=size, fixed_size=fixed_size,
-                   overwrite=overwrite, verify=verify)
+                   overwrite=overwrite, verify=verify, quantize=quantize, calibration=calibration,
+                   validation_images=validation_images, validation_labels=validation_labels,
+                   label_suffix=label_suffix)

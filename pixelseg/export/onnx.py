@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -49,8 +50,19 @@ def export_onnx(
     atol: float = 1e-4,
     rtol: float = 1e-4,
     overwrite: bool = False,
+    quantize: str | None = None,
+    calibration=None,
+    validation=None,
 ) -> Path:
     """Export a segmentation network to ONNX and check it with onnxruntime.
+
+    With ``quantize="int8"`` the file written is the int8 (QDQ) model that
+    :func:`~pixelseg.export.quantize.quantize_onnx` makes of the float export with onnxruntime's
+    static quantizer, calibrated on ``calibration``; :class:`~pixelseg.export.runtime.OnnxSegmenter`
+    runs it unchanged. Its metadata ``pixelseg.quantization`` holds the
+    :class:`~pixelseg.export.quantize.QuantizationReport` (float vs int8 speed, agreement and,
+    with ``validation``, mean IoU), which :func:`~pixelseg.export.quantize.read_quantization_report`
+    reads back.
 
     Args:
         net: a ``TrainedNetwork`` (its class set is stored too) or a ``SegmentationNetwork``.
@@ -75,6 +87,12 @@ def export_onnx(
             or padding shows as differences of order 0.1 or more. A trained network's logits
             are smaller (the demo network's export differs by 2.8e-5).
         overwrite: replace an existing file.
+        quantize: None (default): the float32 model. ``"int8"``: static int8 quantization.
+        calibration: with ``quantize``: the calibration images, a folder, an image file, a
+            glob pattern, a list of them or an ImageDatastore (at least one image; a few
+            dozen typical of the deployment), pre-processed as OnnxSegmenter does.
+        validation: with ``quantize``, optional: a PairedDatastore (images not used for
+            calibration) on which the mean IoU of both models is measured.
 
     Returns:
         The path written.
@@ -82,7 +100,10 @@ def export_onnx(
     Raises:
         ConfigurationError: bad arguments (not a network, bad sizes, a class set of the
             wrong size, an opset outside :func:`supported_opsets`, or a written model whose
-            opset is not the one asked for).
+            opset is not the one asked for; an unknown ``quantize``, ``quantize`` without
+            ``calibration`` or ``calibration`` / ``validation`` without ``quantize``).
+        DataError: no calibration images, or one unreadable or that the model cannot take
+            (named). QuantizationError: onnxruntime's quantizer failed.
         ExportVerificationError: onnxruntime's logits differ from PyTorch's by more than
             that tolerance (the message gives the size, the difference and the tolerance).
         FileExistsError: ``path`` exists and ``overwrite`` is False.
@@ -90,22 +111,20 @@ def export_onnx(
         MissingExtraError: onnx, onnxscript or (with ``verify``) onnxruntime is not
             installed; the message names ``pip install "pixelseg[export]"``.
     """
+    from pixelseg.export.quantize import calibration_datastore, check_quantize_arguments, quantize_onnx
     from pixelseg.utils.atomic import atomic_write
 
+    check_quantize_arguments(quantize, calibration, validation)
     onnx = require("onnx", "export", FEATURE)
     require("onnxscript", "export", FEATURE)  # torch.onnx's dynamo exporter writes the graph with it
     if verify:
         require("onnxruntime", "export", FEATURE)
     _check_opset(opset)
     module, net_class_set = unwrap_network(net)
-    path = Path(path)
-    if path.is_dir():
-        raise ConfigurationError(f"{path} is a folder; give the path of the .onnx file to write")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"the folder {path.parent} for {path.name} does not exist")
+    path = check_destination(path, overwrite)
     in_channels = network_in_channels(module) or 3
+    if quantize is not None:  # a missing or empty calibration location fails before the export
+        calibration = calibration_datastore(calibration, in_channels)
     size = _example_size(module, example_size)
     sizes = [size, _second_size(size)] if dynamic_size else [size]
     was_training = module.training
@@ -132,10 +151,33 @@ def export_onnx(
         _check_written_opset(model, opset)
         report = _verify(model, module, in_channels, sizes, (atol, rtol), device) if verify else []
         _set_metadata(model, module, class_set, in_channels, dynamic_size, report)
-        with atomic_write(path, overwrite=overwrite) as tmp:
-            onnx.save_model(model, str(tmp))
     finally:
         module.train(was_training)
+    if quantize is None:
+        with atomic_write(path, overwrite=overwrite) as tmp:
+            onnx.save_model(model, str(tmp))
+        return path
+    with tempfile.TemporaryDirectory(prefix="pixelseg-float-") as folder:
+        float_path = Path(folder) / "float.onnx"
+        onnx.save_model(model, str(float_path))
+        quantize_onnx(float_path, path, calibration, validation=validation, overwrite=overwrite)
+    return path
+
+
+def check_destination(path, overwrite: bool) -> Path:
+    """``path`` as a Path, checked before any work: an ``.onnx`` file to write.
+
+    Raises:
+        ConfigurationError: ``path`` is a folder. FileExistsError: it exists and
+            ``overwrite`` is False. FileNotFoundError: its folder does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigurationError(f"{path} is a folder; give the path of the .onnx file to write")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder {path.parent} for {path.name} does not exist")
     return path
 
 
@@ -172,10 +214,15 @@ def _check_written_opset(model, opset) -> None:
         )
 
 
+#: loggers of torch's ONNX exporter and the libraries it drives
+EXPORTER_LOGGERS = ("torch.onnx", "torch.export", "onnx_ir", "onnxscript", "torch._dynamo")
+
+
 @contextlib.contextmanager
-def _quiet_exporter():
-    """Silence the exporter's progress chatter (warnings and log lines) during export."""
-    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "onnx_ir", "onnxscript", "torch._dynamo")]
+def _quiet_exporter(names: tuple[str, ...] = EXPORTER_LOGGERS):
+    """Silence progress chatter (warnings, and log lines below ERROR of the loggers ``names``
+    and their children) during the block; default: torch's exporter."""
+    loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]
     try:
         for lg in loggers:

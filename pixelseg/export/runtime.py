@@ -116,7 +116,7 @@ class OnnxSegmenter:
     # ------------------------------------------------------------------ inference
     def logits(self, images: np.ndarray) -> np.ndarray:
         """N x H x W x C (or H x W x C) uint8/uint16/float [0, 1] -> logits N x K x H x W float32."""
-        x = self._to_input(images)
+        x = self.preprocess(images)
         return self.session.run([self.output_name], {self.input_name: x})[0]
 
     def predict(self, image: np.ndarray, return_scores: bool = False, all_scores: bool = False):
@@ -206,7 +206,15 @@ class OnnxSegmenter:
         return path
 
     # ------------------------------------------------------------------ helpers
-    def _to_input(self, images: np.ndarray) -> np.ndarray:
+    def preprocess(self, images: np.ndarray) -> np.ndarray:
+        """The model's input for images: N x H x W x C (or H x W x C) uint8 (/ 255), uint16
+        (/ 65535) or float in [0, 1] -> float32 N x C x H x W, contiguous. The one place the
+        model's input convention lives (int8 calibration feeds its images through it too).
+
+        Raises:
+            OnnxSegmenterError: wrong rank, channel count, dtype or values, an empty image, or
+                a size other than a fixed-size model's.
+        """
         arr = np.asarray(images)
         if arr.ndim == 3:
             arr = arr[None]
