@@ -26,7 +26,7 @@ _EXPORTS = {
     "default_colormap": "pixelseg.inference.overlay",
     "add_overlay_legend": "pixelseg.inference.legend",
     "segment_video": "pixelseg.inference.video",
-    "write_video_labels": "pixelseg.inference.video",
+    "write_video_labels": "pixelseg.inference.video_writer",
 }
 
 __all__ = sorted(_EXPORTS)

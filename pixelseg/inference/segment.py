@@ -17,7 +17,7 @@ import torch
 
 from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.export.runtime import check_image_pixels
+from pixelseg.inference.batching import as_hwc, finish_many, finish_single, label_arrays, run_batches
 from pixelseg.inference.predictor import Predictor, default_class_set
 from pixelseg.inference.roi import regions_of_interest
 from pixelseg.inference.sources import (
@@ -124,7 +124,7 @@ def semanticseg(
         - a video: a generator yielding per frame what one image returns (decoding starts at
           the first ``next()``; memory stays that of one mini-batch). ``write_location``,
           ``on_error``, ``num_workers`` and ``class_set`` do not apply:
-          :func:`~pixelseg.inference.video.write_video_labels` writes a video's results.
+          :func:`~pixelseg.inference.video_writer.write_video_labels` writes a video's results.
 
     Raises:
         ConfigurationError: an image's channel count is not the network's; a bad option;
@@ -171,7 +171,7 @@ def semanticseg(
         if is_path_like(images) and _is_one_file(images) and write_location is None:
             image = _read_one(images, predictor.in_channels or 3)
             masks = regions_of_interest(roi, 1, [str(images)])
-            return _finish_single(_label_arrays(predictor, [image], mini_batch_size, need_scores, masks)[0],
+            return finish_single(label_arrays(predictor, [image], mini_batch_size, need_scores, masks)[0],
                                   return_scores, all_scores)
         if is_path_like(images) or is_datastore(images):
             return _label_files(
@@ -225,92 +225,6 @@ def _video(path, net, mini_batch_size, return_scores, all_scores, write_location
                          roi=roi, progress=progress)
 
 
-# ---------------------------------------------------------------------------- core loop
-def _prepare(predictor: Predictor, batch: list[np.ndarray]) -> torch.Tensor:
-    stacked = np.stack(batch)
-    if np.issubdtype(stacked.dtype, np.floating):
-        return predictor.float_input(torch.from_numpy(stacked).permute(0, 3, 1, 2))
-    return predictor.to_input(stacked)
-
-
-def _as_hwc(image, source: str = "the image") -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    if arr.ndim != 3:
-        raise DataError(f"{source} must be H x W or H x W x C, got shape {arr.shape}")
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating) or arr.dtype in (np.uint8, np.uint16)):
-        raise DataError(f"{source} must be uint8, uint16 or float in [0, 1], got dtype {arr.dtype}")
-    check_image_pixels(arr, source, DataError)
-    return arr
-
-
-def _run(predictor: Predictor, items, mini_batch_size: int, need_scores: bool, on_result, masks=None) -> None:
-    """Run ``items`` (iterable of (index, H x W x C array)) through the network in mini-batches
-    of consecutive same-size images; call ``on_result(index, labels, probs_or_None)`` (numpy),
-    with the outside of image index's region void when ``masks`` (RegionsOfInterest) is given."""
-    keys: list = []
-    batch: list[np.ndarray] = []
-
-    def flush():
-        labels, probs = predictor.predict(_prepare(predictor, batch), need_scores)
-        labels = labels.cpu().numpy()
-        probs = probs.cpu().numpy() if probs is not None else None
-        for j, key in enumerate(keys):
-            result = labels[j], None if probs is None else probs[j]
-            on_result(key, *(result if masks is None else masks.apply(key, *result)))
-        keys.clear()
-        batch.clear()
-
-    for key, image in items:
-        if batch and (image.shape != batch[0].shape or image.dtype != batch[0].dtype):
-            flush()
-        predictor.check_channels(image.shape[2])
-        keys.append(key)
-        batch.append(image)
-        if len(batch) == mini_batch_size:
-            flush()
-    if batch:
-        flush()
-
-
-def _label_arrays(predictor, images, mini_batch_size, need_scores, masks=None):
-    """list of H x W x C arrays -> list of (labels, probs or None)."""
-    results: list = [None] * len(images)
-
-    def store(i, labels, probs):
-        results[i] = (labels, probs)
-
-    _run(predictor, enumerate(images), mini_batch_size, need_scores, store, masks)
-    return results
-
-
-def _outputs(result, return_scores, all_scores):
-    if result is None:  # a skipped file
-        return [None] * (1 + bool(return_scores) + bool(all_scores))
-    labels, probs = result
-    out = [labels]
-    if return_scores:
-        out.append(probs.max(axis=0))
-    if all_scores:
-        out.append(probs)
-    return out
-
-
-def _finish_single(result, return_scores, all_scores):
-    out = _outputs(result, return_scores, all_scores)
-    return out[0] if len(out) == 1 else tuple(out)
-
-
-def _finish_many(results, return_scores, all_scores, stack: bool):
-    if not results:  # no images: an empty list per output, so that unpacking still works
-        outputs = 1 + bool(return_scores) + bool(all_scores)
-        return [] if outputs == 1 else tuple([] for _ in range(outputs))
-    columns = list(zip(*(_outputs(r, return_scores, all_scores) for r in results)))
-    columns = [np.stack(c) if stack else list(c) for c in columns]
-    return columns[0] if len(columns) == 1 else tuple(columns)
-
-
 def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_scores, all_scores, roi=None):
     if isinstance(images, torch.Tensor):
         if images.ndim not in (3, 4):
@@ -319,25 +233,25 @@ def _label_in_memory(predictor, images, mini_batch_size, need_scores, return_sco
         x = images[None] if single else images
         if x.dtype == torch.uint8:
             x = x.float() / 255.0
-        arrays = [_as_hwc(a, source=f"image {i}") for i, a in enumerate(x.permute(0, 2, 3, 1).cpu().numpy())]
-        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
+        arrays = [as_hwc(a, source=f"image {i}") for i, a in enumerate(x.permute(0, 2, 3, 1).cpu().numpy())]
+        results = label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
         if single:
-            return _finish_single(results[0], return_scores, all_scores)
-        return _finish_many(results, return_scores, all_scores, stack=True)
+            return finish_single(results[0], return_scores, all_scores)
+        return finish_many(results, return_scores, all_scores, stack=True)
     if isinstance(images, np.ndarray):
         if images.ndim in (2, 3):
-            results = _label_arrays(predictor, [_as_hwc(images)], mini_batch_size, need_scores,
+            results = label_arrays(predictor, [as_hwc(images)], mini_batch_size, need_scores,
                                     regions_of_interest(roi, 1))
-            return _finish_single(results[0], return_scores, all_scores)
+            return finish_single(results[0], return_scores, all_scores)
         if images.ndim == 4:
-            arrays = [_as_hwc(a) for a in images]
-            results = _label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
-            return _finish_many(results, return_scores, all_scores, stack=True)
+            arrays = [as_hwc(a) for a in images]
+            results = label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
+            return finish_many(results, return_scores, all_scores, stack=True)
         raise DataError(f"an image array must be H x W, H x W x C or N x H x W x C, got shape {images.shape}")
     if isinstance(images, (list, tuple)):
-        arrays = [_as_hwc(a, source=f"image {i}") for i, a in enumerate(images)]
-        results = _label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
-        return _finish_many(results, return_scores, all_scores, stack=False)
+        arrays = [as_hwc(a, source=f"image {i}") for i, a in enumerate(images)]
+        results = label_arrays(predictor, arrays, mini_batch_size, need_scores, regions_of_interest(roi, len(arrays)))
+        return finish_many(results, return_scores, all_scores, stack=False)
     raise ConfigurationError(
         "images must be an image array, a batch, a list of images, an ImageDatastore, a folder, "
         f"a glob pattern or a list of paths; got {type(images).__name__}"
@@ -391,7 +305,7 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
                 bar.update(1)
                 continue
             try:
-                image = _as_hwc(image, source=str(files[i]))
+                image = as_hwc(image, source=str(files[i]))
                 predictor.check_channels(image.shape[2], source=str(files[i]))
             except (DataError, ConfigurationError) as exc:
                 if on_error == "raise":
@@ -412,7 +326,7 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
         bar.update(1)
 
     try:
-        _run(predictor, readable(), mini_batch_size, need_scores, on_result, masks)
+        run_batches(predictor, readable(), mini_batch_size, need_scores, on_result, masks)
         for future in pending:
             future.result()
     finally:
@@ -427,7 +341,7 @@ def _label_files(predictor, images, mini_batch_size, need_scores, return_scores,
             stacklevel=3,
         )
     if not writing:
-        return _finish_many([results.get(i) for i in range(len(files))], return_scores, all_scores, stack=False)
+        return finish_many([results.get(i) for i in range(len(files))], return_scores, all_scores, stack=False)
     if not written:
         raise DataError(f"none of the {len(files)} image(s) could be read; nothing was written")
     return PixelLabelDatastore([paths[i] for i in sorted(written)], _written_class_set(class_set, masks is not None))

@@ -4,9 +4,7 @@
 mini-batches exactly as :func:`~pixelseg.inference.semanticseg` runs a list of images, and
 yields one label map per frame: memory stays that of one mini-batch, whatever the video's
 length. ``semanticseg("drive.mp4", net)`` returns the same generator.
-:func:`write_video_labels` writes the result as a video (class colours, or the frames blended
-with them) with the input's frame rate and size, and on request every frame's label map as a
-PNG of class indices.
+:func:`~pixelseg.inference.video_writer.write_video_labels` writes the result as a video.
 
 Frames are decoded to H x W x 3 uint8 RGB (H x W x 1 for a one-channel network) by FFmpeg's
 converter; the audio and subtitle streams are not read. PyAV is imported only when a video is
@@ -17,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import glob
-import os
 import warnings
 from collections.abc import Iterator
 from fractions import Fraction
@@ -27,23 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.inference.predictor import Predictor, default_class_set
+from pixelseg.inference.predictor import Predictor
 from pixelseg.inference.roi import RegionsOfInterest
 from pixelseg.inference.sources import VIDEO_SUFFIXES, is_video_path
-from pixelseg.utils.atomic import atomic_write, check_output_paths, save_png
 from pixelseg.utils.extras import require
 
-__all__ = ["VideoInfo", "WrittenVideo", "segment_video", "video_info", "write_video_labels"]
+__all__ = ["VideoInfo", "segment_video", "video_info"]
 
 _FEATURE = "video inference (segment_video, pixelseg predict VIDEO)"
-#: FFmpeg muxer of each output suffix.
-_CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
-#: Default encoders of each output suffix, the first one this FFmpeg build has is used.
-_CODECS = {".mp4": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"), ".mkv": ("libx264", "mpeg4"),
-           ".webm": ("libvpx-vp9", "libvpx"), ".avi": ("mpeg4",)}
-#: Encoder options: x264's veryfast preset encodes about 2.5 times faster than its default
-#: (medium) and, on class-colour frames, into a smaller file.
-_ENCODER_OPTIONS = {"libx264": {"preset": "veryfast"}}
 #: Frame rate assumed when a video declares none (FFmpeg's own default).
 DEFAULT_FPS = Fraction(25)
 
@@ -72,20 +59,6 @@ class VideoInfo:
     height: int
     frames: int | None
     codec: str
-
-
-@dataclasses.dataclass(frozen=True)
-class WrittenVideo:
-    """What :func:`write_video_labels` wrote: the video ``path``, its ``frames`` count, ``fps``,
-    ``width`` and ``height`` (those of the input), and the folder of per-frame label maps
-    (``label_maps``, None when none were asked for)."""
-
-    path: Path
-    frames: int
-    fps: Fraction
-    width: int
-    height: int
-    label_maps: Path | None
 
 
 # ---------------------------------------------------------------------------- reading
@@ -158,7 +131,7 @@ def _decoded(path: Path, container, stream, channels: int) -> Iterator[np.ndarra
         raise DataError(f"{path}: frame {index} cannot be decoded ({exc.strerror or exc})") from None
 
 
-class _SameRegion(RegionsOfInterest):
+class SameRegion(RegionsOfInterest):
     """One region for every frame, resolved once per frame size (a mask file is read once)."""
 
     def __init__(self, roi, name: str) -> None:
@@ -192,7 +165,7 @@ def _labelled_frames(path: Path, predictor: Predictor, mini_batch_size: int, nee
     frame, decoded and labelled one mini-batch at a time."""
     from tqdm.auto import tqdm
 
-    from pixelseg.inference.segment import _label_arrays
+    from pixelseg.inference.batching import label_arrays as _label_arrays
 
     channels = _frame_channels(predictor, path)
     with predictor, _open_video(path) as (container, stream):
@@ -254,14 +227,14 @@ def segment_video(path, net, mini_batch_size: int = 4, return_scores: bool = Fal
         >>> for labels in segment_video("drive.mp4", net):            # doctest: +SKIP
         ...     print(labels.shape, labels.dtype)                     # (H, W) uint8, per frame
     """
-    from pixelseg.inference.segment import _outputs
+    from pixelseg.inference.batching import outputs_of as _outputs
 
     _check_batch_size(mini_batch_size)
     path = _check_video_path(path)
     video_info(path)  # the extra, the file and its video stream, before any frame
     predictor = Predictor(net, device=device, tta=tta, input_size=input_size)
     _frame_channels(predictor, path)
-    region = None if roi is None else _SameRegion(roi, str(path))
+    region = None if roi is None else SameRegion(roi, str(path))
     need_scores = bool(return_scores or all_scores)
 
     def generate():
@@ -274,138 +247,3 @@ def segment_video(path, net, mini_batch_size: int = 4, return_scores: bool = Fal
     return generate()
 
 
-# ---------------------------------------------------------------------------- writing
-#: Lossless encoders, given RGB frames (no chroma subsampling) so that the colours stay exact.
-_LOSSLESS_RGB = {"ffv1": ("bgr0", "gbrp"), "png": ("rgb24",), "qtrle": ("rgb24",)}
-
-
-def _encoder(av, suffix: str, codec: str | None, width: int, height: int) -> tuple[str, str]:
-    """(codec, pixel format) for an output of ``suffix``: ``codec`` or the suffix's default,
-    in 4:2:0 (4:4:4 for libx264 when a side is odd, which 4:2:0 H.264 cannot hold; RGB for
-    the lossless encoders of :data:`_LOSSLESS_RGB`)."""
-    names = (codec,) if codec else _CODECS[suffix]
-    for name in names:
-        try:
-            formats = [f.name for f in av.Codec(name, "w").video_formats or ()]
-        except (av.FFmpegError, ValueError):  # this FFmpeg build lacks the encoder
-            continue
-        odd = width % 2 or height % 2
-        preferred = _LOSSLESS_RGB.get(name, ("yuv444p",) if odd and name.startswith("libx264") else ())
-        for wanted in preferred + ("yuv420p",):
-            if wanted in formats:
-                return name, wanted
-        return name, formats[0] if formats else "yuv420p"
-    raise ConfigurationError(f"this FFmpeg build (PyAV) has no {' or '.join(names)} encoder for {suffix} files; "
-                             f"pass another codec (encoders: see av.codecs_available)")
-
-
-def _label_map_names(folder: Path, prefix: str, overwrite: bool) -> str:
-    """Prepare the folder of per-frame label maps; the name pattern of its files.
-
-    Raises:
-        ConfigurationError: ``folder`` is a file. FileExistsError: label maps of this video
-            are there already and ``overwrite`` is False.
-    """
-    if not isinstance(prefix, str) or "/" in prefix or os.sep in prefix:
-        raise ConfigurationError(f"name_prefix must be a file-name prefix without folders, got {prefix!r}")
-    if folder.exists() and not folder.is_dir():
-        raise ConfigurationError(f"label_maps_dir {folder} is a file, not a folder")
-    pattern = glob.escape(prefix) + "[0-9]" * 6 + "*.png"
-    existing = sorted(folder.glob(pattern)) if folder.is_dir() else []
-    if existing and not overwrite:
-        raise FileExistsError(f"{len(existing)} label map(s) exist already in {folder}, e.g. {existing[0].name}; "
-                              "pass overwrite=True (--overwrite on the command line) to replace them")
-    folder.mkdir(parents=True, exist_ok=True)
-    return prefix + "{:06d}.png"
-
-
-def write_video_labels(path_in, net, out_path, overlay: bool = False, label_maps_dir=None, *,
-                       mini_batch_size: int = 4, device="auto", tta=False, input_size=None, roi=None,
-                       class_set=None, transparency: float = 0.5, codec: str | None = None,
-                       name_prefix: str | None = None, overwrite: bool = False,
-                       progress: bool = True) -> WrittenVideo:
-    """Label every frame of a video and write the result as a video of the same frame rate and size.
-
-    Each output frame shows the frame's label map in the class colours (void black), or with
-    ``overlay`` the frame blended with them (:func:`~pixelseg.inference.label_overlay`).
-    Video codecs are lossy: the colours are for viewing; ``label_maps_dir`` keeps the exact
-    class indices. Streamed as :func:`segment_video` (one mini-batch in memory). The video is
-    written to a temporary file beside ``out_path`` and moved into place at the end, so a
-    failed or interrupted run leaves no partial ``out_path`` (each label PNG is written
-    atomically too, but those of the frames done before a failure stay); audio is not copied.
-
-    Args:
-        path_in: the input video (.mp4, .avi, .mov, .mkv, .webm).
-        net, mini_batch_size, device, tta, input_size, roi: as for :func:`segment_video`.
-        out_path: the output video; its suffix (.mp4, .avi, .mov, .mkv, .webm) picks the
-            container. Never the input, and not replaced unless ``overwrite``.
-        overlay: blend the frames with the class colours instead of the colours alone.
-        label_maps_dir: also write each frame's label map as a palette PNG of class indices
-            (255 void) into this folder (created), named ``<name_prefix>000000.png``,
-            ``<name_prefix>000001.png``... (frame numbers from 0).
-        class_set: the colours (and PNG palette); default the network's, else
-            :func:`~pixelseg.inference.default_colormap` colours.
-        transparency: of the frame in the overlay, in [0, 1] (MATLAB ``labeloverlay``).
-        codec: an FFmpeg encoder name; default libx264 (.mp4, .mov, .mkv; mpeg4 when the
-            FFmpeg build lacks it), mpeg4 (.avi), libvpx-vp9 (.webm). ``"ffv1"`` in .mkv is
-            lossless.
-        name_prefix: prefix of the label map names; default ``<input stem>_``.
-        overwrite: replace an existing ``out_path`` and label maps.
-        progress: a tqdm bar over the frames.
-
-    Returns:
-        A :class:`WrittenVideo`: the path, frame count, frame rate and size written.
-
-    Raises:
-        MissingExtraError: PyAV is not installed (``pip install "pixelseg[video]"``).
-        FileNotFoundError: no input. FileExistsError: an output exists and ``overwrite`` is False
-            (checked before any frame is decoded).
-        ConfigurationError: a suffix that is not a video's, ``out_path`` is the input, a bad
-            option or codec.
-        DataError: the input cannot be decoded, or its frame size changes midway.
-    """
-    from pixelseg.inference.overlay import label_overlay
-
-    av = _av()
-    _check_batch_size(mini_batch_size)
-    path_in = _check_video_path(path_in)
-    out_path = Path(out_path)
-    suffix = out_path.suffix.lower()
-    if suffix not in _CONTAINERS:
-        raise ConfigurationError(f"the output video {out_path} must end in one of {', '.join(_CONTAINERS)}")
-    check_output_paths([path_in], [out_path], overwrite)
-    try:
-        ok = 0.0 <= float(transparency) <= 1.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigurationError(f"transparency must be a number in [0, 1], got {transparency!r}")
-    info = video_info(path_in)
-    codec_name, pix_fmt = _encoder(av, suffix, codec, info.width, info.height)
-    pattern = None
-    if label_maps_dir is not None:
-        prefix = f"{path_in.stem}_" if name_prefix is None else name_prefix
-        pattern = _label_map_names(Path(label_maps_dir), prefix, overwrite)
-    predictor = Predictor(net, device=device, tta=tta, input_size=input_size)
-    classes = default_class_set(predictor.probe_num_classes(),
-                                class_set if class_set is not None else predictor.class_set)
-    palette = classes.palette()
-    region = None if roi is None else _SameRegion(roi, str(path_in))
-    count = 0
-    with atomic_write(out_path, overwrite=overwrite) as tmp, av.open(str(tmp), "w", format=_CONTAINERS[suffix]) as out:
-        stream = out.add_stream(codec_name, rate=info.fps, options=_ENCODER_OPTIONS.get(codec_name, {}))
-        stream.width, stream.height, stream.pix_fmt = info.width, info.height, pix_fmt
-        for frame, labels, _ in _labelled_frames(path_in, predictor, mini_batch_size, False, region, progress):
-            if frame.shape[:2] != (info.height, info.width):
-                raise DataError(f"{path_in}: frame {count} is {frame.shape[1]} x {frame.shape[0]}, but the video "
-                                f"started at {info.width} x {info.height}; a video of changing size cannot be written")
-            picture = label_overlay(frame, labels, classes, transparency) if overlay else classes.colorize(labels)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
-            if pattern is not None:
-                save_png(labels, Path(label_maps_dir) / pattern.format(count), palette, overwrite=overwrite)
-            count += 1
-        out.mux(stream.encode(None))
-        if count == 0:
-            raise DataError(f"{path_in} holds no decodable frame; nothing was written")
-    return WrittenVideo(out_path, count, info.fps, info.width, info.height,
-                        Path(label_maps_dir) if label_maps_dir is not None else None)
