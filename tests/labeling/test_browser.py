@@ -475,3 +475,71 @@ def test_prelabel_fill_unlabelled_threshold_and_cancel(app_server, page):
     assert page.evaluate(values) == [0, 2]
     assert held
     page.unroute("**/prelabel**")
+
+
+def _dark_left_grey_right():
+    image = _grey(0)
+    image[:, W // 2 :] = 128  # the brightness network: sure (score 1) left, unsure (1/3 each) right
+    return image
+
+
+HALF_UNSURE = {
+    "images": {"scene.png": _dark_left_grey_right(), "second.png": _dark_left_grey_right()},
+    "model": lambda folder: save_brightness_net(folder / "net.pt"),
+}
+
+
+def view_pixels(page, x, y, w, h):
+    """RGBA h x w x 4 of the visible canvas at image pixel (x, y) (1:1 zoom, image at the origin), drawn now."""
+    values = page.evaluate(
+        "([x, y, w, h]) => { const v = window.pixelseg.view; v.draw();"
+        " return Array.from(v.ctx.getImageData(x, y, w, h).data); }", [x, y, w, h])
+    return np.array(values, np.uint8).reshape(h, w, 4)
+
+
+@pytest.mark.usefixtures("_register_brightness_net")
+@pytest.mark.parametrize("app_server", [HALF_UNSURE], indirect=True)
+def test_prelabel_hatches_the_unsure_pixels_until_labelled(app_server, page):
+    hatch = "([x, y]) => window.pixelseg.state.current.hatch.alphaAt(x, y)"
+    page.uncheck("#autosave")
+    x0, y0 = canvas_origin(page)
+    page.click("#prelabel-section summary")
+    assert page.is_checked("#prelabel-hatch")
+    page.fill("#prelabel-threshold", "0.5")
+    page.click("#prelabel")
+    page.wait_for_function("() => document.getElementById('prelabel-status').textContent.startsWith('pre-labelled')",
+                           timeout=30000)
+    assert page.locator("#prelabel-status").text_content().endswith(f"; {H * W // 2} unsure pixels hatched")
+    assert page.evaluate("() => window.pixelseg.state.current.map.data[60 * 160 + 20]") == 0  # sure: class 0
+    assert page.evaluate(hatch, [20, 60]) == 0 and page.evaluate(hatch, [120, 60]) == 255
+    assert page.evaluate("() => window.pixelseg.state.current.hatch.count()") == H * W // 2
+
+    # the hatch is drawn on the unsure half only, and the panel's checkbox hides it
+    sure, unsure = view_pixels(page, 10, 40, 40, 40), view_pixels(page, 100, 40, 40, 40)
+    page.uncheck("#prelabel-hatch")
+    assert (view_pixels(page, 10, 40, 40, 40) == sure).all()
+    plain = view_pixels(page, 100, 40, 40, 40)
+    assert (plain == plain[0, 0]).all() and (unsure != plain).any(axis=-1).mean() > 0.2
+    page.check("#prelabel-hatch")
+
+    # painting a class over unsure pixels clears their hatch; undo brings it back
+    page.keyboard.press("3")  # car (2)
+    set_range(page, "#brush-size", 9)
+    stroke(page, x0, y0, [(110.5, 60.5), (130.5, 60.5)])
+    assert page.evaluate("() => window.pixelseg.state.current.map.data[60 * 160 + 120]") == 2
+    assert page.evaluate(hatch, [120, 60]) == 0 and page.evaluate(hatch, [150, 60]) == 255
+    page.click("#fit")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#stage").screenshot(path=str(ARTIFACTS / "labeling_prelabel_hatch_stage.png"))
+    screenshot(page, "labeling_prelabel_hatch.png")
+    page.keyboard.press("Control+z")
+    assert page.evaluate(hatch, [120, 60]) == 255
+    page.keyboard.press("Control+z")  # undoing the pre-label hides the hatch, redoing shows it
+    assert page.evaluate(hatch, [150, 60]) == 0
+    page.keyboard.press("Control+y")
+    assert page.evaluate(hatch, [150, 60]) == 255
+
+    # another image: no hatch
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.pixelseg.state.current.name === 'second.png'", timeout=10000)
+    assert page.evaluate("() => window.pixelseg.state.current.hatch") is None

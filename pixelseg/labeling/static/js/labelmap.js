@@ -31,6 +31,7 @@ export class LabelMap {
     this.preserve = false;
     this.dirty = null;
     this.onChange = () => {};
+    this.onRender = null; // function(x0, y0, x1, y1) after a region is redrawn (hatch.js)
   }
 
   /** colors: array of "#rrggbb", index = class. Void stays transparent. */
@@ -55,6 +56,7 @@ export class LabelMap {
       for (; i < end; i++) pixels32[i] = lut[data[i]];
     }
     this.ctx.putImageData(this.pixels, 0, 0, x0, y0, x1 - x0, y1 - y0);
+    if (this.onRender) this.onRender(x0, y0, x1, y1);
   }
 
   // ---------------------------------------------------------------- editing

@@ -1,6 +1,7 @@
 // pixelseg labeling app: wiring of the page (state, loading, saving, tools, keyboard).
 import { ApiError, apiUrl, getBinary, getJson, gzip, imagePath, request, sendJson } from "./api.js";
 import { bindClassEditor } from "./classeditor.js";
+import { UnsureHatch } from "./hatch.js";
 import { classFromKey, classKeyLabel } from "./keys.js";
 import { LabelMap, VOID } from "./labelmap.js";
 import { Superpixels, fillPolygon, floodFill, stampDisc, strokeSegment } from "./tools.js";
@@ -193,7 +194,7 @@ async function openImage(name) {
   const current = {
     name, width, height, img, map,
     version: label.headers.get("X-Label-Version") || "",
-    edits: 0, savedEdits: 0, rgba: null, superpixels: null,
+    edits: 0, savedEdits: 0, rgba: null, superpixels: null, hatch: null,
   };
   map.onChange = () => { current.edits += 1; markDirty(); };
   state.current = current;
@@ -437,6 +438,8 @@ function onPointerUp() {
 
 function drawOverlay(ctx, v) {
   const px = 1 / v.scale;
+  const hatch = state.current && state.current.hatch;
+  if (hatch && v.showLabels && $("prelabel-hatch").checked) hatch.draw(ctx);
   if (state.polygon.length) {
     ctx.strokeStyle = "#fff";
     ctx.fillStyle = state.classes[state.classIndex] ? state.classes[state.classIndex].color : "#fff";
@@ -556,6 +559,7 @@ function bindControls() {
   $("autosave").addEventListener("change", markDirty);
   $("prelabel").addEventListener("click", prelabel);
   $("prelabel-cancel").addEventListener("click", cancelPrelabel);
+  $("prelabel-hatch").addEventListener("change", () => view.requestDraw());
   bindClassEditor(() => state, applyClasses);
   document.addEventListener("keydown", onKey);
   window.addEventListener("focus", () => refreshImages().catch(() => {})); // new files, other tabs' saves
@@ -620,9 +624,14 @@ async function prelabel() {
     const { bytes } = await getBinary(`${imagePath(current.name)}/prelabel`, threshold > 0 ? { threshold } : {},
       "POST", abort.signal);
     if (state.current !== current) { setPrelabelStatus("not applied: another image is open"); return; }
-    current.map.replaceAll(new Uint8Array(bytes), { preserve: $("prelabel-mode").value === "fill" });
+    const prediction = new Uint8Array(bytes), map = current.map;
+    map.onRender = null; // the previous pre-label's hatch, if any, is dropped below
+    const changed = map.replaceAll(prediction, { preserve: $("prelabel-mode").value === "fill" });
+    // below the threshold the server sent void: those pixels, while still void, are hatched
+    current.hatch = threshold > 0 ? new UnsureHatch(map, prediction, changed ? map.undoStack.at(-1) : null) : null;
     view.requestDraw();
-    setPrelabelStatus("pre-labelled (Ctrl+Z undoes)");
+    const unsure = current.hatch ? current.hatch.count() : 0;
+    setPrelabelStatus(`pre-labelled (Ctrl+Z undoes)${unsure ? `; ${unsure} unsure pixels hatched` : ""}`);
   } catch (error) {
     if (error.name === "AbortError") setPrelabelStatus("cancelled");
     else { setPrelabelStatus("failed"); reportError(error); }
