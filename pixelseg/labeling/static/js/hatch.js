@@ -15,7 +15,7 @@
 
 import { VOID } from "./labelmap.js";
 
-const PERIOD = 7; // screen pixels between two lines
+const PERIOD = 8; // screen pixels between two lines
 let pattern = null;
 
 /** The tile of the pattern: a white line beside a dark one, so it shows on any image. */
@@ -27,8 +27,8 @@ function hatchTile() {
   for (let y = 0; y < PERIOD; y++) {
     for (let x = 0; x < PERIOD; x++) {
       const d = (x + y) % PERIOD, i = 4 * (y * PERIOD + x);
-      if (d === 0) pixels.data.set([255, 255, 255, 230], i);
-      else if (d === 1) pixels.data.set([0, 0, 0, 150], i);
+      if (d === 0) pixels.data.set([255, 255, 255, 200], i);
+      else if (d === 1) pixels.data.set([0, 0, 0, 120], i);
     }
   }
   ctx.putImageData(pixels, 0, 0);
