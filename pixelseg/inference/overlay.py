@@ -127,6 +127,17 @@ def _as_labels(labels) -> tuple[np.ndarray, bool]:
     return lab, False
 
 
+def check_transparency(transparency) -> float:
+    """``transparency`` as a float in [0, 1]; ConfigurationError naming the value otherwise."""
+    try:
+        ok = 0.0 <= float(transparency) <= 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigurationError(f"transparency must be a number in [0, 1], got {transparency!r}")
+    return float(transparency)
+
+
 def label_overlay(
     image,
     labels,
@@ -175,12 +186,7 @@ def label_overlay(
                [[100, 100, 100],
                 [ 50,  50, 178]]], dtype=uint8)
     """
-    try:
-        ok = 0.0 <= float(transparency) <= 1.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigurationError(f"transparency must be a number in [0, 1], got {transparency!r}")
+    check_transparency(transparency)
     img = _as_rgb_float(image)
     lab, boolean = _as_labels(labels)
     if lab.shape != img.shape[:2]:

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.inference.overlay import check_transparency
 from pixelseg.inference.predictor import Predictor, default_class_set
 from pixelseg.inference.video import SameRegion, _av, _check_batch_size, _check_video_path, _labelled_frames, video_info
 from pixelseg.utils.atomic import atomic_write, check_output_paths, save_png
@@ -140,12 +141,7 @@ def write_video_labels(path_in, net, out_path, overlay: bool = False, label_maps
     if suffix not in _CONTAINERS:
         raise ConfigurationError(f"the output video {out_path} must end in one of {', '.join(_CONTAINERS)}")
     check_output_paths([path_in], [out_path], overwrite)
-    try:
-        ok = 0.0 <= float(transparency) <= 1.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigurationError(f"transparency must be a number in [0, 1], got {transparency!r}")
+    check_transparency(transparency)
     info = video_info(path_in)
     codec_name, pix_fmt = _encoder(av, suffix, codec, info.width, info.height)
     pattern = None
