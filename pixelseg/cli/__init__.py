@@ -44,7 +44,7 @@ def _root(
 ) -> None:
     """pixelseg: semantic segmentation for the whole workflow."""
     _STATE["debug"] = debug
-    setup_logging(cli_level(quiet, verbose))
+    setup_logging(cli_level(quiet, verbose), exclusive=True)
 
 
 _STATE = {"debug": False}

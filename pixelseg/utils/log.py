@@ -47,10 +47,14 @@ class ConsoleHandler(logging.Handler):
         return f"{record.levelname.lower()}: {message}"
 
 
-def setup_logging(level: int = logging.INFO) -> ConsoleHandler:
+def setup_logging(level: int = logging.INFO, exclusive: bool = False) -> ConsoleHandler:
     """Send the ``"pixelseg"`` messages of ``level`` and above to the console (stderr);
-    replaces the handler of an earlier call. Returns the handler."""
+    replaces the handler of an earlier call. ``exclusive`` (the command line): the messages
+    no longer also go to the root logger, whose handler a library may set up (onnxruntime's
+    quantizer calls ``logging.basicConfig``), so each is printed once. Returns the handler."""
     logger = logging.getLogger(LOGGER_NAME)
+    if exclusive:
+        logger.propagate = False
     for handler in [h for h in logger.handlers if isinstance(h, ConsoleHandler)]:
         logger.removeHandler(handler)
     handler = ConsoleHandler()
@@ -84,11 +88,12 @@ def restored_logging() -> Iterator[None]:
     """Put the ``"pixelseg"`` logger's level and handlers back as they were on leaving (so
     ``pixelseg.cli.main`` called from Python leaves no console handler behind)."""
     logger = logging.getLogger(LOGGER_NAME)
-    level, handlers = logger.level, list(logger.handlers)
+    level, handlers, propagate = logger.level, list(logger.handlers), logger.propagate
     try:
         yield
     finally:
         logger.setLevel(level)
+        logger.propagate = propagate
         for handler in list(logger.handlers):
             if handler not in handlers:
                 logger.removeHandler(handler)
