@@ -44,7 +44,7 @@ def _root(
 ) -> None:
     """pixelseg: semantic segmentation for the whole workflow."""
     _STATE["debug"] = debug
-    setup_logging(cli_level(quiet, verbose), exclusive=True)
+    setup_logging(cli_level(quiet, verbose))
 
 
 _STATE = {"debug": False}
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pixelseg`` console script."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        with restored_logging():
+        with restored_logging(exclusive=True):
             code = app(args=argv, standalone_mode=False)
     except (PixelsegError, FileNotFoundError, FileExistsError, NotADirectoryError) as exc:
         if debug:

@@ -47,14 +47,10 @@ class ConsoleHandler(logging.Handler):
         return f"{record.levelname.lower()}: {message}"
 
 
-def setup_logging(level: int = logging.INFO, exclusive: bool = False) -> ConsoleHandler:
+def setup_logging(level: int = logging.INFO) -> ConsoleHandler:
     """Send the ``"pixelseg"`` messages of ``level`` and above to the console (stderr);
-    replaces the handler of an earlier call. ``exclusive`` (the command line): the messages
-    no longer also go to the root logger, whose handler a library may set up (onnxruntime's
-    quantizer calls ``logging.basicConfig``), so each is printed once. Returns the handler."""
+    replaces the handler of an earlier call. Returns the handler."""
     logger = logging.getLogger(LOGGER_NAME)
-    if exclusive:
-        logger.propagate = False
     for handler in [h for h in logger.handlers if isinstance(h, ConsoleHandler)]:
         logger.removeHandler(handler)
     handler = ConsoleHandler()
@@ -84,11 +80,16 @@ def cli_level(quiet: bool = False, verbose: bool = False) -> int:
 
 
 @contextlib.contextmanager
-def restored_logging() -> Iterator[None]:
-    """Put the ``"pixelseg"`` logger's level and handlers back as they were on leaving (so
-    ``pixelseg.cli.main`` called from Python leaves no console handler behind)."""
+def restored_logging(exclusive: bool = False) -> Iterator[None]:
+    """Put the ``"pixelseg"`` logger's level, handlers and propagation back as they were on
+    leaving (so ``pixelseg.cli.main`` called from Python leaves no console handler behind).
+    ``exclusive`` (the command line): inside the block the messages do not also go to the
+    root logger, whose handler a library may set up (onnxruntime's quantizer calls
+    ``logging.basicConfig``), so each is printed once."""
     logger = logging.getLogger(LOGGER_NAME)
     level, handlers, propagate = logger.level, list(logger.handlers), logger.propagate
+    if exclusive:
+        logger.propagate = False
     try:
         yield
     finally:
