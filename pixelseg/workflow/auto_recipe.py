@@ -85,14 +85,15 @@ class Recipe:
     options: dict[str, Any] = field(default_factory=dict)
     choices: list[Choice] = field(default_factory=list)
 
-    def set(self, section: str, key: str, value: Any, reason: str) -> None:
-        target = getattr(self, section)
-        if isinstance(target, dict):
-            target[key] = value
-            self.choices.append(Choice(f"{section}.{key}", value, reason))
+    def set(self, key: str, value: Any, reason: str) -> None:
+        """Choose ``value`` for ``key`` (``"class_weights"`` or a dotted ``"data.crop_size"``,
+        ``"network.name"``, ``"options.max_epochs"``) and record why."""
+        section, _, field_name = key.partition(".")
+        if field_name:
+            getattr(self, section)[field_name] = value
         else:
             setattr(self, section, value)
-            self.choices.append(Choice(section, value, reason))
+        self.choices.append(Choice(key, value, reason))
 
 
 def _round(value: float, step: int = 32, low: int = 64) -> int:
@@ -122,36 +123,36 @@ def choose_recipe(profile: DataProfile, domain: str | None = None) -> Recipe:
     if max(h, w) > MAX_SIDE:
         scale = MAX_SIDE / max(h, w)
         h, w = _round(h * scale, 8, 32), _round(w * scale, 8, 32)
-        r.set("data", "image_size", [h, w], f"images of {profile.image_size[0]} x {profile.image_size[1]} are scaled "
+        r.set("data.image_size", [h, w], f"images of {profile.image_size[0]} x {profile.image_size[1]} are scaled "
               f"to {h} x {w} (longest side {MAX_SIDE}) so that validation and prediction fit the budget")
     if h * w > 1.5 * CROP_PIXELS:
         ch = min(h, _round(math.sqrt(CROP_PIXELS * h / w)))
         cw = min(w, _round(CROP_PIXELS / ch))
-        r.set("data", "crop_size", [ch, cw], f"random {ch} x {cw} crops ({ch * cw / (h * w):.0%} of a {h} x {w} image) "
+        r.set("data.crop_size", [ch, cw], f"random {ch} x {cw} crops ({ch * cw / (h * w):.0%} of a {h} x {w} image) "
               "give more iterations in the budget; validation sees whole images")
-    r.set("data", "augment", "overhead" if name in _ROTATION_FREE else "default",
+    r.set("data.augment", "overhead" if name in _ROTATION_FREE else "default",
           "any rotation and flips, scale 0.8-1.25" if name in _ROTATION_FREE
           else "horizontal flips, scale 0.75-1.5, light colour jitter")
     ratio = profile.imbalance
     if ratio > 5:
         rare = profile.class_names[int(np.argmin(profile.class_fraction))]
         shown = "absent from the training labels" if math.isinf(ratio) else f"{ratio:.0f}x rarer than the most frequent"
-        r.set("class_weights", "", "enet", f"class {rare!r} is {shown}; ENet weights 1 / ln(1.02 + p) lift rare "
+        r.set("class_weights", "enet", f"class {rare!r} is {shown}; ENet weights 1 / ln(1.02 + p) lift rare "
               "classes without the extremes of median-frequency weights")
     else:
-        r.set("class_weights", "", "none", f"class shares are within {ratio:.1f}x of each other")
-    r.set("network", "name", "deeplabv3plus", "DeepLab v3+ on the ImageNet-pretrained EfficientNet-Lite0 encoder "
+        r.set("class_weights", "none", f"class shares are within {ratio:.1f}x of each other")
+    r.set("network.name", "deeplabv3plus", "DeepLab v3+ on the ImageNet-pretrained EfficientNet-Lite0 encoder "
           "(3.9 M parameters): the best score per CPU second of the networks measured (bench/RESULTS.md)")
     r.network.update(backbone="efficientnet_lite0", weights="imagenet", downsampling_factor=16)
     batch = max(1, min(8, profile.num_train))
-    r.set("options", "mini_batch_size", batch, "8 images or crops per step: stable batch statistics at a few "
+    r.set("options.mini_batch_size", batch, "8 images or crops per step: stable batch statistics at a few "
           "seconds per step" if batch == 8 else f"only {profile.num_train} training images")
     r.options.update(solver="adamw", initial_learn_rate=2e-3, learn_rate_schedule="poly", poly_power=0.9,
                      l2_regularization=1e-4, shuffle="every-epoch", num_workers=0, seed=0,
                      plots="training-progress", checkpoint_frequency=1)
     r.choices.append(Choice("options.solver", "adamw 2e-3, poly decay", "the CamVid recipe's solver; robust "
                             "without tuning for a pretrained encoder"))
-    r.set("options", "output_network", "last-iteration", "the validation split is the one the report scores: "
+    r.set("options.output_network", "last-iteration", "the validation split is the one the report scores: "
           "choosing the network on it would inflate the score")
     return r
 
@@ -190,13 +191,13 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
     iterations = max(1, int(train_s // step_s))
     epochs = max(1, iterations // iterations_per_epoch)
     total = epochs * iterations_per_epoch
-    recipe.set("options", "max_epochs", epochs, f"{train_s:.0f} s for training at {step_s:.2f} s per step "
+    recipe.set("options.max_epochs", epochs, f"{train_s:.0f} s for training at {step_s:.2f} s per step "
                f"(measured) = {iterations} steps, {iterations_per_epoch} per epoch")
-    recipe.set("options", "validation_frequency", max(1, math.ceil(total / validations)),
+    recipe.set("options.validation_frequency", max(1, math.ceil(total / validations)),
                f"{validations} validation{'s' if validations > 1 else ''} of {validation_pass_s:.1f} s each "
                "(measured) within the budget")
-    recipe.set("options", "warmup_epochs", 1 if epochs >= 5 else 0,
+    recipe.set("options.warmup_epochs", 1 if epochs >= 5 else 0,
                "one warm-up epoch before the poly decay" if epochs >= 5 else "too few epochs for a warm-up")
-    recipe.set("options", "max_time", round(available - final_s, 1),
+    recipe.set("options.max_time", round(available - final_s, 1),
                "a hard stop for training and its validations, should a step take longer than measured")
     return recipe

@@ -193,22 +193,17 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
     output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
     recipe = choose_recipe(profile_data(data), domain)
     recipe.choices[:0] = list(choices)
-    if init_from is not None:
-        from pixelseg.checkpoint import load_network
-
-        config = {k: v for k, v in load_network(init_from).network.config.items() if k != "num_classes"}
-        recipe.choices = [c for c in recipe.choices if not c.key.startswith("network.")]
-        recipe.network = {}
-        recipe.set("network", "name", config["name"], f"the network of {init_from}, fine-tuned")
-        recipe.network = config
-        recipe.set("options", "initial_learn_rate", 5e-4, f"fine-tuning {init_from.name}: a quarter of the rate "
-                   "used from ImageNet weights, so what it learnt is kept")
-    job = _job(spec, recipe, classes, init_from)
-
     from pixelseg.workflow.train import job_network
 
+    spare, network_args = job_network(_job(spec, recipe, classes, init_from), data.class_set)
+    if init_from is not None:  # its architecture replaces the recipe's network
+        recipe.choices = [c for c in recipe.choices if not c.key.startswith("network.")]
+        recipe.network = network_args
+        recipe.choices.append(Choice("network.name", network_args["name"], f"the network of {init_from}, fine-tuned"))
+        recipe.set("options.initial_learn_rate", 5e-4, f"fine-tuning {init_from.name}: a quarter of the rate "
+                   "used from ImageNet weights, so what it learnt is kept")
+    job = _job(spec, recipe, classes, init_from)
     train_view, validation_view = tensor_views(data, job.data, seed=0)
-    spare, _ = job_network(job, data.class_set)
     step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"])  # class weights: same time
     validation_s = measure_validation_pass(spare, validation_view)
     del spare
