@@ -9,10 +9,10 @@ import torch
 from PIL import Image
 
 from pixelseg.checkpoint import TrainedNetwork
-from pixelseg.cli import main
 from pixelseg.data import ClassSet
 from pixelseg.inference import semanticseg, semanticseg_tiled
 from pixelseg.models import segnet
+from tests.inference.cli import run_main
 
 CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
 
@@ -38,25 +38,15 @@ def images(tmp_path):
     return folder, arrays
 
 
-def _run(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_predict_folder_with_overlays(checkpoint, images, tmp_path, capsys):
     from pixelseg.checkpoint import load_network
 
     folder, arrays = images
     out = tmp_path / "out"
-    code, stdout, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), "--overlay", "--device", "cpu"], capsys)
+    code, stdout, err = run_main(["predict", str(checkpoint), str(folder), "--out", str(out), "--overlay", "--device", "cpu"], capsys)
     assert code == 0, err
     assert "labelled 2 image(s)" in err and "labelled" not in stdout  # status lines: the logger, on stderr
-    code, stdout, err = _run(["--quiet", "predict", str(checkpoint), str(folder), "--out", str(tmp_path / "quiet"),
+    code, stdout, err = run_main(["--quiet", "predict", str(checkpoint), str(folder), "--out", str(tmp_path / "quiet"),
                               "--device", "cpu"], capsys)
     assert code == 0 and "labelled" not in stdout + err  # -q: warnings and errors only
     assert len(list((tmp_path / "quiet").glob("*.png"))) == 2
@@ -76,7 +66,7 @@ def test_predict_tiled_tiff(checkpoint, tmp_path, capsys):
     src = tmp_path / "scene.tif"
     tifffile.imwrite(src, image, tile=(16, 16))
     out = tmp_path / "out"
-    code, _, err = _run(["predict", str(checkpoint), str(src), "--out", str(out), "--tile-size", "32", "--overlap", "8", "--device", "cpu"], capsys)
+    code, _, err = run_main(["predict", str(checkpoint), str(src), "--out", str(out), "--tile-size", "32", "--overlap", "8", "--device", "cpu"], capsys)
     assert code == 0, err
     expected = semanticseg_tiled(image, load_network(checkpoint), tile_size=32, overlap=8, device="cpu", progress=False)
     assert np.array_equal(tifffile.imread(out / "pred_scene.tif"), expected)
@@ -85,7 +75,7 @@ def test_predict_tiled_tiff(checkpoint, tmp_path, capsys):
 def test_not_a_checkpoint_is_one_sentence(tmp_path, images, capsys):
     bogus = tmp_path / "bogus.pt"
     bogus.write_bytes(b"not a checkpoint at all")
-    code, _, err = _run(["predict", str(bogus), str(images[0]), "--out", str(tmp_path / "o")], capsys)
+    code, _, err = run_main(["predict", str(bogus), str(images[0]), "--out", str(tmp_path / "o")], capsys)
     assert code == 2
     assert "bogus.pt" in err and "pixelseg" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
@@ -94,7 +84,7 @@ def test_not_a_checkpoint_is_one_sentence(tmp_path, images, capsys):
 def test_output_folder_that_is_a_file(checkpoint, images, tmp_path, capsys):
     target = tmp_path / "taken"
     target.write_text("x")
-    code, _, err = _run(["predict", str(checkpoint), str(images[0]), "--out", str(target)], capsys)
+    code, _, err = run_main(["predict", str(checkpoint), str(images[0]), "--out", str(target)], capsys)
     assert code == 2 and "taken is a file, not a folder" in err
     assert len(err.strip().splitlines()) == 1
 
@@ -108,7 +98,7 @@ def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys
 
     folder, arrays = images
     out = tmp_path / "out"
-    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(out), option, value,
+    code, _, err = run_main(["predict", str(checkpoint), str(folder), "--out", str(out), option, value,
                          "--device", "cpu"], capsys)
     assert code == 0, err
     net = load_network(checkpoint)
@@ -116,7 +106,7 @@ def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys
         labels = np.asarray(Image.open(out / f"pred_{name}.png"))
         assert labels.shape == image.shape[:2]
         assert np.array_equal(labels, semanticseg(image, net, device="cpu", **kwargs))
-    code, _, err = _run(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), option, bad], capsys)
+    code, _, err = run_main(["predict", str(checkpoint), str(folder), "--out", str(tmp_path / "o2"), option, bad], capsys)
     assert code == 2 and message in err and repr(bad) in err
 
 
@@ -125,7 +115,7 @@ def test_predict_option_matches_semanticseg(checkpoint, images, tmp_path, capsys
     (["--input-size", "10x14", "--tile-size", "32"], "--input-size cannot be combined with --tile-size"),
 ])
 def test_option_conflicts_and_bad_values_are_one_sentence(checkpoint, images, tmp_path, capsys, args, message):
-    code, _, err = _run(["predict", str(checkpoint), str(images[0]), "--out", str(tmp_path / "o"), *args], capsys)
+    code, _, err = run_main(["predict", str(checkpoint), str(images[0]), "--out", str(tmp_path / "o"), *args], capsys)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
@@ -140,12 +130,12 @@ def test_outputs_are_planned_before_anything_is_written(checkpoint, tmp_path, ca
         (tmp_path / sub).mkdir()
         Image.fromarray(image).save(tmp_path / sub / "img.png")
     x, y, out = tmp_path / "x" / "img.png", tmp_path / "y" / "img.png", tmp_path / "out"
-    code, _, err = _run(["predict", str(checkpoint), str(x), str(y), "--out", str(out), "--tile-size", "16",
+    code, _, err = run_main(["predict", str(checkpoint), str(x), str(y), "--out", str(out), "--tile-size", "16",
                          "--overwrite", "--device", "cpu"], capsys)
     assert code == 2 and "would both be written to" in err and "img.png" in err
     assert not list(out.glob("*.png"))  # nothing written
     for tiled in ([], ["--tile-size", "16"]):
-        code, _, err = _run(["predict", str(checkpoint), str(x), "--out", str(x.parent), "--prefix", "",
+        code, _, err = run_main(["predict", str(checkpoint), str(x), "--out", str(x.parent), "--prefix", "",
                              "--overwrite", "--device", "cpu", *tiled], capsys)
         assert code == 2 and "would replace the input" in err
         with Image.open(x) as png:
@@ -153,7 +143,7 @@ def test_outputs_are_planned_before_anything_is_written(checkpoint, tmp_path, ca
     (out / "overlays").mkdir(parents=True)
     (out / "overlays" / "img.png").write_bytes(b"mine")
     for tiled in ([], ["--tile-size", "16"]):
-        code, _, err = _run(["predict", str(checkpoint), str(x), "--out", str(out), "--overlay", "--device", "cpu",
+        code, _, err = run_main(["predict", str(checkpoint), str(x), "--out", str(out), "--overlay", "--device", "cpu",
                              *tiled], capsys)
         assert code == 2 and "exist already" in err
         assert not (out / "pred_img.png").exists()  # found before labelling

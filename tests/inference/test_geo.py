@@ -20,6 +20,8 @@ from .conftest import DominantChannel, TinyConvNet, expected_dominant
 rasterio = pytest.importorskip("rasterio")
 from rasterio.transform import Affine  # noqa: E402
 
+from tests.inference.cli import run_main  # noqa: E402
+
 CRS = "EPSG:32633"
 TRANSFORM = Affine(10.0, 0.0, 500000.0, 0.0, -10.0, 5000000.0)  # 10 m pixels, UTM 33N
 TILED = {"tile_size": 128, "overlap": 16, "device": "cpu", "progress": False}
@@ -191,17 +193,6 @@ def checkpoint(tmp_path_factory):
     return path
 
 
-def _predict(args, capsys) -> tuple[int, str]:
-    from pixelseg.cli import main
-
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr().err
-
-
 def test_predict_keeps_georeferencing_and_writes_a_cog_on_request(checkpoint, geotiff, tmp_path, capsys):
     from pixelseg.checkpoint import load_network
 
@@ -224,3 +215,9 @@ def test_predict_cog_without_tile_size_is_one_sentence(checkpoint, geotiff, tmp_
     code, err = _predict(["predict", str(checkpoint), str(geotiff), "--out", str(tmp_path / "o"), "--cog"], capsys)
     assert code == 2 and "--cog and --bands apply to tiled inference; add --tile-size" in err
     assert "Traceback" not in err
+
+
+def _predict(args, capsys) -> tuple[int, str]:
+    """(exit code, stderr) of ``pixelseg`` run in this process."""
+    code, _, err = run_main(args, capsys)
+    return code, err

@@ -15,11 +15,11 @@ from PIL import Image
 
 import pixelseg
 from pixelseg.checkpoint import TrainedNetwork, load_network
-from pixelseg.cli import main
 from pixelseg.data import ClassSet
 from pixelseg.inference import segment_video
 from pixelseg.inference.video import video_info
 from pixelseg.models import segnet
+from tests.inference.cli import run_main
 
 from .videos import FPS, FRAMES, HEIGHT, WIDTH, decode, moving_blocks
 
@@ -80,15 +80,6 @@ def test_predict_a_video_without_pyav_prints_the_install_command(checkpoint, vid
     assert not (tmp_path / "labels.mp4").exists()
 
 
-def _run(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("extra, message", [
     (["--out", "{tmp}/labels"], "with a video input, --out is the output video"),
     (["--out", "{tmp}/labels.mp4", "--tile-size", "64"], "--tile-size does not apply to a video"),
@@ -107,3 +98,9 @@ def test_label_maps_without_a_video_is_refused(checkpoint, tmp_path, capsys):
     code, err = _run(["predict", str(checkpoint), str(image), "--out", str(tmp_path / "out"), "--label-maps",
                       str(tmp_path / "maps")], capsys)
     assert code == 2 and "--label-maps applies to a video input" in err
+
+
+def _run(args, capsys) -> tuple[int, str]:
+    """(exit code, stderr) of ``pixelseg`` run in this process."""
+    code, _, err = run_main(args, capsys)
+    return code, err
