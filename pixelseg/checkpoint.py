@@ -132,12 +132,19 @@ class TrainedNetwork:
         with torch.inference_mode():
             return self.network(images)
 
-    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    def save(self, path: str | os.PathLike, overwrite: bool = False, half_precision: bool = False) -> Path:
         """Write the network, class set, options, normalisation and history to one file.
 
         The file is a pixelseg checkpoint without optimizer state (``load_network`` reads
         it; it cannot resume training: use the run's ``checkpoints/`` for that). Written
         atomically.
+
+        Args:
+            path: the file to write.
+            overwrite: replace an existing file.
+            half_precision: store the floating-point parameters as float16 (half the size;
+                the shipped networks of :mod:`pixelseg.pretrained`); buffers such as batch-norm
+                running statistics stay float32. ``load_network`` reads them back as float32.
 
         Raises:
             FileExistsError: ``path`` exists and ``overwrite`` is False.
@@ -149,6 +156,10 @@ class TrainedNetwork:
         meta["inference_size"] = list(self.inference_size) if self.inference_size is not None else None
         meta["history"] = history_data(self.history)
         state = {_PREFIX + k: v.detach().cpu() for k, v in self.network.state_dict().items()}
+        if half_precision:
+            for name, _ in self.network.named_parameters():
+                if state[_PREFIX + name].is_floating_point():
+                    state[_PREFIX + name] = state[_PREFIX + name].half()
         path = Path(path)
         with atomic_write(path, overwrite=overwrite) as tmp:
             torch.save({"pixelseg": meta, "state_dict": state}, tmp)
@@ -156,22 +167,28 @@ class TrainedNetwork:
 
 
 def load_network(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> TrainedNetwork:
-    """Rebuild a :class:`TrainedNetwork` from a file of :meth:`TrainedNetwork.save` or a run checkpoint.
+    """Rebuild a :class:`TrainedNetwork` from a file of :meth:`TrainedNetwork.save`, a run
+    checkpoint, or the name of a network shipped with pixelseg (``load_network("camvid")``).
 
     The network is built with ``pixelseg.models.create_network(**config)`` and given the
     saved weights; no user code is needed. A run checkpoint (``checkpoints/*.ckpt``) gives the
-    weights of its iteration.
+    weights of its iteration. A name that is not an existing path is looked up among the
+    shipped networks (:mod:`pixelseg.pretrained`, listed by ``pixelseg models``); weights stored
+    in half precision are read back as float32.
 
     Raises:
-        FileNotFoundError: no such file.
+        FileNotFoundError: no such file, and no shipped network of that name (the message
+            lists the shipped names).
         DataError: not a readable pixelseg checkpoint (one sentence naming the file; files
             holding Python objects besides tensors and plain data are never unpickled), its
             weights do not fit its configuration, or a weight or buffer (e.g. a batch-norm
             running variance) holds NaN or infinity (the message names the first one).
     """
-    path = Path(path)
+    from pixelseg.pretrained import resolve_network
+
+    path = resolve_network(path)
     if not path.is_file():
-        raise FileNotFoundError(f"network file {path} does not exist")
+        raise FileNotFoundError(f"network file {path} is not a file")
     checkpoint = read_checkpoint(path, "network file", map_location=map_location)
     meta = checkpoint.get("pixelseg") if isinstance(checkpoint, dict) else None
     if not isinstance(meta, dict) or "network_config" not in meta:

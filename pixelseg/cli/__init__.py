@@ -31,7 +31,7 @@ app = typer.Typer(
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "export", "label")
+_COMMAND_MODULES = ("demo", "info", "train", "evaluate", "predict", "export", "label", "models")
 
 
 @app.callback()

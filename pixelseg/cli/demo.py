@@ -32,10 +32,13 @@ def register(app: typer.Typer) -> None:
         mini_batch_size: int = typer.Option(8, "--mini-batch-size", min=1),
         seed: int = typer.Option(0, "--seed"),
         overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty output folder."),
+        compare: str = typer.Option("camvid", "--compare", help="A shipped network (pixelseg models) run on the same "
+                                    "validation images beside the new one; 'none' to skip."),
     ) -> None:
         """Train and evaluate a network on road scenes (CamVid), with metrics, plots and overlays."""
         from pixelseg.workflow.demo import DemoConfig, run_demo
 
         run_demo(DemoConfig.with_defaults(data=data, output=output, epochs=epochs, network=network,
                                           image_size=image_size, mini_batch_size=mini_batch_size, seed=seed,
-                                          overwrite=overwrite))
+                                          overwrite=overwrite,
+                                          compare=None if compare.lower() == "none" else compare))

@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export(
-        checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg."),
+        checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg, or a shipped network's name."),
         output: Path = typer.Argument(..., metavar="OUT.onnx", help="The .onnx file to write."),
         opset: int = typer.Option(None, "--opset", help="ONNX opset (default: the exporter's)."),
         size: str = typer.Option(None, "--size", help="Example input HxW (default: the training size, else 96x128)."),

@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
             ..., "--classes", help="classes.json of the project (the class editor saves to it)."
         ),
         model: Path = typer.Option(
-            None, "--model", help="Checkpoint of a trained network (TrainedNetwork.save) for pre-labeling."
+            None, "--model", help="Checkpoint of a trained network (TrainedNetwork.save) for pre-labeling, or the name "
+                                 "of a shipped network (pixelseg models: camvid)."
         ),
         host: str = typer.Option(
             "127.0.0.1",

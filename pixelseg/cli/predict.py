@@ -30,7 +30,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("predict")
     def predict(
-        checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint)."),
+        checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint), or the name of a "
+                                      "shipped network (pixelseg models: camvid)."),
         inputs: list[str] | None = typer.Argument(None, metavar="INPUTS", help="Image files, folders or glob patterns (quote them); or one video (.mp4, .avi, .mov, .mkv, .webm)."),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created); for a video, the output video (labels.mp4)."),
         overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png; for a video, blend the frames with the class colours."),

@@ -21,16 +21,23 @@ class Prelabeler:
     """Predicts label maps and softmax scores with a saved :class:`TrainedNetwork`.
 
     Args:
-        checkpoint: path of a file written by ``TrainedNetwork.save``.
+        checkpoint: path of a file written by ``TrainedNetwork.save``, or the name of a shipped
+            network (``"camvid"``, see ``pixelseg models``).
 
     Raises:
-        ConfigurationError: the checkpoint file does not exist (checked at once).
+        ConfigurationError: the checkpoint file does not exist and no shipped network has that
+            name (checked at once).
     """
 
     def __init__(self, checkpoint):
-        self.checkpoint = Path(checkpoint)
+        from pixelseg.pretrained import resolve_network
+
+        try:
+            self.checkpoint = resolve_network(checkpoint)
+        except FileNotFoundError as exc:
+            raise ConfigurationError(f"model checkpoint: {exc}") from None
         if not self.checkpoint.is_file():
-            raise ConfigurationError(f"model checkpoint {checkpoint} does not exist")
+            raise ConfigurationError(f"model checkpoint {checkpoint} is not a file")
         self._trained = None
         self._loaded_key: tuple[int, int] | None = None
         self._lock = threading.Lock()

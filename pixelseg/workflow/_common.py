@@ -35,17 +35,17 @@ def output_folder(path: str | Path, option: str = "--output", empty: bool = Fals
 
 def open_checkpoint(path: str | Path):
     """:func:`pixelseg.checkpoint.load_network` with one-sentence errors for files that are
-    not pixelseg checkpoints (returns its ``TrainedNetwork``).
+    not pixelseg checkpoints (returns its ``TrainedNetwork``). ``path`` may name a shipped
+    network (``camvid``, see ``pixelseg models``).
 
     Raises:
-        FileNotFoundError: no such file.
+        FileNotFoundError: no such file and no shipped network of that name.
         DataError: ``path`` is a folder, or not a readable pixelseg checkpoint; one line naming it.
     """
     from pixelseg.checkpoint import load_network
+    from pixelseg.pretrained import resolve_network
 
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    path = resolve_network(path, role="checkpoint")
     if path.is_dir():
         raise DataError(f"checkpoint {path} is a folder, not a pixelseg checkpoint file")
     try:

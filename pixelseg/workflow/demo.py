@@ -6,6 +6,9 @@ sample by default), then the demo's pictures.
 default augmentation, AdamW with a poly schedule); :func:`run_demo` runs it through
 :func:`~pixelseg.workflow.train.run_train_job`, evaluates the network on the validation
 images at their own resolution and adds the metrics files, the confusion matrix and overlays.
+It ends by running the shipped ``camvid`` network (``pixelseg models``) on the same validation
+images, so the report and the overlays show what a few minutes of training give beside a
+network trained for an hour on the whole CamVid train split.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pixelseg.workflow.pictures import evaluate_and_draw
 from pixelseg.workflow.train import open_data, run_train_job
 from pixelseg.workflow.train_config import TrainJob
 
-__all__ = ["DemoConfig", "demo_job", "run_demo", "bundled_sample"]
+__all__ = ["DemoConfig", "demo_job", "run_demo", "bundled_sample", "shipped_reference"]
 
 _log = logging.getLogger(__name__)
 
@@ -48,7 +51,9 @@ class DemoConfig:
 
     data: folder in CamVid layout (``train/ trainannot/``, optionally ``val/ valannot/`` and
     ``classes.json``); output: the run folder (new or empty unless ``overwrite``); image_size:
-    (H, W) for training, None for the native resolution; num_overlays: overlay figures written.
+    (H, W) for training, None for the native resolution; num_overlays: overlay figures written;
+    compare: the name of a shipped network (``pixelseg models``) evaluated on the same validation
+    images and drawn beside this run's network, or None.
     """
 
     data: Path
@@ -60,6 +65,7 @@ class DemoConfig:
     seed: int = 0
     overwrite: bool = False
     num_overlays: int = 4
+    compare: str | None = "camvid"  # a shipped network run beside this one; None: none
 
     @classmethod
     def with_defaults(cls, data: str | Path | None = None, output: str | Path | None = None, epochs: int | None = None,
@@ -123,7 +129,26 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None] = _log.info) -> dic
                         data=data)
 
     # Evaluation at the labels' native resolution, then the demo's pictures.
-    metrics = evaluate_and_draw(run, data.validation, data.class_set, config.image_size, echo, config.num_overlays)
+    metrics = evaluate_and_draw(run, data.validation, data.class_set, config.image_size, echo, config.num_overlays,
+                                reference=shipped_reference(config.compare, data.class_set, echo))
 
     echo(f"done in {time.perf_counter() - started:.0f} s; outputs in {run.output.resolve()}")
     return metrics.dataset_metrics.iloc[0].to_dict()
+
+
+def shipped_reference(name: str | None, class_set, echo: Callable[[str], None] = _log.info):
+    """``(name, TrainedNetwork)`` of the shipped network ``name`` when it predicts the classes of
+    ``class_set`` (same names, same order), else None with one line saying why it is left out."""
+    if not name:
+        return None
+    from pixelseg.checkpoint import load_network
+    from pixelseg.pretrained import model_cards
+
+    if name not in {card.name for card in model_cards()}:
+        echo(f"no shipped network {name!r} in this installation; `pixelseg models` lists those there are")
+        return None
+    network = load_network(name)
+    if network.class_set is None or list(network.class_set.names) != list(class_set.names):
+        echo(f"the shipped network {name!r} predicts other classes than this data's; it is not run beside")
+        return None
+    return name, network

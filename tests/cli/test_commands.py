@@ -40,4 +40,4 @@ def test_cli_modules_import_only_workflow_jobs():
 
 def test_every_command_is_registered():
     names = [command.name for command in app.registered_commands]
-    assert names == ["demo", "info", "train", "evaluate", "predict", "export", "label"]
+    assert names == ["demo", "info", "train", "evaluate", "predict", "export", "label", "models"]

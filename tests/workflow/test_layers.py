@@ -35,7 +35,7 @@ LAYERS = [
     {"conventions", "errors"},
     {"utils"},
     {"data"},
-    {"models"},
+    {"models", "pretrained"},
     {"checkpoint"},
     {"evaluation", "inference"},
     {"export", "training"},
