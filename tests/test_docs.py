@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-COMMANDS = ("demo", "info", "train", "evaluate", "predict", "export", "label")
+COMMANDS = ("demo", "info", "train", "evaluate", "predict", "export", "label", "models")
 WORKFLOW_PAGES = ("label", "datastores", "partition", "networks", "train", "evaluate", "infer", "export")
 
 

@@ -73,8 +73,11 @@ def export_onnx(
             (:func:`supported_opsets`). None lets the exporter choose (its default, >= 18).
         dynamic_size: batch, height and width are dynamic axes (any N, H, W the network
             takes). False: fixed at ``example_size`` with batch 1.
-        example_size: (H, W) of the example input used for tracing; default the network's
-            ``config["image_size"]`` when set, else 96 x 128.
+        example_size: (H, W) of the example input used for tracing; default a TrainedNetwork's
+            ``inference_size`` (the size it was trained at), else the network's
+            ``config["image_size"]`` when set, else 96 x 128. A TrainedNetwork's
+            ``inference_size`` is stored in the metadata (``pixelseg.inference_size``, ``[H, W]``)
+            and OnnxSegmenter resizes images to it and the scores back, as ``semanticseg`` does.
         class_set: the ClassSet stored in the metadata; default the TrainedNetwork's, else
             names "class0".. with :func:`~pixelseg.inference.default_colormap` colours.
         verify: run the model with onnxruntime on random inputs at two sizes (one with
@@ -125,7 +128,8 @@ def export_onnx(
     in_channels = network_in_channels(module) or 3
     if quantize is not None:  # a missing or empty calibration location fails before the export
         calibration = calibration_datastore(calibration, in_channels)
-    size = _example_size(module, example_size)
+    inference_size = getattr(net, "inference_size", None)  # a TrainedNetwork's training size
+    size = _example_size(module, example_size if example_size is not None else inference_size)
     sizes = [size, _second_size(size)] if dynamic_size else [size]
     was_training = module.training
     module.eval()
@@ -150,7 +154,7 @@ def export_onnx(
         model = program.model_proto
         _check_written_opset(model, opset)
         report = _verify(model, module, in_channels, sizes, (atol, rtol), device) if verify else []
-        _set_metadata(model, module, class_set, in_channels, dynamic_size, report)
+        _set_metadata(model, module, class_set, in_channels, dynamic_size, report, inference_size)
     finally:
         module.train(was_training)
     if quantize is None:
@@ -290,7 +294,7 @@ def _verify(model, module, in_channels, sizes, tolerance, device) -> list[dict]:
     return report
 
 
-def _set_metadata(model, module, class_set, in_channels, dynamic_size, report) -> None:
+def _set_metadata(model, module, class_set, in_channels, dynamic_size, report, inference_size=None) -> None:
     config = getattr(module, "config", None)
     entries = {
         "pixelseg.metadata_version": METADATA_VERSION,
@@ -307,6 +311,8 @@ def _set_metadata(model, module, class_set, in_channels, dynamic_size, report) -
     }
     if isinstance(config, dict):
         entries["pixelseg.config"] = json.dumps(config, default=str)
+    if inference_size is not None:
+        entries["pixelseg.inference_size"] = json.dumps([int(v) for v in inference_size])
     existing = {p.key: p for p in model.metadata_props}
     for key, value in entries.items():
         if key in existing:

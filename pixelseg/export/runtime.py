@@ -73,7 +73,11 @@ class OnnxSegmenter:
 
     Attributes:
         class_names: list of K names; ``colors``: K x 3 uint8; ``num_classes``: K;
-        ``in_channels``: C the model takes; ``session``: the ``ort.InferenceSession``.
+        ``in_channels``: C the model takes; ``session``: the ``ort.InferenceSession``;
+        ``inference_size``: (H, W) that images are resized to (bilinear, antialiased when
+        shrinking, with Pillow) before the model, the logits being resized back to the image's
+        size before the argmax, as ``semanticseg`` does for a network trained on resized
+        images; None (each image at its own size) unless the export recorded one.
 
     Raises:
         FileNotFoundError: no such file. ModuleNotFoundError: onnxruntime is not installed
@@ -105,6 +109,9 @@ class OnnxSegmenter:
         self.colors = np.asarray(json.loads(meta["pixelseg.class_colors"]), dtype=np.uint8).reshape(-1, 3)
         self.num_classes = len(self.class_names)
         self.in_channels = int(meta.get("pixelseg.in_channels", "3"))
+        size = meta.get("pixelseg.inference_size")
+        #: (H, W) images are resized to before the model (the network's training size), or None
+        self.inference_size = tuple(int(v) for v in json.loads(size)) if size else None
         self.input_name = self.session.get_inputs()[0].name
         #: (N, C, H, W) the model takes; ints for fixed axes, None for dynamic ones
         self.input_shape = tuple(d if isinstance(d, int) else None for d in self.session.get_inputs()[0].shape)
@@ -115,9 +122,15 @@ class OnnxSegmenter:
 
     # ------------------------------------------------------------------ inference
     def logits(self, images: np.ndarray) -> np.ndarray:
-        """N x H x W x C (or H x W x C) uint8/uint16/float [0, 1] -> logits N x K x H x W float32."""
-        x = self.preprocess(images)
-        return self.session.run([self.output_name], {self.input_name: x})[0]
+        """N x H x W x C (or H x W x C) uint8/uint16/float [0, 1] -> logits N x K x H x W float32
+        on the images' own grid (resized back from ``inference_size`` when there is one)."""
+        arr = np.asarray(images)
+        x = self.preprocess(arr)
+        out = self.session.run([self.output_name], {self.input_name: x})[0]
+        size = arr.shape[-3:-1]  # preprocess accepted H x W x C or N x H x W x C
+        if tuple(out.shape[-2:]) != tuple(size):
+            out = np.stack([resize_channels(o.transpose(1, 2, 0), size).transpose(2, 0, 1) for o in out])
+        return out
 
     def predict(self, image: np.ndarray, return_scores: bool = False, all_scores: bool = False):
         """Label one image (H x W x C, or H x W for one channel) or a batch N x H x W x C.
@@ -226,7 +239,8 @@ class OnnxSegmenter:
                 f"the image has {arr.shape[-1]} channel(s) but the model takes {self.in_channels}"
             )
         fixed = self.input_shape
-        for got, want, what in zip(arr.shape[:3], (fixed[0], fixed[2], fixed[3]), ("batch", "height", "width")):
+        seen = (arr.shape[0], *(self.inference_size or arr.shape[1:3]))
+        for got, want, what in zip(seen, (fixed[0], fixed[2], fixed[3]), ("batch", "height", "width")):
             if want is not None and got != want:
                 raise OnnxSegmenterError(
                     f"the model was exported with a fixed {what} of {want}, got {got} "
@@ -240,4 +254,18 @@ class OnnxSegmenter:
             x = arr.astype(np.float32)
         else:
             raise OnnxSegmenterError(f"images must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
+        if self.inference_size is not None and tuple(x.shape[1:3]) != self.inference_size:
+            x = np.stack([resize_channels(image, self.inference_size) for image in x])
         return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def resize_channels(array: np.ndarray, size) -> np.ndarray:
+    """Resize an H x W x C float32 array to ``size`` (h, w) channel by channel with Pillow's
+    bilinear filter (antialiased when shrinking; pixel centres aligned as torch's
+    ``align_corners=False``) -> h x w x C float32."""
+    from PIL import Image
+
+    h, w = (int(v) for v in size)
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(array[..., c], dtype=np.float32)).resize(
+        (w, h), Image.BILINEAR)) for c in range(array.shape[-1])]
+    return np.stack(channels, axis=-1).astype(np.float32, copy=False)

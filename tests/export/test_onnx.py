@@ -273,3 +273,27 @@ def test_segmenter_and_export_bad_inputs_are_clear_errors(exported, tiny_segnet,
         export_onnx(tiny_segnet, tmp_path / "folder.onnx", overwrite=True, verify=False)
     with pytest.raises(FileNotFoundError, match="nodir"):
         export_onnx(tiny_segnet, tmp_path / "nodir" / "m.onnx", verify=False)
+
+
+def test_a_network_trained_on_resized_images_is_resized_by_the_segmenter_too(tiny_segnet, tmp_path):
+    """A network trained at 32 x 48 (inference_size) labels a 64 x 96 image at 32 x 48 and
+    upsamples the scores, in onnxruntime as in semanticseg; without the metadata the ONNX model
+    would run at 64 x 96, a scale it never saw."""
+    trained = TrainedNetwork(network=tiny_segnet, class_set=CLASSES, inference_size=(32, 48))
+    path = export_onnx(trained, tmp_path / "resized.onnx")
+    seg = OnnxSegmenter(path)
+    assert seg.inference_size == (32, 48)
+    assert json.loads({p.key: p.value for p in onnx.load(path).metadata_props}["pixelseg.inference_size"]) == [32, 48]
+    # a smooth image, so that Pillow's and torch's bilinear filters agree closely
+    y, x = np.mgrid[0:64, 0:96]
+    image = np.stack([(2 * x) % 256, (3 * y) % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+    labels, probs = seg.predict(image, all_scores=True)
+    ref_labels, ref_probs = semanticseg(image, trained, all_scores=True, input_size=trained.inference_size,
+                                        device="cpu")
+    assert labels.shape == (64, 96) and probs.shape == (3, 64, 96)
+    assert np.abs(probs - ref_probs).mean() < 0.01
+    assert np.mean(labels == ref_labels) > 0.97
+    assert seg.logits(image).shape == (1, 3, 64, 96)
+    assert seg.preprocess(image).shape == (1, 3, 32, 48)  # what the model sees (int8 calibration too)
+    plain = OnnxSegmenter(export_onnx(tiny_segnet, tmp_path / "plain.onnx"))
+    assert plain.inference_size is None and plain.preprocess(image).shape == (1, 3, 64, 96)
