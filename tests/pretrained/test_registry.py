@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -122,3 +123,31 @@ def test_no_shipped_networks(tmp_path, monkeypatch):
     assert lines[0] == "no networks are shipped with this installation"
     with pytest.raises(FileNotFoundError, match=r"checkpoint camvid does not exist, .*\(none shipped;"):
         resolve_network("camvid", role="checkpoint")
+
+
+def test_every_command_that_takes_a_network_takes_a_shipped_name(zoo, tmp_path, capsys):
+    from PIL import Image
+
+    from pixelseg.labeling.prelabel import Prelabeler
+    from pixelseg.workflow._common import open_checkpoint
+
+    from tests.inference.cli import run_main
+
+    assert open_checkpoint("tiny").checkpoint == zoo / "tiny.pt"
+    assert Prelabeler("tiny").checkpoint == zoo / "tiny.pt"  # pixelseg label --model tiny
+    with pytest.raises(ConfigurationError, match="model checkpoint: network file tyni does not exist, and it is not"):
+        Prelabeler("tyni")
+
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 28, 3), dtype=np.uint8)).save(images / "a.png")
+    code, _, err = run_main(["predict", "tiny", str(images), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    written = Image.open(tmp_path / "out" / "pred_a.png")
+    assert written.size == (28, 20) and written.mode == "P"
+    code, _, err = run_main(["predict", "tyni", str(images), "--out", str(tmp_path / "out2")], capsys)
+    assert code == 2 and err.strip().splitlines() == [
+        "error: checkpoint tyni does not exist, and it is not the name of a shipped network (tiny; "
+        "`pixelseg models` lists them)"]
+    code, out, _ = run_main(["models"], capsys)
+    assert code == 0 and out.splitlines()[1].split()[0] == "tiny"
