@@ -114,6 +114,8 @@ class Predictor:
             is resized to h x w (bilinear, antialiased when shrinking) before the network, and
             the logits are resized back (bilinear) to the image's size before the softmax, so
             label maps keep the input's grid. For a network trained on resized images.
+            ``"auto"``: the ``inference_size`` of a TrainedNetwork (the size the train job
+            resized its images to), else None.
 
     Use as a context manager: the network is put in eval mode inside and its previous
     training mode restored on exit.
@@ -129,6 +131,8 @@ class Predictor:
         check_finite_network(self.module, str(getattr(net, "checkpoint", None) or "the network"))
         self.device = resolve_device(device)
         self.flip, self.scales = parse_tta(tta)
+        if isinstance(input_size, str) and input_size == "auto":
+            input_size = getattr(net, "inference_size", None)
         self.input_size = parse_size(input_size, "input_size", maximum=MAX_INPUT_SIDE)
         self.in_channels = network_in_channels(self.module)
         self._was_training = None

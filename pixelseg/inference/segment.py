@@ -48,7 +48,7 @@ def semanticseg(
     num_workers: int | None = None,
     progress: bool = True,
     include_subfolders: bool = False,
-    input_size=None,
+    input_size="auto",
     roi=None,
     engine: str = "local",
     ray_address: str | None = None,
@@ -90,11 +90,12 @@ def semanticseg(
             None picks min(4, CPUs - 1) (0 for one or two files).
         progress: show a tqdm progress bar for many files.
         include_subfolders: for a folder, also read its subfolders.
-        input_size: None (each image at its own size) or (h, w): images are resized to
-            h x w for the network (bilinear, antialiased when shrinking) and the logits
-            resized back (bilinear) before the softmax, so label maps and scores keep each
-            image's H x W. TTA scales multiply ``input_size``. Use it for a network trained
-            on resized images.
+        input_size: ``"auto"`` (default): a TrainedNetwork's ``inference_size``, the size its
+            train job resized images to (``load_network("camvid-fast")`` runs at 216 x 288),
+            else each image at its own size; None: each image at its own size; or (h, w):
+            images are resized to h x w for the network (bilinear, antialiased when
+            shrinking) and the logits resized back (bilinear) before the softmax, so label
+            maps and scores keep each image's H x W. TTA scales multiply ``input_size``.
         roi: region of interest (MATLAB's ``roi``): pixels outside it are void (255) in the
             label maps and the written PNGs, and their scores are 0; the network still
             sees the whole image. A rectangle ``(x, y, width, height)`` in **0-based** pixel

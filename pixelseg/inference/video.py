@@ -188,7 +188,7 @@ def _labelled_frames(path: Path, predictor: Predictor, mini_batch_size: int, nee
 
 
 def segment_video(path, net, mini_batch_size: int = 4, return_scores: bool = False, all_scores: bool = False,
-                  device="auto", tta=False, *, input_size=None, roi=None, return_frames: bool = False,
+                  device="auto", tta=False, *, input_size="auto", roi=None, return_frames: bool = False,
                   progress: bool = True) -> Iterator:
     """Label every frame of a video, streamed: a generator of one result per frame, in order.
 

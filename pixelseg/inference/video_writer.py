@@ -87,7 +87,7 @@ def _label_map_names(folder: Path, prefix: str, overwrite: bool) -> str:
 
 
 def write_video_labels(path_in, net, out_path, overlay: bool = False, label_maps_dir=None, *,
-                       mini_batch_size: int = 4, device="auto", tta=False, input_size=None, roi=None,
+                       mini_batch_size: int = 4, device="auto", tta=False, input_size="auto", roi=None,
                        class_set=None, transparency: float = 0.5, codec: str | None = None,
                        name_prefix: str | None = None, overwrite: bool = False,
                        progress: bool = True) -> WrittenVideo:

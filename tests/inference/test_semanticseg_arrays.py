@@ -189,3 +189,29 @@ def test_no_images_give_empty_lists_that_unpack(dominant_net):
     assert semanticseg(np.zeros((0, 8, 8, 3), np.uint8), dominant_net) == []
     labels, scores = semanticseg([], dominant_net, return_scores=True)
     assert labels == [] and scores == []
+
+
+def test_a_network_trained_on_resized_images_runs_at_its_inference_size_by_default():
+    """load_network("camvid-fast") was trained at 216 x 288: semanticseg runs it there unless told
+    otherwise (input_size=None: each image at its own size), as pixelseg predict does."""
+    import torch
+
+    from pixelseg.checkpoint import TrainedNetwork
+    from pixelseg.inference import semanticseg
+
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        num_classes = 2
+
+        def forward(self, x):
+            seen.append(tuple(x.shape[-2:]))
+            return torch.stack([x[:, 0], 1 - x[:, 0]], dim=1)
+
+    image = np.zeros((40, 60, 3), dtype=np.uint8)
+    trained = TrainedNetwork(network=Recorder(), inference_size=(20, 30))
+    assert semanticseg(image, trained).shape == (40, 60) and seen == [(20, 30)]
+    semanticseg(image, trained, input_size=None)
+    semanticseg(image, trained.network)  # a bare network has no inference size
+    semanticseg(image, trained, input_size=(10, 12))
+    assert seen == [(20, 30), (40, 60), (40, 60), (10, 12)]
