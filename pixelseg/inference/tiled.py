@@ -12,11 +12,16 @@ kept: the overlap with the next tile in the row (K x tile x overlap), and the ov
 the tile rows above and below (K x overlap x width each); see
 :mod:`pixelseg.inference.tiled_blend`. Finished label rows are written straight into a tiled
 TIFF.
+
+``engine="ray"`` computes the tile rows on Ray workers instead, which read the image file
+themselves; this process blends them into the same labels and writes the same file
+(:mod:`pixelseg.inference.tiled_ray`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +74,11 @@ def semanticseg_tiled(
     tiff_tile: int = 256,
     bands=None,
     cog: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_workers: int | None = None,
+    threads_per_worker: int = 1,
+    gpus_per_worker: float = 0,
 ):
     """Label a large image tile by tile with overlap and weighted blending.
 
@@ -101,6 +111,14 @@ def semanticseg_tiled(
         bands: the 1-based bands of a raster file to read, e.g. ``(4, 3, 2)`` or ``"4,3,2"``
             (read through rasterio; default: the first ``in_channels``).
         cog: write ``out_path`` (``.tif``) as a Cloud Optimized GeoTIFF (needs rasterio).
+        engine: "local" (this process) or "ray": the tile rows are labelled by Ray worker
+            processes, which read their bands from ``image`` themselves (a file path, at
+            the same path on every node), and this process blends and writes them; the
+            labels are those of "local", pixel for pixel. ``net`` may then also be a saved
+            network's path; the ``ray`` extra. See :mod:`pixelseg.inference.tiled_ray`.
+        ray_address, num_workers, threads_per_worker, gpus_per_worker: with ``engine="ray"``,
+            as for :func:`~pixelseg.inference.distributed.semanticseg_ray` (the workers are at
+            most one per tile row).
 
     With rasterio, pixels that a GeoTIFF marks as holding no data (all bands equal to its
     nodata value, an internal mask, alpha 0) are labelled 255 (void).
@@ -110,10 +128,12 @@ def semanticseg_tiled(
         written.
 
     Raises:
-        ConfigurationError: bad tile/overlap/window/bands options; channel count not the
-            network's; ``cog`` without a ``.tif`` ``out_path``. DataError: an image that
-            cannot be read; a band it does not have.
-        MissingExtraError: ``bands`` or ``cog`` without rasterio (the ``geo`` extra).
+        ConfigurationError: bad tile/overlap/window/bands/engine options; channel count not
+            the network's; ``cog`` without a ``.tif`` ``out_path``; ``engine="ray"`` with an
+            array. DataError: an image that cannot be read; a band it does not have; a
+            network file that is not a pixelseg checkpoint (``engine="ray"``).
+        MissingExtraError: ``bands`` or ``cog`` without rasterio (the ``geo`` extra);
+            ``engine="ray"`` without ray (``pip install "pixelseg[ray]"``).
         FileExistsError: ``out_path`` exists and ``overwrite`` is False.
     """
     th, tw = _pair(tile_size, "tile_size")
@@ -138,14 +158,25 @@ def semanticseg_tiled(
             raise FileExistsError(f"{out_path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
         if not out_path.parent.is_dir():
             raise FileNotFoundError(f"the folder {out_path.parent} for {out_path.name} does not exist")
-    predictor = Predictor(net, device=device, tta=tta)
+    if engine == "ray":
+        from pixelseg.inference.tiled_ray import RayTileLabeller
+
+        predictor = RayTileLabeller(image, net, via_rasterio, bands, device=device, tta=tta, ray_address=ray_address,
+                                    num_workers=num_workers, threads_per_worker=threads_per_worker,
+                                    gpus_per_worker=gpus_per_worker)
+    elif engine != "local" or ray_address is not None or num_workers is not None:
+        raise ConfigurationError(f"engine must be 'local' or 'ray' (ray_address and num_workers only with 'ray'), "
+                                 f"got {engine!r}")
+    else:
+        predictor = Predictor(net, device=device, tta=tta)
     opened = (geo.open_geo_source(image, predictor.in_channels, bands) if via_rasterio
               else open_image_source(image, predictor.in_channels))
     with opened as source, predictor:
         predictor.check_channels(source.channels, source=source.name)
         rows = TileAxis(source.height, th, oh)
         cols = TileAxis(source.width, tw, ow)
-        finished = _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress)
+        label = predictor.label_bands if engine == "ray" else functools.partial(_label_bands, predictor)
+        finished = label(source, rows, cols, mini_batch_size, window, progress)
         if via_rasterio:
             finished = source.void_invalid(finished)
         if out_path is None:
