@@ -164,9 +164,9 @@ def semanticseg_tiled(
         predictor = RayTileLabeller(image, net, via_rasterio, bands, device=device, tta=tta, ray_address=ray_address,
                                     num_workers=num_workers, threads_per_worker=threads_per_worker,
                                     gpus_per_worker=gpus_per_worker)
-    elif engine != "local" or ray_address is not None or num_workers is not None:
-        raise ConfigurationError(f"engine must be 'local' or 'ray' (ray_address and num_workers only with 'ray'), "
-                                 f"got {engine!r}")
+    elif engine != "local" or (ray_address, num_workers, threads_per_worker, gpus_per_worker) != (None, None, 1, 0):
+        raise ConfigurationError(f"engine must be 'local' or 'ray' (ray_address, num_workers, threads_per_worker and "
+                                 f"gpus_per_worker only with 'ray'), got {engine!r}")
     else:
         predictor = Predictor(net, device=device, tta=tta)
     opened = (geo.open_geo_source(image, predictor.in_channels, bands) if via_rasterio

@@ -108,6 +108,8 @@ def test_bad_inputs_and_options_are_one_line_errors(network, tiff, tmp_path):
         semanticseg_tiled(np.zeros((80, 80, 3), np.uint8), network, **TILED, **ON_RAY)
     with pytest.raises(ConfigurationError, match="engine must be 'local' or 'ray'"):
         semanticseg_tiled(tiff, network, engine="spark", **TILED)
+    with pytest.raises(ConfigurationError, match="num_workers, threads_per_worker and gpus_per_worker only with 'ray'"):
+        semanticseg_tiled(tiff, network, threads_per_worker=4, **TILED)
     with pytest.raises(ConfigurationError, match="num_workers must be a positive integer, got 0"):
         semanticseg_tiled(tiff, network, engine="ray", num_workers=0, **TILED)
     with pytest.raises(DataError, match="missing.tif does not exist"):
