@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A network saved by pixelseg (TrainedNetwork.save or a run checkpoint), or the name of a "
                                       "shipped network (pixelseg models: camvid)."),
         inputs: list[str] | None = typer.Argument(None, metavar="INPUTS", help="Image files, folders or glob patterns (quote them); or one video (.mp4, .avi, .mov, .mkv, .webm)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created); for a video, the output video (labels.mp4)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder for the label PNGs/TIFFs (created); for a video, the output video (labels.mp4); with --tile-size and one image, a .tif or .png name is the label file itself."),
         overlay: bool = typer.Option(False, "--overlay", help="Also write DIR/overlays/<stem>.png; for a video, blend the frames with the class colours."),
         tile_size: int = typer.Option(None, "--tile-size", min=16, help="Label large images in tiles of at most N x N pixels."),
         overlap: int = typer.Option(None, "--overlap", min=0, help="Tile overlap in pixels (default tile/8)."),
@@ -58,7 +58,9 @@ def register(app: typer.Typer) -> None:
                                        "(void). With --data, the data block's region masks are used."),
         ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Label on a Ray cluster (the ray extra): "
                                        "local (a new one on this machine), auto (the one 'ray start' began here) or "
-                                       "HOST:PORT. Existing outputs are kept (run again to resume)."),
+                                       "HOST:PORT. Existing outputs are kept (run again to resume). With --tile-size, the "
+                                       "tiles of each image are spread over the workers (the image file must be at "
+                                       "the same path on every node)."),
         workers: int | None = typer.Option(None, "--workers", min=1, help="With --ray: worker processes (default one "
                                            "per CPU of the cluster)."),
         cog: bool = typer.Option(False, "--cog", help="With --tile-size: write Cloud Optimized GeoTIFFs (needs the "

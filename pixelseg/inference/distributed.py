@@ -24,10 +24,12 @@ Needs the ``ray`` extra (``pip install "pixelseg[ray]"``: ``ray[data]``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -209,40 +211,57 @@ def _run_on_ray(ray, files, todo, payload, threads, gpus, num_workers, address, 
         return set(), []
     from tqdm.auto import tqdm
 
+    written: set[int] = set()
+    skipped: list[str] = []
+    with ray_session(ray, address, num_workers * threads if num_workers else None):
+        context = ray.data.DataContext.get_current()
+        bars = context.enable_progress_bars, context.print_on_execution_start
+        context.enable_progress_bars = context.print_on_execution_start = False
+        bar = tqdm(total=len(todo), disable=not progress, desc="semanticseg (ray)", unit="img")
+        try:
+            _label_on_ray(ray, files, todo, payload, threads, gpus, num_workers, batch_size, on_error, options,
+                          written, skipped, bar)
+        finally:
+            bar.close()
+            context.enable_progress_bars, context.print_on_execution_start = bars
+    return written, skipped
+
+
+def _label_on_ray(ray, files, todo, payload, threads, gpus, num_workers, batch_size, on_error, options, written,
+                  skipped, bar) -> None:
+    """The Ray Data pipeline of :func:`_run_on_ray`: fills ``written`` and ``skipped``."""
+    workers = num_workers or _default_workers(ray, threads, gpus)
+    rows = [{"index": i, "file": files[i]} for i in todo]
+    blocks = -(-len(rows) // batch_size)  # one batch per block: the unit a worker takes
+    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+        SegmenterActor, batch_size=batch_size, batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=min(workers, blocks)), num_cpus=threads, num_gpus=gpus or None,
+        fn_constructor_kwargs={"checkpoint": payload, "threads": threads, "on_error": on_error,
+                               "options": options})
+    for row in dataset.iter_rows():
+        if row["error"]:
+            if on_error == "raise" or row["kind"] != "DataError":  # "skip" skips unreadable files only
+                raise _REPORTED.get(row["kind"], DataError)(row["error"])
+            if row["error"] not in skipped:
+                skipped.append(row["error"])
+        else:
+            written.add(int(row["index"]))
+        bar.update(1)
+
+
+@contextlib.contextmanager
+def ray_session(ray, address: str | None, num_cpus: int | None = None) -> Iterator[None]:
+    """Use this process's Ray instance, or start one (``ray.init(address=address)``; a
+    ``"local"`` one with ``num_cpus`` CPUs when given) and shut it down on exit."""
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
-                 **({"num_cpus": num_workers * threads} if address == "local" and num_workers else {}))
-    written: set[int] = set()
-    skipped: list[str] = []
-    context = ray.data.DataContext.get_current()
-    bars = context.enable_progress_bars, context.print_on_execution_start
-    context.enable_progress_bars = context.print_on_execution_start = False
-    bar = tqdm(total=len(todo), disable=not progress, desc="semanticseg (ray)", unit="img")
+                 **({"num_cpus": num_cpus} if address == "local" and num_cpus else {}))
     try:
-        workers = num_workers or _default_workers(ray, threads, gpus)
-        rows = [{"index": i, "file": files[i]} for i in todo]
-        blocks = -(-len(rows) // batch_size)  # one batch per block: the unit a worker takes
-        dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
-            SegmenterActor, batch_size=batch_size, batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=min(workers, blocks)), num_cpus=threads, num_gpus=gpus or None,
-            fn_constructor_kwargs={"checkpoint": payload, "threads": threads, "on_error": on_error,
-                                   "options": options})
-        for row in dataset.iter_rows():
-            if row["error"]:
-                if on_error == "raise" or row["kind"] != "DataError":  # "skip" skips unreadable files only
-                    raise _REPORTED.get(row["kind"], DataError)(row["error"])
-                if row["error"] not in skipped:
-                    skipped.append(row["error"])
-            else:
-                written.add(int(row["index"]))
-            bar.update(1)
+        yield
     finally:
-        bar.close()
-        context.enable_progress_bars, context.print_on_execution_start = bars
         if started:
             ray.shutdown()
-    return written, skipped
 
 
 def _default_workers(ray, threads: int, gpus: float) -> int:
@@ -253,6 +272,22 @@ def _default_workers(ray, threads: int, gpus: float) -> int:
 
 
 # ---------------------------------------------------------------------------- the workers
+def network_from_payload(checkpoint: bytes, threads: int):
+    """On a worker: the ``TrainedNetwork`` of the checkpoint bytes of :func:`_network_payload`,
+    with ``threads`` torch threads (``torch.set_num_threads``) for this process."""
+    import torch
+
+    from pixelseg.checkpoint import load_network
+
+    torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory(prefix="pixelseg-ray-") as folder:
+        path = Path(folder) / "network.pt"
+        path.write_bytes(checkpoint)
+        net = load_network(path)
+    net.checkpoint = None  # the temporary file is gone
+    return net
+
+
 class SegmenterActor:
     """One Ray worker: rebuilds the network once, then labels and writes batches of files.
 
@@ -271,16 +306,7 @@ class SegmenterActor:
     """
 
     def __init__(self, checkpoint: bytes, threads: int, on_error: str, options: dict[str, Any]):
-        import torch
-
-        from pixelseg.checkpoint import load_network
-
-        torch.set_num_threads(threads)
-        with tempfile.TemporaryDirectory(prefix="pixelseg-ray-") as folder:
-            path = Path(folder) / "network.pt"
-            path.write_bytes(checkpoint)
-            self.net = load_network(path)
-        self.net.checkpoint = None  # the temporary file is gone
+        self.net = network_from_payload(checkpoint, threads)
         self.on_error = on_error
         self.options = dict(options)
         self.regions = self.options.pop("roi")

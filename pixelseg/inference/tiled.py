@@ -7,72 +7,44 @@ of a pixel is the argmax of its weighted sum, which equals the argmax of the wei
 
 Memory is bounded by the tiles, not by the image: tiles are read lazily one tile row (band)
 at a time from a tiled or stripped TIFF through ``tifffile``'s zarr store (the next band is
-read in a background thread while the network works), and only three accumulators are
-kept: the current tile, the overlap with the next tile in the row (K x tile x overlap) and
-the overlap with the next tile row (K x overlap x width). Finished label rows are written
-straight into a tiled TIFF.
+read in a background thread while the network works), and only the carries of the blend are
+kept: the overlap with the next tile in the row (K x tile x overlap), and the overlaps with
+the tile rows above and below (K x overlap x width each); see
+:mod:`pixelseg.inference.tiled_blend`. Finished label rows are written straight into a tiled
+TIFF.
+
+``engine="ray"`` computes the tile rows on Ray workers instead, which read the image file
+themselves; this process blends them into the same labels and writes the same file
+(:mod:`pixelseg.inference.tiled_ray`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import math
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from pixelseg.errors import ConfigurationError
 from pixelseg.inference import geo
 from pixelseg.inference.predictor import Predictor, default_class_set
+from pixelseg.inference.tiled_blend import (
+    WINDOWS,
+    TileAxis,
+    blend_window,
+    finish_rows,
+    label_tile_row,
+    read_band,
+    tile_weights,
+)
 from pixelseg.inference.tiled_io import open_image_source, write_label_tiff
 
-WINDOWS = ("cosine", "triangular", "uniform")
+__all__ = ["semanticseg_tiled", "blend_window", "WINDOWS"]
 
-
-def blend_window(size: int, kind: str = "cosine") -> np.ndarray:
-    """1-D blending weights (float32, length ``size``, all > 0).
-
-    ``cosine``: the Hann window sampled at pixel centres, ``sin(pi (t + 0.5) / size) ** 2``;
-    ``triangular``: ``1 - |2 (t + 0.5) / size - 1|``; ``uniform``: ones (plain averaging).
-    """
-    t = (np.arange(size, dtype=np.float64) + 0.5) / size
-    if kind == "cosine":
-        w = np.sin(np.pi * t) ** 2
-    elif kind == "triangular":
-        w = 1.0 - np.abs(2.0 * t - 1.0)
-    elif kind == "uniform":
-        w = np.ones(size)
-    else:
-        raise ConfigurationError(f"window must be one of {WINDOWS}, got {kind!r}")
-    return np.maximum(w, 1e-6).astype(np.float32)
-
-
-class _Axis:
-    """Tile layout along one axis: ``count`` tiles of ``size`` at ``start(i) = i * step``,
-    covering ``length`` (the last tile may run past the end; that part is padded).
-
-    ``count`` is the fewest tiles of at most ``tile`` pixels that cover ``length`` with the
-    given overlap; their size is then shrunk to the smallest that still covers it (at least
-    twice the overlap), so that little of the last tile is padding: 2048 pixels in tiles of
-    512 with overlap 64 become 5 tiles of 461 (2,305 pixels computed) rather than 5 of 512
-    (2,560).
-    """
-
-    def __init__(self, length: int, tile: int, overlap: int):
-        if length <= tile:
-            self.size, self.overlap, self.count = length, 0, 1
-        else:
-            self.overlap = overlap
-            self.count = 1 + math.ceil((length - tile) / (tile - overlap))
-            self.size = min(tile, max(2 * overlap, math.ceil((length + (self.count - 1) * overlap) / self.count)))
-        self.length = length
-        self.step = self.size - self.overlap
-        self.padded = (self.count - 1) * self.step + self.size
-
-    def start(self, i: int) -> int:
-        return i * self.step
+#: The tile layout along one axis (the name tests and benchmarks know it by).
+_Axis = TileAxis
 
 
 def _pair(value, name: str) -> tuple[int, int]:
@@ -102,6 +74,11 @@ def semanticseg_tiled(
     tiff_tile: int = 256,
     bands=None,
     cog: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_workers: int | None = None,
+    threads_per_worker: int = 1,
+    gpus_per_worker: float = 0,
 ):
     """Label a large image tile by tile with overlap and weighted blending.
 
@@ -123,7 +100,8 @@ def semanticseg_tiled(
         overlap: pixels shared by neighbouring tiles, int or (rows, cols); at most half the
             tile; default an eighth of the tile (64 for 512). Wider overlap means smoother
             blending and more compute.
-        mini_batch_size: tiles per forward pass (bounds memory with the tile size).
+        mini_batch_size: tiles per forward pass (bounds memory with the tile size); a
+            pass never spans two tile rows.
         device, tta: as for ``semanticseg``.
         window: blending weights, "cosine" (default), "triangular" or "uniform".
         class_set: the ClassSet whose colours the output palette carries (default the
@@ -133,6 +111,14 @@ def semanticseg_tiled(
         bands: the 1-based bands of a raster file to read, e.g. ``(4, 3, 2)`` or ``"4,3,2"``
             (read through rasterio; default: the first ``in_channels``).
         cog: write ``out_path`` (``.tif``) as a Cloud Optimized GeoTIFF (needs rasterio).
+        engine: "local" (this process) or "ray": the tile rows are labelled by Ray worker
+            processes, which read their bands from ``image`` themselves (a file path, at
+            the same path on every node), and this process blends and writes them; the
+            labels are those of "local", pixel for pixel. ``net`` may then also be a saved
+            network's path; the ``ray`` extra. See :mod:`pixelseg.inference.tiled_ray`.
+        ray_address, num_workers, threads_per_worker, gpus_per_worker: with ``engine="ray"``,
+            as for :func:`~pixelseg.inference.distributed.semanticseg_ray` (the workers are at
+            most one per tile row).
 
     With rasterio, pixels that a GeoTIFF marks as holding no data (all bands equal to its
     nodata value, an internal mask, alpha 0) are labelled 255 (void).
@@ -142,10 +128,12 @@ def semanticseg_tiled(
         written.
 
     Raises:
-        ConfigurationError: bad tile/overlap/window/bands options; channel count not the
-            network's; ``cog`` without a ``.tif`` ``out_path``. DataError: an image that
-            cannot be read; a band it does not have.
-        MissingExtraError: ``bands`` or ``cog`` without rasterio (the ``geo`` extra).
+        ConfigurationError: bad tile/overlap/window/bands/engine options; channel count not
+            the network's; ``cog`` without a ``.tif`` ``out_path``; ``engine="ray"`` with an
+            array. DataError: an image that cannot be read; a band it does not have; a
+            network file that is not a pixelseg checkpoint (``engine="ray"``).
+        MissingExtraError: ``bands`` or ``cog`` without rasterio (the ``geo`` extra);
+            ``engine="ray"`` without ray (``pip install "pixelseg[ray]"``).
         FileExistsError: ``out_path`` exists and ``overwrite`` is False.
     """
     th, tw = _pair(tile_size, "tile_size")
@@ -170,14 +158,25 @@ def semanticseg_tiled(
             raise FileExistsError(f"{out_path} exists; pass overwrite=True (--overwrite on the command line) to replace it")
         if not out_path.parent.is_dir():
             raise FileNotFoundError(f"the folder {out_path.parent} for {out_path.name} does not exist")
-    predictor = Predictor(net, device=device, tta=tta)
+    if engine == "ray":
+        from pixelseg.inference.tiled_ray import RayTileLabeller
+
+        predictor = RayTileLabeller(image, net, via_rasterio, bands, device=device, tta=tta, ray_address=ray_address,
+                                    num_workers=num_workers, threads_per_worker=threads_per_worker,
+                                    gpus_per_worker=gpus_per_worker)
+    elif engine != "local" or (ray_address, num_workers, threads_per_worker, gpus_per_worker) != (None, None, 1, 0):
+        raise ConfigurationError(f"engine must be 'local' or 'ray' (ray_address, num_workers, threads_per_worker and "
+                                 f"gpus_per_worker only with 'ray'), got {engine!r}")
+    else:
+        predictor = Predictor(net, device=device, tta=tta)
     opened = (geo.open_geo_source(image, predictor.in_channels, bands) if via_rasterio
               else open_image_source(image, predictor.in_channels))
     with opened as source, predictor:
         predictor.check_channels(source.channels, source=source.name)
-        rows = _Axis(source.height, th, oh)
-        cols = _Axis(source.width, tw, ow)
-        finished = _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress)
+        rows = TileAxis(source.height, th, oh)
+        cols = TileAxis(source.width, tw, ow)
+        label = predictor.label_bands if engine == "ray" else functools.partial(_label_bands, predictor)
+        finished = label(source, rows, cols, mini_batch_size, window, progress)
         if via_rasterio:
             finished = source.void_invalid(finished)
         if out_path is None:
@@ -208,116 +207,26 @@ def _assemble(bands, height: int, width: int) -> np.ndarray:
     return out
 
 
-def _tiles(source, rows: _Axis, cols: _Axis) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(i, j, tile rows.size x cols.size x C) in row-major order; bands read one ahead."""
-
-    def read_band(i: int) -> np.ndarray:
-        y0 = rows.start(i)
-        y1 = min(y0 + rows.size, source.height)
-        band = source.read_rows(y0, y1)
-        pad_y = rows.size - (y1 - y0)
-        pad_x = cols.padded - source.width
-        if pad_y or pad_x:
-            band = np.pad(band, ((0, pad_y), (0, pad_x), (0, 0)), mode="symmetric")
-        return band
-
+def _bands(source, rows: TileAxis, cols: TileAxis) -> Iterator[tuple[int, np.ndarray]]:
+    """(i, the pixels of tile row i) in order; the next band is read in a background thread."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(read_band, 0)
+        future = pool.submit(read_band, source, rows, cols, 0)
         for i in range(rows.count):
             band = future.result()
             if i + 1 < rows.count:
-                future = pool.submit(read_band, i + 1)
-            for j in range(cols.count):
-                x0 = cols.start(j)
-                yield i, j, band[:, x0 : x0 + cols.size]
+                future = pool.submit(read_band, source, rows, cols, i + 1)
+            yield i, band
 
 
 def _label_bands(predictor, source, rows, cols, mini_batch_size, window, progress):
     """Yield (y0, labels band) for consecutive finished row bands, cropped to the image."""
     from tqdm.auto import tqdm
 
-    weights = torch.from_numpy(np.outer(blend_window(rows.size, window), blend_window(cols.size, window)))
-    weights = weights.to(predictor.device)
-    blender = _Blender(rows, cols, weights, source.width)
+    weights = tile_weights(rows, cols, window, predictor.device)
     bar = tqdm(total=rows.count * cols.count, disable=not progress, desc="tiles", unit="tile")
-    batch: list[tuple[int, int, np.ndarray]] = []
+    parts = (label_tile_row(predictor, band, rows, cols, i, weights, mini_batch_size, lambda: bar.update(1))
+             for i, band in _bands(source, rows, cols))
     try:
-        for tile in _tiles(source, rows, cols):
-            batch.append(tile)
-            if len(batch) == mini_batch_size:
-                yield from _run_batch(predictor, batch, blender, bar)
-        if batch:
-            yield from _run_batch(predictor, batch, blender, bar)
-        yield from blender.finish()
+        yield from finish_rows(parts, rows, cols, source.width)
     finally:
         bar.close()
-
-
-def _run_batch(predictor, batch, blender, bar):
-    x = predictor.to_input(np.stack([t for _, _, t in batch]))
-    with torch.inference_mode():
-        probs = predictor.scores(x)
-    for (i, j, _), p in zip(batch, probs):
-        yield from blender.add(i, j, p)
-        bar.update(1)
-    batch.clear()
-
-
-class _Blender:
-    """Streams weighted tile scores into final label rows with bounded memory.
-
-    For tile (i, j), its block (K x th x tw) = own weighted scores + the right carry (the
-    previous tile's contribution to the shared columns, which already includes the tile
-    row above) + the down carry of tile row i-1 (for the columns not covered by the right
-    carry). Rows/columns not shared with a later tile are final: their argmax goes to the
-    current label band. The tile's own scores on the rows shared with tile row i+1 go into
-    the next down carry. The argmax of a weighted sum needs no normalisation.
-    """
-
-    def __init__(self, rows: _Axis, cols: _Axis, weights: torch.Tensor, width: int):
-        self.rows, self.cols, self.w, self.width = rows, cols, weights, width
-        self.row = -1
-        self.down = None  # K x oh x padded width: tile row i-1's scores on rows shared with row i
-        self.next_down = None
-        self.right = None  # K x th x ow
-        self.band = None
-
-    def _start_row(self, i: int, k: int, device) -> list[tuple[int, np.ndarray]]:
-        out = self._emit() if self.row >= 0 else []
-        self.row = i
-        self.down, self.next_down = self.next_down, None
-        if self.rows.overlap and i + 1 < self.rows.count:
-            self.next_down = torch.zeros(k, self.rows.overlap, self.cols.padded, device=device)
-        final_rows = self.rows.size if i == self.rows.count - 1 else self.rows.step
-        self.band = torch.empty(final_rows, self.cols.padded, dtype=torch.uint8, device=device)
-        self.right = None
-        return out
-
-    def _emit(self) -> list[tuple[int, np.ndarray]]:
-        y0 = self.rows.start(self.row)
-        n = min(self.band.shape[0], self.rows.length - y0)
-        return [(y0, self.band[:n, : self.width].cpu().numpy())]
-
-    def add(self, i: int, j: int, probs: torch.Tensor):
-        if i != self.row:
-            yield from self._start_row(i, probs.shape[0], probs.device)
-        rows, cols = self.rows, self.cols
-        oh, ow = rows.overlap, cols.overlap
-        x0 = cols.start(j)
-        block = probs * self.w  # this tile's own weighted scores, then completed in place
-        if self.next_down is not None:  # own scores only: taken before the carries are added
-            self.next_down[:, :, x0 : x0 + cols.size] += block[:, rows.step :]
-        if self.right is not None:
-            block[:, :, :ow] += self.right
-        if self.down is not None:
-            c0 = ow if j > 0 else 0
-            block[:, :oh, c0:] += self.down[:, :, x0 + c0 : x0 + cols.size]
-        # a view: block is not touched again, so no copy is needed
-        self.right = block[:, :, cols.step :] if ow and j + 1 < cols.count else None
-        final_cols = cols.size if j == cols.count - 1 else cols.step
-        final_rows = self.band.shape[0]
-        self.band[:, x0 : x0 + final_cols] = block[:, :final_rows, :final_cols].max(0).indices.to(torch.uint8)
-
-    def finish(self):
-        if self.row >= 0:
-            yield from self._emit()

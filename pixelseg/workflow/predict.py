@@ -3,7 +3,7 @@
 One palette PNG of class indices per input (``<prefix><stem>.png``; 255, void, outside the
 region of interest: each item's region mask of a ``data:`` block, or ``roi``), or with ``tile_size``
 each input labelled tile by tile (TIFF inputs read lazily, written as tiled TIFF
-``<prefix><stem>.tif``). ``overlay=True`` also writes ``out/overlays/<stem>.png`` (image and
+``<prefix><stem>.tif``; with ``ray``, its tile rows spread over Ray workers). ``overlay=True`` also writes ``out/overlays/<stem>.png`` (image and
 class colours blended, the image name as a title above and a legend of the classes that
 appear below). Every output path is planned and checked before anything is written.
 """
@@ -113,21 +113,50 @@ def _write_overlays(pairs, class_set, out: Path, overwrite: bool, echo: Callable
     return count
 
 
-def _engine(ray: str | None, workers: int | None, tile_size: int | None, overlay: bool) -> dict[str, Any]:
+def _engine(ray: str | None, workers: int | None, overlay: bool) -> dict[str, Any]:
     """The ``semanticseg`` arguments of ``--ray ADDRESS`` and ``--workers N`` (none without ``--ray``).
 
     Raises:
-        ConfigurationError: ``--workers`` without ``--ray``, or ``--ray`` with ``--tile-size``
-            or ``--overlay``.
+        ConfigurationError: ``--workers`` without ``--ray``, or ``--ray`` with ``--overlay``.
     """
     if ray is None:
         if workers is not None:
             raise ConfigurationError("--workers sets the Ray worker processes: give --ray too (--ray local for this machine)")
         return {}
-    if tile_size is not None or overlay:
-        raise ConfigurationError(f"--ray cannot be combined with {'--tile-size' if tile_size is not None else '--overlay'}: "
-                                 "label whole images on Ray, then run without --ray for the rest")
+    if overlay:
+        raise ConfigurationError("--ray cannot be combined with --overlay: label the images on Ray, then run "
+                                 "without --ray for the overlays")
     return {"engine": "ray", "ray_address": ray, "num_workers": workers}
+
+
+def _label_file(out: str | Path, tile_size: int | None, data) -> Path | None:
+    """``--out`` as the one label file of a tiled job (``labels.tif``, ``labels.png``), or None
+    when it is the output folder."""
+    out = Path(out)
+    if tile_size is None or data is not None or out.is_dir() or out.suffix.lower() not in (*_TIFF, ".png"):
+        return None
+    return out
+
+
+def _tiled_plan(files: list[Path], folder: Path, name_prefix: str, cog: bool, label_file: Path | None,
+                resume: bool, overwrite: bool, echo: Callable[[str], None]) -> tuple[list[Path], list[int]]:
+    """(the label file of each input, the indices of those to compute): with ``resume``
+    (``--ray``) the outputs that exist are kept, unless ``overwrite``; the rest is checked.
+
+    Raises:
+        ConfigurationError: ``label_file`` for more than one input; outputs that clash.
+        FileExistsError: an output exists (not ``resume``) and ``overwrite`` is False.
+    """
+    if label_file is not None and len(files) != 1:
+        raise ConfigurationError(f"--out {label_file} names one label file, but {len(files)} images were given; "
+                                 "give one image, or an output folder as --out")
+    targets = [label_file] if label_file is not None else [
+        folder / f"{name_prefix}{f.stem}{'.tif' if cog or f.suffix.lower() in _TIFF else '.png'}" for f in files]
+    todo = [k for k, t in enumerate(targets) if overwrite or not resume or not t.exists()]
+    if len(todo) < len(targets):
+        echo(f"kept {len(targets) - len(todo)} existing label file(s) in {folder} (--overwrite recomputes them)")
+    check_output_paths([files[k] for k in todo], [targets[k] for k in todo], overwrite)
+    return targets, todo
 
 
 def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str | Path, overlay: bool = False,
@@ -152,7 +181,8 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             rectangle ``(x, y, width, height)`` or the text ``"x,y,width,height"`` (0-based
             pixels; :func:`parse_roi`), or anything ``semanticseg``'s ``roi`` takes. Pixels
             outside are written as 255 (void). Not with ``tile_size``.
-        out: output folder (created).
+        out: output folder (created); with ``tile_size`` and one input, a ``.tif``/``.tiff``/
+            ``.png`` path that is not a folder names the label file itself.
         overlay: also write ``out/overlays/<stem>.png``.
         tile_size: label each image in tiles of at most N x N pixels (None: whole images).
         overlap: tile overlap in pixels (default tile/8).
@@ -172,8 +202,10 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         ray: label on a Ray cluster (:func:`pixelseg.inference.distributed.semanticseg_ray`;
             the ``ray`` extra): ``"local"`` (a new one on this machine), ``"auto"`` (the one
             ``ray start`` began here) or ``"HOST:PORT"``; outputs that exist are kept and
-            their inputs skipped (run again to resume), unless ``overwrite``. Not with
-            ``tile_size`` or ``overlay``.
+            their inputs skipped (run again to resume), unless ``overwrite``. With
+            ``tile_size``, the tile rows of each image are spread over the workers
+            (``semanticseg_tiled(..., engine="ray")``, one Ray run per image). Not with
+            ``overlay``.
         workers: with ``ray``, the worker processes (default one per CPU of the cluster).
         label_maps: with a video input, also write each frame's label PNG into this folder.
         echo: receives one line per message; default: the logger (INFO).
@@ -201,7 +233,7 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         raise ConfigurationError("--roi applies to INPUTS; with --data each image's region comes from the data: block "
                                  "(regions: a mask file there gives one for all)")
     roi = parse_roi(roi)
-    engine = _engine(ray, workers, tile_size, overlay)
+    engine = _engine(ray, workers, overlay)
     if (cog or bands is not None) and tile_size is None:
         raise ConfigurationError("--cog and --bands apply to tiled inference; add --tile-size (e.g. --tile-size 512)")
     trained = open_checkpoint(checkpoint)
@@ -220,7 +252,8 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
     if label_maps is not None:
         raise ConfigurationError("--label-maps applies to a video input (image inputs are written as label PNGs "
                                  "into --out)")
-    out = output_folder(out, "--out")
+    label_file = _label_file(out, tile_size, data)
+    out = output_folder(label_file.parent if label_file is not None else out, "--out")
     groups = _data_groups(data, split, out) if data is not None else [(out, _input_files(inputs), roi)]
     if tile_size is not None and any(regions is not None for _, _, regions in groups):
         raise ConfigurationError("regions of interest (--roi, data.regions) cannot be combined with --tile-size; "
@@ -241,12 +274,11 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
             written += list(pxds.files)
             pairs += [(by_name[p.stem], p) for p in pxds.files]
         else:
-            targets = [folder / f"{name_prefix}{f.stem}{'.tif' if cog or f.suffix.lower() in _TIFF else '.png'}" for f in files]
-            check_output_paths(files, targets, overwrite)
-            for f, target in zip(files, targets):
-                semanticseg_tiled(f, trained, target, tile_size=tile_size, overlap=overlap,
+            targets, todo = _tiled_plan(files, folder, name_prefix, cog, label_file, bool(engine), overwrite, echo)
+            for k in todo:
+                semanticseg_tiled(files[k], trained, targets[k], tile_size=tile_size, overlap=overlap,
                                   mini_batch_size=mini_batch_size or tile_batch_size(tile_size), device=device,
-                                  tta=tta, class_set=class_set, overwrite=overwrite, cog=cog, bands=bands)
+                                  tta=tta, class_set=class_set, overwrite=overwrite, cog=cog, bands=bands, **engine)
             written += targets
             pairs += list(zip(files, targets))
     echo(f"labelled {len(written)} image(s) into {out} ({class_set.num_classes} classes)")

@@ -1,4 +1,5 @@
-"""Tiny stand-in networks for inference tests (fast, with known answers)."""
+"""Tiny stand-in networks for inference tests (fast, with known answers); a tiny pixelseg
+network and a local Ray instance for the Ray engine's tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,36 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+
+from pixelseg.checkpoint import TrainedNetwork
+from pixelseg.data import ClassSet
+from pixelseg.models import create_network
+
+CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
+#: The missing-extra sentence of the Ray engine.
+RAY_HINT = ('distributed inference (engine="ray", pixelseg predict --ray) needs the "ray" extra (ray is not '
+            'installed): pip install "pixelseg[ray]"')
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    """A tiny U-Net of pixelseg.models (3 classes, CLASSES) saved as ``network.checkpoint``:
+    the Ray workers rebuild it from its checkpoint."""
+    torch.manual_seed(0)
+    net = create_network("unet", num_classes=3, encoder_depth=2, num_first_encoder_filters=4).eval()
+    trained = TrainedNetwork(network=net, class_set=CLASSES)
+    trained.checkpoint = trained.save(tmp_path_factory.mktemp("ckpt") / "tiny.pt")
+    return trained
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Ray instance of 2 CPUs for one test module (skipped without ray)."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield ray
+    ray.shutdown()
 
 
 class DominantChannel(nn.Module):

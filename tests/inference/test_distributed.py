@@ -1,9 +1,9 @@
 """``semanticseg(engine="ray")`` and ``pixelseg predict --ray``: the single-process files, resuming,
 errors, and the missing extra.
 
-The tests that run Ray share one local Ray instance of 2 CPUs (module fixture; starting Ray
-takes about 10 s) and are skipped when ray is not installed: ``make setup`` installs
-``.[all,test]``, which leaves the ``ray`` extra out, so CI skips them.
+The tests that run Ray share one local Ray instance of 2 CPUs (the module fixture ``cluster``
+of conftest.py; starting Ray takes about 10 s) and are skipped when ray is not installed:
+``make setup`` installs ``.[all,test]``, which leaves the ``ray`` extra out, so CI skips them.
 """
 
 from __future__ import annotations
@@ -13,30 +13,15 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from pixelseg.checkpoint import TrainedNetwork
 from pixelseg.cli import main
-from pixelseg.data import ClassSet
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.inference import semanticseg
-from pixelseg.models import create_network
 from pixelseg.utils.extras import MissingExtraError
 from pixelseg.workflow.predict import run_predict
 
-CLASSES = ClassSet(["sky", "road", "car"], colors=[[128, 128, 128], [128, 64, 128], [64, 0, 128]])
-HINT = ('distributed inference (engine="ray", pixelseg predict --ray) needs the "ray" extra (ray is not installed): '
-        'pip install "pixelseg[ray]"')
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory):
-    torch.manual_seed(0)
-    net = create_network("unet", num_classes=3, encoder_depth=2, num_first_encoder_filters=4).eval()
-    trained = TrainedNetwork(network=net, class_set=CLASSES)
-    trained.checkpoint = trained.save(tmp_path_factory.mktemp("ckpt") / "tiny.pt")
-    return trained
+from .conftest import CLASSES, RAY_HINT
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +33,6 @@ def images(tmp_path_factory):
         shape = (20, 28, 3) if i % 2 else (16, 24, 3)
         Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(folder / f"im{i}.png")
     return folder
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("ray.data")
-    ray.init(num_cpus=2, include_dashboard=False)
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +93,10 @@ def test_without_ray_the_error_is_one_sentence_with_the_command(monkeypatch, net
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MissingExtraError) as info:
         semanticseg(images, network, write_location=tmp_path / "out", engine="ray")
-    assert str(info.value) == HINT
+    assert str(info.value) == RAY_HINT
     with pytest.raises(SystemExit) as code:
         main(["predict", str(network.checkpoint), str(images), "--out", str(tmp_path / "cli"), "--ray", "local"])
-    assert code.value.code == 2 and HINT in capsys.readouterr().err
+    assert code.value.code == 2 and RAY_HINT in capsys.readouterr().err
     assert not list((tmp_path / "out").glob("*.png"))
 
 
@@ -131,5 +107,5 @@ def test_bad_engine_options_are_configuration_errors(network, images, tmp_path):
         semanticseg(images, network, engine="ray")
     with pytest.raises(ConfigurationError, match="--workers .* give --ray"):
         run_predict(network.checkpoint, [images], tmp_path / "out", workers=2)
-    with pytest.raises(ConfigurationError, match="--ray cannot be combined with --tile-size"):
-        run_predict(network.checkpoint, [images], tmp_path / "out", ray="local", tile_size=64)
+    with pytest.raises(ConfigurationError, match="--ray cannot be combined with --overlay"):
+        run_predict(network.checkpoint, [images], tmp_path / "out", ray="local", overlay=True)
