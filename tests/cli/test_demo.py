@@ -44,7 +44,25 @@ def test_demo_job_writes_metrics_plots_and_overlays(tiny_camvid, tmp_path):
     names = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert len(names) == 2 and names[0].startswith("epoch000-") and names[1] == "last.ckpt", names
     assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and not p.is_symlink()) < 100e6
-    assert Image.open(overlays[0]).size[0] > 500
+    # the shipped camvid network ran beside it on the same images: its metrics and a fourth panel
+    shipped = json.loads((out / "camvid" / "metrics.json").read_text())
+    assert shipped["num_images"] == saved["num_images"] == 2
+    assert Image.open(overlays[0]).size[0] > 4 * 5.5 * 80  # image | truth | this run | shipped camvid
+
+
+def test_the_shipped_network_is_left_out_when_asked_or_when_its_classes_differ(tmp_path):
+    from pixelseg.data import ClassSet
+    from pixelseg.data.formats.camvid import camvid_class_set
+    from pixelseg.workflow.demo import shipped_reference
+
+    said: list[str] = []
+    assert shipped_reference(None, camvid_class_set(), said.append) is None and said == []
+    name, network = shipped_reference("camvid", camvid_class_set(), said.append)
+    assert name == "camvid" and network.num_classes == 11
+    assert shipped_reference("camvid", ClassSet(["crack", "background"]), said.append) is None
+    assert shipped_reference("nope", camvid_class_set(), said.append) is None
+    assert said == ["the shipped network 'camvid' predicts other classes than this data's; it is not run beside",
+                    "no shipped network 'nope' in this installation; `pixelseg models` lists those there are"]
 
 
 def test_parse_image_size():
