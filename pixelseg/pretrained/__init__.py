@@ -141,10 +141,10 @@ def resolve_network(source: str | os.PathLike, folder: str | os.PathLike | None 
     path = Path(source)
     if path.exists():
         return path
-    names = [card.name for card in model_cards(folder)]
-    if str(source) in names:
-        return model_card(str(source), folder).path
+    cards = {card.name: card for card in model_cards(folder)}
+    if str(source) in cards:
+        return cards[str(source)].path
     raise FileNotFoundError(
         f"{role} {source} does not exist, and it is not the name of a shipped network "
-        f"({', '.join(names) or 'none shipped'}; `pixelseg models` lists them)"
+        f"({', '.join(cards) or 'none shipped'}; `pixelseg models` lists them)"
     )
