@@ -129,7 +129,7 @@ class OnnxSegmenter:
         out = self.session.run([self.output_name], {self.input_name: x})[0]
         size = arr.shape[-3:-1]  # preprocess accepted H x W x C or N x H x W x C
         if tuple(out.shape[-2:]) != tuple(size):
-            out = np.stack([resize_channels(o.transpose(1, 2, 0), size).transpose(2, 0, 1) for o in out])
+            out = resize_bilinear(out, size)
         return out
 
     def predict(self, image: np.ndarray, return_scores: bool = False, all_scores: bool = False):
@@ -269,3 +269,23 @@ def resize_channels(array: np.ndarray, size) -> np.ndarray:
     channels = [np.asarray(Image.fromarray(np.ascontiguousarray(array[..., c], dtype=np.float32)).resize(
         (w, h), Image.BILINEAR)) for c in range(array.shape[-1])]
     return np.stack(channels, axis=-1).astype(np.float32, copy=False)
+
+
+def _bilinear_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source indices (lower, upper) and upper weights of each output pixel along one axis,
+    with torch's ``align_corners=False`` convention (pixel centres; sources clamped at 0)."""
+    src = np.maximum((np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5, 0.0)
+    lower = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    upper = np.minimum(lower + 1, n_in - 1)
+    return lower, upper, (src - lower).astype(np.float32)
+
+
+def resize_bilinear(scores: np.ndarray, size) -> np.ndarray:
+    """Resize N x K x h x w float32 scores to N x K x H x W (``size`` = (H, W)) bilinearly, as
+    ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)`` does (no
+    antialiasing): each output value blends the two nearest source rows, then columns."""
+    h, w = (int(v) for v in size)
+    y0, y1, wy = _bilinear_taps(scores.shape[-2], h)
+    x0, x1, wx = _bilinear_taps(scores.shape[-1], w)
+    rows = scores[..., y0, :] * (1 - wy)[:, None] + scores[..., y1, :] * wy[:, None]
+    return (rows[..., x0] * (1 - wx) + rows[..., x1] * wx).astype(np.float32, copy=False)

@@ -59,7 +59,7 @@ class ModelCard:
 
     def row(self) -> dict[str, Any]:
         """One line of ``pixelseg models``: name, summary, what it was trained on, validation mean
-        IoU (with its split), latency in ms, file size in MB and licence."""
+        IoU, latency in ms (PyTorch and onnxruntime, one 360 x 480 image), file size in MB, licence."""
         validation = self.validation
         latency = self.fields.get("latency_ms") or {}
         return {
@@ -67,7 +67,8 @@ class ModelCard:
             "summary": self.fields["summary"],
             "trained_on": self.fields["trained_on"],
             "val_mean_iou": validation.get("mean_iou"),
-            "latency_ms": latency.get("pytorch"),
+            "pytorch_ms": latency.get("pytorch"),
+            "onnx_ms": latency.get("onnxruntime"),
             "size_mb": round(self.size_mb, 1),
             "licence": self.fields["licence"],
         }
@@ -92,7 +93,7 @@ def model_cards(folder: str | os.PathLike | None = None) -> list[ModelCard]:
 
     folder = Path(folder) if folder is not None else pretrained_folder()
     cards = []
-    for card_path in sorted(folder.glob(f"*{CARD_SUFFIX}")):
+    for card_path in sorted(folder.glob(f"*{CARD_SUFFIX}"), key=lambda p: p.name.removesuffix(CARD_SUFFIX)):
         try:
             fields = yaml.safe_load(card_path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:

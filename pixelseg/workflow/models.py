@@ -12,7 +12,8 @@ __all__ = ["run_models", "models_table"]
 
 def models_table(folder=None) -> str:
     """The shipped networks, one line each: name, summary, what they were trained on, validation
-    mean IoU, PyTorch latency (ms), file size (MB) and licence; a sentence when none ships."""
+    mean IoU, PyTorch and onnxruntime latency (ms), file size (MB) and licence; a sentence when
+    none ships."""
     import pandas as pd
 
     rows = [card.row() for card in model_cards(folder)]

@@ -297,3 +297,13 @@ def test_a_network_trained_on_resized_images_is_resized_by_the_segmenter_too(tin
     assert seg.preprocess(image).shape == (1, 3, 32, 48)  # what the model sees (int8 calibration too)
     plain = OnnxSegmenter(export_onnx(tiny_segnet, tmp_path / "plain.onnx"))
     assert plain.inference_size is None and plain.preprocess(image).shape == (1, 3, 64, 96)
+
+
+@pytest.mark.parametrize("size", [(37, 53), (7, 5), (16, 24), (3, 100)])
+def test_the_runtime_resizes_scores_as_torch_does(size):
+    from pixelseg.export.runtime import resize_bilinear
+
+    scores = np.random.default_rng(0).normal(size=(2, 3, 16, 24)).astype(np.float32)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(scores), size=size, mode="bilinear",
+                                               align_corners=False).numpy()
+    np.testing.assert_allclose(resize_bilinear(scores, size), expected, atol=1e-5)

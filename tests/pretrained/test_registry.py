@@ -106,7 +106,8 @@ def test_models_command_prints_the_table_and_one_card(zoo):
     lines: list[str] = []
     run_models(echo=lines.append)
     table = lines[0].splitlines()
-    assert table[0].split() == ["name", "summary", "trained_on", "val_mean_iou", "latency_ms", "size_mb", "licence"]
+    assert table[0].split() == ["name", "summary", "trained_on", "val_mean_iou", "pytorch_ms", "onnx_ms", "size_mb",
+                              "licence"]
     assert table[1].split()[:1] == ["tiny"] and "0.5" in table[1] and "a tiny U-Net" in table[1]
     lines.clear()
     run_models("tiny", echo=lines.append)
