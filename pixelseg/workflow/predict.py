@@ -241,6 +241,10 @@ def run_predict(checkpoint: str | Path, inputs: Sequence[str | Path], out: str |
         input_size = trained.inference_size
         echo(f"resizing images to {input_size[0]}x{input_size[1]} for the network, as in training "
              "(--input-size native: each image at its own size)")
+    elif tile_size is not None and trained.inference_size is not None:
+        _log.warning("the network was trained on images resized to %dx%d, but tiles are labelled at the image's "
+                     "own resolution: resize the image by that factor first if its scale differs",
+                     *trained.inference_size)
     if (data is None) == (not inputs):
         raise ConfigurationError("give the images to label either as inputs or as a data: block (--data), not both")
     if is_video_job(inputs):

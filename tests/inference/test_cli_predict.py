@@ -155,3 +155,18 @@ def test_tile_batch_default_holds_about_a_megapixel():
     from pixelseg.workflow.predict import tile_batch_size
 
     assert [tile_batch_size(t) for t in (256, 512, 700, 1024, 4096)] == [16, 4, 2, 1, 1]
+
+
+def test_tiles_of_a_network_trained_on_resized_images_are_warned_about(tmp_path, capsys):
+    """camvid-fast was trained at 216 x 288: tiled inference labels tiles at the image's own
+    scale, which the user is told instead of getting a silently worse map."""
+    torch.manual_seed(0)
+    path = tmp_path / "resized.pt"
+    TrainedNetwork(network=segnet(num_classes=3, encoder_depth=1).eval(), class_set=CLASSES,
+                   inference_size=(16, 20)).save(path)
+    src = tmp_path / "scene.tif"
+    tifffile.imwrite(src, np.zeros((40, 52, 3), dtype=np.uint8), tile=(16, 16))
+    code, _, err = run_main(["predict", str(path), str(src), "--out", str(tmp_path / "out"), "--tile-size", "32",
+                             "--device", "cpu"], capsys)
+    assert code == 0, err
+    assert "the network was trained on images resized to 16x20, but tiles are labelled at the image's own" in err
