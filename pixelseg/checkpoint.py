@@ -55,6 +55,10 @@ __all__ = [
 #: Columns of the training history (``TrainedNetwork.history``, ``training_log.csv``).
 HISTORY_COLUMNS = ["iteration", "epoch", "phase", "loss", "global_accuracy", "mean_iou", "learn_rate"]
 FORMAT_VERSION = 1
+#: The ways ``TrainedNetwork.save`` stores parameters.
+PRECISIONS = ("float32", "float16", "int8")
+#: Suffix of the per-output-channel scale of a weight stored as int8.
+_INT8_SCALE = ":int8_scale"
 NORMALIZATION = {
     "input": "float32 N x C x H x W in [0, 1] (uint8 / 255)",
     "scale": 1.0 / 255.0,
@@ -132,7 +136,7 @@ class TrainedNetwork:
         with torch.inference_mode():
             return self.network(images)
 
-    def save(self, path: str | os.PathLike, overwrite: bool = False, half_precision: bool = False) -> Path:
+    def save(self, path: str | os.PathLike, overwrite: bool = False, precision: str = "float32") -> Path:
         """Write the network, class set, options, normalisation and history to one file.
 
         The file is a pixelseg checkpoint without optimizer state (``load_network`` reads
@@ -142,24 +146,29 @@ class TrainedNetwork:
         Args:
             path: the file to write.
             overwrite: replace an existing file.
-            half_precision: store the floating-point parameters as float16 (half the size;
-                the shipped networks of :mod:`pixelseg.pretrained`); buffers such as batch-norm
-                running statistics stay float32. ``load_network`` reads them back as float32.
+            precision: how the parameters are stored: ``"float32"`` (as trained),
+                ``"float16"`` (half the size), or ``"int8"`` (a quarter: the weights of
+                convolutions and linear layers as int8 with one float32 scale per output channel,
+                symmetric, scale = max |w| / 127; the other parameters as float16; the shipped
+                networks of :mod:`pixelseg.pretrained`). Buffers such as batch-norm running
+                statistics stay float32. ``load_network`` reads every kind back as float32.
 
         Raises:
             FileExistsError: ``path`` exists and ``overwrite`` is False.
-            ConfigurationError: the network has no ``.config``.
+            ConfigurationError: the network has no ``.config``, or an unknown ``precision``.
         """
         from pixelseg.utils.atomic import atomic_write
+
+        if precision not in PRECISIONS:
+            raise ConfigurationError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
         meta = network_metadata(self.network, self.class_set, self.options, self.input_size)
         meta["inference_size"] = list(self.inference_size) if self.inference_size is not None else None
         meta["history"] = history_data(self.history)
         state = {_PREFIX + k: v.detach().cpu() for k, v in self.network.state_dict().items()}
-        if half_precision:
+        if precision != "float32":
             for name, _ in self.network.named_parameters():
-                if state[_PREFIX + name].is_floating_point():
-                    state[_PREFIX + name] = state[_PREFIX + name].half()
+                state.update(_stored_parameter(_PREFIX + name, state[_PREFIX + name], precision))
         path = Path(path)
         with atomic_write(path, overwrite=overwrite) as tmp:
             torch.save({"pixelseg": meta, "state_dict": state}, tmp)
@@ -194,7 +203,8 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
     if not isinstance(meta, dict) or "network_config" not in meta:
         raise DataError(f"{path} is not a pixelseg network file (no 'pixelseg' entry with a network configuration)")
     network = build_network(meta["network_config"], source=str(path))
-    state = {k[len(_PREFIX):]: v for k, v in checkpoint.get("state_dict", {}).items() if k.startswith(_PREFIX)}
+    state = _dequantized({k[len(_PREFIX):]: v for k, v in checkpoint.get("state_dict", {}).items()
+                          if k.startswith(_PREFIX)})
     try:
         network.load_state_dict(state)
     except RuntimeError as exc:
@@ -218,6 +228,26 @@ def load_network(path: str | os.PathLike, map_location: str | torch.device = "cp
                           normalization=dict(meta.get("normalization") or NORMALIZATION),
                           input_size=tuple(size) if size else None,
                           inference_size=tuple(inference) if inference else None, checkpoint=path)
+
+
+def _stored_parameter(key: str, value: torch.Tensor, precision: str) -> dict[str, torch.Tensor]:
+    """The state-dict entries that store one parameter at ``precision`` ("float16" or "int8")."""
+    if not value.is_floating_point():
+        return {key: value}
+    if precision == "int8" and value.ndim >= 2:
+        scale = value.abs().amax(dim=tuple(range(1, value.ndim)), keepdim=True).float() / 127.0
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        return {key: torch.round(value / scale).clamp(-127, 127).to(torch.int8), key + _INT8_SCALE: scale}
+    return {key: value.half()}
+
+
+def _dequantized(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with every int8 weight (and its scale) replaced by the float32 weight."""
+    for scale_key in [k for k in state if k.endswith(_INT8_SCALE)]:
+        key = scale_key[: -len(_INT8_SCALE)]
+        if key in state:  # else load_state_dict names the unexpected key
+            state[key] = state[key].float() * state.pop(scale_key).float()
+    return state
 
 
 def read_checkpoint(path: str | os.PathLike, role: str = "checkpoint", **load_args: Any) -> Any:

@@ -43,7 +43,7 @@ def zoo(tmp_path, monkeypatch):
     """A folder of shipped networks with one tiny network, made the package's folder."""
     folder = tmp_path / "zoo"
     folder.mkdir()
-    tiny_network().save(folder / "tiny.pt", half_precision=True)
+    tiny_network().save(folder / "tiny.pt", precision="int8")
     (folder / "tiny.yaml").write_text(yaml.safe_dump(card("tiny")))
     monkeypatch.setattr(pretrained, "pretrained_folder", lambda: folder)
     return folder
@@ -51,7 +51,7 @@ def zoo(tmp_path, monkeypatch):
 
 def test_half_precision_storage_halves_the_file_and_keeps_the_outputs(tmp_path):
     trained = tiny_network()
-    full, half = trained.save(tmp_path / "full.pt"), trained.save(tmp_path / "half.pt", half_precision=True)
+    full, half = trained.save(tmp_path / "full.pt"), trained.save(tmp_path / "half.pt", precision="float16")
     stored = torch.load(half, weights_only=True)["state_dict"]
     conv = next(k for k in stored if k.endswith("weight") and stored[k].ndim == 4)
     assert stored[conv].dtype == torch.float16
@@ -152,3 +152,24 @@ def test_every_command_that_takes_a_network_takes_a_shipped_name(zoo, tmp_path, 
         "`pixelseg models` lists them)"]
     code, out, _ = run_main(["models"], capsys)
     assert code == 0 and out.splitlines()[1].split()[0] == "tiny"
+
+
+def test_int8_storage_quarters_the_weights_and_keeps_the_outputs(tmp_path):
+    trained = tiny_network()
+    full, small = trained.save(tmp_path / "full.pt"), trained.save(tmp_path / "int8.pt", precision="int8")
+    stored = torch.load(small, weights_only=True)["state_dict"]
+    conv = next(k for k in stored if k.endswith("weight") and stored[k].ndim == 4)
+    assert stored[conv].dtype == torch.int8 and stored[conv + ":int8_scale"].shape[0] == stored[conv].shape[0]
+    original = trained.network.state_dict()[conv.removeprefix("network.")]
+    loaded = load_network(small)
+    restored = loaded.network.state_dict()[conv.removeprefix("network.")]
+    assert restored.dtype == torch.float32
+    # symmetric per-output-channel rounding: at most half a step of max |w| / 127 off
+    step = original.abs().amax(dim=(1, 2, 3), keepdim=True) / 127
+    assert torch.all((restored - original).abs() <= step / 2 + 1e-7)
+    full_bytes = sum(t.numel() * t.element_size() for t in torch.load(full, weights_only=True)["state_dict"].values())
+    assert sum(t.numel() * t.element_size() for t in stored.values()) < 0.5 * full_bytes
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    assert (loaded(x).argmax(1) == trained(x).argmax(1)).float().mean() > 0.98
+    with pytest.raises(ConfigurationError, match="precision must be one of float32, float16, int8, got 'int4'"):
+        trained.save(tmp_path / "x.pt", precision="int4")
