@@ -27,6 +27,7 @@ Every value is a tensor, number, string, list or dict, so the files load with
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,9 @@ __all__ = [
 ]
 
 #: Columns of the training history (``TrainedNetwork.history``, ``training_log.csv``).
-HISTORY_COLUMNS = ["iteration", "epoch", "phase", "loss", "global_accuracy", "mean_iou", "learn_rate"]
+#: ``time_elapsed``: seconds of training up to the end of the row's iteration or validation
+#: (MATLAB's "Time Elapsed"), counted on across resumes; NaN in histories written before it.
+HISTORY_COLUMNS = ["iteration", "epoch", "phase", "loss", "global_accuracy", "mean_iou", "learn_rate", "time_elapsed"]
 FORMAT_VERSION = 1
 #: The ways ``TrainedNetwork.save`` stores parameters.
 PRECISIONS = ("float32", "float16", "int8")
@@ -332,7 +335,7 @@ def history_data(history: pd.DataFrame | list[dict[str, Any]]) -> dict[str, list
     Values are plain Python ints, floats and strings (loadable with ``weights_only=True``).
     """
     rows = history.to_dict(orient="records") if isinstance(history, pd.DataFrame) else history
-    return {column: [_plain(row[column]) for row in rows] for column in HISTORY_COLUMNS}
+    return {column: [_plain(row.get(column, math.nan)) for row in rows] for column in HISTORY_COLUMNS}
 
 
 def checkpoint_history(checkpoint: dict[str, Any]) -> pd.DataFrame:

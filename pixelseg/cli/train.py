@@ -28,8 +28,9 @@ def register(app: typer.Typer) -> None:
                                     "saved so far by pixelseg label in this folder (images from --images)."),
         images: Path = typer.Option(None, "--images", help="With --resume-from-labels: the labeler's images folder."),
         model: Path = typer.Option(None, "--model", help="With --resume-from-labels: the network to fine-tune."),
-        time_budget: str = typer.Option(None, "--time-budget", help="With --data (default 30m) or "
-                                        "--resume-from-labels (5m): wall time for the whole job, e.g. 10m, 1h30m."),
+        time_budget: str = typer.Option(None, "--time-budget", help="Wall time for the whole job, e.g. 10m, "
+                                        "1h30m: with --data (default 30m), with a config (its epochs are fit to it) "
+                                        "or with --resume-from-labels (5m)."),
         domain: str = typer.Option("auto", "--domain", help="With --data: scene, aerial, microscopy, medical, "
                                    "inspection or auto (greyscale: microscopy; colour: scene)."),
         overrides: list[str] = typer.Option(None, "--set", "-s", help="Override a field: key.sub=value (YAML value), "

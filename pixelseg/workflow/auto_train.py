@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +30,12 @@ from pixelseg.utils.atomic import atomic_write
 from pixelseg.utils.duration import parse_duration
 from pixelseg.workflow.auto_recipe import Choice, DataProfile, Recipe, choose_recipe, plan_budget
 from pixelseg.workflow.pictures import evaluate_and_draw
-from pixelseg.workflow.train import TrainData, TrainRun, run_train_job, tensor_views
-from pixelseg.workflow.train_config import TrainJob
+from pixelseg.workflow.train import TrainData, TrainRun, job_network, open_data, run_train_job, tensor_views
+from pixelseg.workflow.train_config import TrainJob, load_job
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["run_auto_train", "run_recipe", "open_folder", "profile_data", "measure_step", "measure_validation_pass"]
+__all__ = ["run_auto_train", "run_recipe", "run_config_within_budget", "open_folder", "profile_data", "measure_step", "measure_validation_pass"]
 
 
 def open_folder(root: Path, classes: str | Path | None, echo: Callable[[str], None]) -> tuple[TrainData, DataSpec,
@@ -133,6 +133,17 @@ def measure_validation_pass(net, dataset, samples: int = 2) -> float:
     return (time.perf_counter() - start) / max(1, count) * len(dataset)
 
 
+def _fit_budget(recipe: Recipe, spare, data: TrainData, job: TrainJob, budget: float, started: float) -> None:
+    """Measure ``job``'s training step and validation pass with ``spare`` (a network of the
+    job's architecture, changed by the measurement) and plan ``recipe``'s epochs to end within
+    ``budget`` seconds of ``started`` (:func:`plan_budget`)."""
+    batch = int(recipe.options["mini_batch_size"])
+    train_view, validation_view = tensor_views(data, job.data, seed=0)
+    step_s = measure_step(spare, train_view, batch)  # class weights: same time
+    validation_s = measure_validation_pass(spare, validation_view)
+    plan_budget(recipe, budget, time.perf_counter() - started, step_s, validation_s, math.ceil(len(data.train) / batch))
+
+
 def _job(spec: DataSpec, recipe: Recipe, classes: Path | dict, init_from: Path | None = None) -> TrainJob:
     data = spec.model_copy(update={k: (tuple(v) if isinstance(v, list) else v) for k, v in recipe.data.items()})
     return TrainJob(data=data, classes=classes, class_weights=recipe.class_weights, network=dict(recipe.network),
@@ -193,8 +204,6 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
     output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
     recipe = choose_recipe(profile_data(data), domain)
     recipe.choices[:0] = list(choices)
-    from pixelseg.workflow.train import job_network
-
     spare, network_args = job_network(_job(spec, recipe, classes, init_from), data.class_set)
     if init_from is not None:  # its architecture replaces the recipe's network
         recipe.choices = [c for c in recipe.choices if not c.key.startswith("network.")]
@@ -202,13 +211,8 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
         recipe.choices.append(Choice("network.name", network_args["name"], f"the network of {init_from}, fine-tuned"))
         recipe.set("options.initial_learn_rate", 5e-4, f"fine-tuning {init_from.name}: a quarter of the rate "
                    "used from ImageNet weights, so what it learnt is kept")
-    job = _job(spec, recipe, classes, init_from)
-    train_view, validation_view = tensor_views(data, job.data, seed=0)
-    step_s = measure_step(spare, train_view, recipe.options["mini_batch_size"])  # class weights: same time
-    validation_s = measure_validation_pass(spare, validation_view)
+    _fit_budget(recipe, spare, data, _job(spec, recipe, classes, init_from), budget, started)
     del spare
-    iterations_per_epoch = math.ceil(len(data.train) / recipe.options["mini_batch_size"])
-    plan_budget(recipe, budget, time.perf_counter() - started, step_s, validation_s, iterations_per_epoch)
     job = _job(spec, recipe, classes, init_from)
     echo("choices:")
     for choice in recipe.choices:
@@ -219,5 +223,45 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
     size = tuple(job.data.image_size) if job.data.image_size is not None else None
     metrics = evaluate_and_draw(run, data.validation, data.class_set, size, echo)
     run.metrics = metrics.to_dict()
+    echo(f"done in {time.perf_counter() - started:.0f} s of a {budget:.0f} s budget; outputs in {run.output.resolve()}")
+    return run
+
+
+def run_config_within_budget(config: str | Path, time_budget: str | float, overrides: Sequence[str] = (),
+                             output: str | Path | None = None, overwrite: bool = False,
+                             echo: Callable[[str], None] | None = None) -> TrainRun:
+    """``pixelseg train --config FILE --time-budget 30m``: the config's own recipe, its epochs fit to a budget.
+
+    Every setting of ``config`` (with ``overrides``) is kept except the length of the run:
+    the training step and the validation pass are measured on this machine as for
+    :func:`run_auto_train`, then :func:`plan_budget` sets ``max_epochs``,
+    ``validation_frequency``, ``warmup_epochs`` (one epoch from five epochs on) and a hard
+    ``max_time`` so that training, its validations and the closing score on the validation
+    data (``validation_metrics.json``) end within the budget. The learning-rate schedule
+    spans the shortened run. ``config.yaml`` of the run folder is headed by the planned
+    values and their reasons and repeats the run.
+
+    Raises:
+        ConfigurationError: a bad budget or config; a budget too small to train.
+        FileNotFoundError: no config file. DataError: see :func:`run_train_job`.
+    """
+    started = time.perf_counter()
+    echo = echo or _log.info
+    budget = parse_duration(time_budget, "--time-budget")
+    job = load_job(config, overrides)
+    data = open_data(job)
+    options = dict(job.options)
+    options["mini_batch_size"] = job.training_options(".").mini_batch_size
+    recipe = Recipe(class_weights=job.class_weights, network=dict(job.network), options=options)
+    spare, _ = job_network(job, data.class_set)
+    _fit_budget(recipe, spare, data, job, budget, started)
+    del spare
+    echo("planned for the budget:")
+    for choice in recipe.choices:
+        echo(f"  {choice.line()}")
+    run = run_train_job(job.model_copy(update={"options": recipe.options}), output or Path("runs") / time.strftime(
+        "train-%Y%m%d-%H%M%S"), overwrite=overwrite, echo=echo, data=data)
+    _write_choices(run.output, recipe.choices, f"pixelseg train --config {Path(config).resolve()} --time-budget "
+                   f"{time_budget}: the config's recipe fit to {budget:.0f} s")
     echo(f"done in {time.perf_counter() - started:.0f} s of a {budget:.0f} s budget; outputs in {run.output.resolve()}")
     return run

@@ -19,7 +19,9 @@ def run_train_command(config: Path | None = None, data: Path | None = None, labe
     """Run what the ``pixelseg train`` arguments ask for.
 
     - ``config``: :func:`pixelseg.workflow.train.run_train_config` (``--set``, ``--resume``);
-      with ``print_config``, print the resolved YAML instead (the defaults without a config).
+      with ``time_budget``, :func:`pixelseg.workflow.auto_train.run_config_within_budget` (its
+      epochs fit to the budget); with ``print_config``, print the resolved YAML instead (the
+      defaults without a config).
     - ``data``: :func:`pixelseg.workflow.auto_train.run_auto_train` (``classes``, ``domain``,
       ``time_budget``, default 30 minutes).
     - ``labels`` with ``images`` and ``model``: :func:`pixelseg.workflow.label_loop.run_label_loop`
@@ -45,12 +47,17 @@ def run_train_command(config: Path | None = None, data: Path | None = None, labe
     automatic = config is None
     misplaced = [flag for flag, given in (("--set", bool(overrides) and automatic), ("--resume", resume and automatic),
                                           ("--print-config", print_config and automatic),
-                                          ("--time-budget", time_budget and not automatic),
+                                          ("--time-budget with --resume", time_budget and resume),
                                           ("--classes", classes is not None and data is None)) if given]
     if misplaced:
         verb = "does" if len(misplaced) == 1 else "do"
         raise ConfigurationError(f"{', '.join(misplaced)} {verb} not apply to {modes[0]}")
     if config is not None:
+        if time_budget:
+            from pixelseg.workflow.auto_train import run_config_within_budget
+
+            run_config_within_budget(config, time_budget, overrides, output=output, overwrite=overwrite)
+            return
         from pixelseg.workflow.train import run_train_config
 
         run_train_config(config, overrides, output=output, overwrite=overwrite, resume=resume)

@@ -13,6 +13,7 @@ import torch
 from pixelseg.checkpoint import HISTORY_COLUMNS, load_network
 from pixelseg.models import unet
 from pixelseg.training import train_network
+from tests.history import assert_same_history
 
 from ..fixtures.old_checkpoint_data import options, synthetic
 
@@ -28,7 +29,7 @@ def other_weights(net):
 
 
 def assert_same_run(resumed, history: pd.DataFrame, state: dict) -> None:
-    pd.testing.assert_frame_equal(resumed.history, history, check_dtype=False, check_exact=False, rtol=1e-5, atol=1e-6)
+    assert_same_history(resumed.history, history, check_dtype=False, check_exact=False, rtol=1e-5, atol=1e-6)
     for name, value in resumed.network.state_dict().items():
         torch.testing.assert_close(value, state[name], rtol=1e-5, atol=1e-6)
 
@@ -45,7 +46,7 @@ def test_old_format_checkpoint_resumes_with_its_history_patience_and_best_weight
     assert logged.iteration.tolist() == expected["final_history"]["iteration"]
     # what it writes is the new layout
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
-    assert last["pixelseg"]["history"] == resumed.history.to_dict(orient="list")
+    pd.testing.assert_frame_equal(pd.DataFrame(last["pixelseg"]["history"]), resumed.history, check_dtype=False)
     assert "TrainingRecorder" not in last["callbacks"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -10,6 +11,7 @@ from pixelseg.checkpoint import HISTORY_COLUMNS
 from pixelseg.data import ClassSet
 from pixelseg.training import TrainedNetwork, TrainingOptions, load_network, train_network
 from pixelseg.training.losses import CrossEntropyLoss
+from tests.history import assert_same_history
 
 from .conftest import SyntheticSegmentation, TinyNet
 
@@ -45,6 +47,8 @@ def test_training_learns_and_records_history(net, data, validation, tmp_path):
     assert trained.class_set == classes and not trained.network.training
     history = trained.history
     assert list(history.columns) == HISTORY_COLUMNS
+    times = history.time_elapsed.to_numpy()  # seconds since training started, in row order
+    assert (times > 0).all() and (np.diff(times) >= 0).all()
     train = history[history.phase == "train"]
     assert train.iteration.tolist() == list(range(1, 13))  # 16 images / 4 per batch * 3 epochs
     assert train.epoch.tolist() == [1] * 4 + [2] * 4 + [3] * 4
@@ -133,7 +137,7 @@ def test_resume_continues_at_the_same_epoch_and_step(data, validation, tmp_path,
                                                   "checkpoints" / resume_name, **options), validation_data=validation)
     for a, b in zip(weights(straight.network), weights(resumed.network)):
         assert torch.allclose(a, b, atol=1e-6)
-    pd.testing.assert_frame_equal(straight.history, resumed.history, check_exact=False, atol=1e-6)
+    assert_same_history(resumed.history, straight.history, check_exact=False, atol=1e-6)
 
 
 def test_resume_rejects_another_network(data, tmp_path):

@@ -82,3 +82,33 @@ def test_a_failed_start_does_not_block_the_retry_and_one_seed_gives_one_loss_cur
     second = run_train_job(load_job(config, ["options.seed=3"]), tmp_path / "again", echo=lambda line: None)
     losses = first.trained.history.loss.tolist()
     assert len(losses) >= 2 and losses == second.trained.history.loss.tolist()
+
+
+@pytest.mark.filterwarnings("ignore:class_weights")
+def test_a_config_fit_to_a_time_budget_keeps_its_recipe(small_camvid, tmp_path, monkeypatch):
+    """``pixelseg train --config FILE --time-budget``: the epochs come from the measured step
+    time, everything else from the config, and the run's config.yaml repeats it."""
+    from pixelseg.workflow import auto_train
+
+    monkeypatch.setattr(auto_train, "measure_step", lambda *a, **k: 10.0)
+    monkeypatch.setattr(auto_train, "measure_validation_pass", lambda *a, **k: 1.0)
+    config = write_config(tmp_path, augment="default")
+    lines: list[str] = []
+    run = auto_train.run_config_within_budget(config, "90s", ["options.initial_learn_rate=0.003"],
+                                              output=tmp_path / "run", echo=lines.append)
+    # 90 s: reserve 9.5 s, final 1.3 s, 3 validations of 1 + 2 * 10 * 0.35 = 8 s: 55 s of
+    # 10 s steps -> 5 steps, 2 per epoch (4 pairs, batches of 2) -> 2 epochs
+    text = (run.output / "config.yaml").read_text()
+    assert text.startswith("# pixelseg train --config") and "options.max_epochs = 2" in text
+    job = load_job(run.output / "config.yaml")
+    assert job.options["max_epochs"] == 2 and job.options["initial_learn_rate"] == 0.003
+    assert job.options["validation_frequency"] == 2 and job.options["max_time"] > 0
+    assert job.data.augment == "default" and job.network["name"] == "unet"
+    assert load_network(run.output / "network.ckpt").history.epoch.max() == 2
+    assert (run.output / "validation_metrics.json").is_file() and any("planned for the budget" in x for x in lines)
+    with pytest.raises(ConfigurationError, match="leaves no time to train"):
+        auto_train.run_config_within_budget(config, "5s", output=tmp_path / "run2")
+    from pixelseg.workflow.train_command import run_train_command
+
+    with pytest.raises(ConfigurationError, match="--time-budget with --resume does not apply"):
+        run_train_command(config, time_budget="10m", resume=run.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ class HistoryRecorder(pl.Callback):
         self.rows: list[dict[str, Any]] = []
         self.latest: dict[str, str] = {}
         self._started = time.perf_counter()
+        self._offset = 0.0  # seconds of training before this process started (a resumed run)
+        self._step_ends: dict[int, float] = {}  # iteration -> perf_counter at its end, until flushed
         self._plotted_rows = 0
         self._logged_rows = 0  # rows already sent to the trainer's loggers
 
@@ -69,6 +72,8 @@ class HistoryRecorder(pl.Callback):
     def flush(self, pl_module) -> None:
         """Append the rows of the iterations the task still holds (one host-device transfer)."""
         rows = pl_module.drain_iterations()
+        for row in rows:
+            row["time_elapsed"] = self._elapsed(self._step_ends.pop(int(row["iteration"]), None))
         if rows:
             self.rows.extend(rows)
             self.latest.update(loss=f"{rows[-1]['loss']:.4g}")
@@ -82,11 +87,19 @@ class HistoryRecorder(pl.Callback):
         self.rows = checkpoint_history(checkpoint).to_dict(orient="records")
 
     # ---- training -----------------------------------------------------------------------------
+    def _elapsed(self, at: float | None = None) -> float:
+        """Seconds of training at ``at`` (a ``time.perf_counter()`` value; None: now)."""
+        return self._offset + ((time.perf_counter() if at is None else at) - self._started)
+
     def on_train_start(self, trainer, pl_module) -> None:
         self._started = time.perf_counter()
+        times = [float(r.get("time_elapsed", math.nan)) for r in self.rows]
+        known = [t for t in times if not math.isnan(t)]
+        self._offset = max(known) if known else 0.0
         self._logged_rows = len(self.rows)  # a resumed run's loggers already hold the earlier rows
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._step_ends[int(trainer.global_step)] = time.perf_counter()
         if pl_module.pending_iterations >= self.verbose_frequency:
             self.flush(pl_module)
 
@@ -106,7 +119,7 @@ class HistoryRecorder(pl.Callback):
         rates = [r["learn_rate"] for r in self.rows if r["phase"] == "train"]
         rate = rates[-1] if rates else float("nan")
         self.rows.append({"iteration": iteration, "epoch": int(trainer.current_epoch) + 1, "phase": "validation",
-                          **result, "learn_rate": float(rate)})
+                          **result, "learn_rate": float(rate), "time_elapsed": self._elapsed()})
         self.latest.update(val_loss=f"{result['loss']:.4g}", val_miou=f"{result['mean_iou']:.3f}")
         if self.verbose and trainer.is_global_zero:
             _log.info(self._summary(trainer, result))
@@ -159,4 +172,4 @@ class HistoryRecorder(pl.Callback):
                     f"(mean of the last {len(train)} iterations) | ")
         return (f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs} iteration {trainer.global_step}: {part}"
                 f"validation loss {result['loss']:.4f} acc {result['global_accuracy']:.3f} "
-                f"mIoU {result['mean_iou']:.3f} ({time.perf_counter() - self._started:.0f} s)")
+                f"mIoU {result['mean_iou']:.3f} ({self._elapsed():.0f} s)")
