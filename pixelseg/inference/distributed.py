@@ -63,7 +63,7 @@ def semanticseg_ray(
     device="auto",
     tta=False,
     class_set=None,
-    input_size=None,
+    input_size="auto",
     roi=None,
     overwrite: bool = False,
     resume: bool = True,

@@ -48,7 +48,21 @@ class ImageSource:
             raise DataError(f"{name} is empty: its size is {self.height} x {self.width} pixels")
 
     def read_rows(self, y0: int, y1: int) -> np.ndarray:
-        """Rows y0..y1-1 as (y1 - y0) x W x C (C = 1 for grey)."""
+        """Rows y0..y1-1 as (y1 - y0) x W x C (C = 1 for grey).
+
+        Raises:
+            DataError: the file's pixels there cannot be decoded (a damaged or cut-short
+                file): names the file and the rows.
+        """
+        try:
+            return self._read_rows(y0, y1)
+        except (DataError, MemoryError):
+            raise
+        except Exception as exc:  # the codec's or the store's own error, whatever its type
+            raise DataError(f"{self.name}: rows {y0}-{y1 - 1} cannot be read; the file is damaged or cut short "
+                            f"({type(exc).__name__}: {exc})") from None
+
+    def _read_rows(self, y0: int, y1: int) -> np.ndarray:
         if self.axes == "YXS":
             out = self.data[y0:y1]
         elif self.axes == "SYX":

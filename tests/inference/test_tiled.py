@@ -158,3 +158,18 @@ def test_files_are_read_as_the_untiled_path_reads_them(tmp_path, image, net):
         semanticseg_tiled(np.zeros((8, 8, 4), np.uint8), net, device="cpu")
     with pytest.raises(DataError, match="empty: its size is 0 x 10"):
         semanticseg_tiled(np.zeros((0, 10, 3), np.uint8), net, device="cpu")
+
+
+def test_a_damaged_tile_names_the_file_and_rows(tmp_path, image, net):
+    """A TIFF whose compressed tile bytes are damaged raised the codec's own error (zlib's
+    "incorrect header check", or a ValueError from the store) from deep inside zarr."""
+    src = tmp_path / "damaged.tif"
+    tifffile.imwrite(src, image, tile=(32, 32), compression="zlib")
+    with tifffile.TiffFile(src) as tif:
+        offset = tif.pages[0].dataoffsets[4]  # the second row of tiles
+    with open(src, "r+b") as f:
+        f.seek(offset)
+        f.write(b"\xff" * 16)
+    with pytest.raises(DataError, match=r"damaged.tif: rows \d+-\d+ cannot be read; the file is damaged"):
+        semanticseg_tiled(src, net, tmp_path / "labels.tif", tile_size=32, overlap=8, device="cpu", progress=False)
+    assert not (tmp_path / "labels.tif").exists()  # nothing half-written is left
