@@ -16,6 +16,10 @@ continues where it stopped; a run folder made by hand with the same command is t
 by side on 2 cores would each measure a slower step and plan a shorter run.
 
     python bench/bench_auto_budget.py --budgets 10 30 60 [--datasets camvid isbi_membrane]
+    python bench/bench_auto_budget.py --kinds recipe --datasets camvid --budgets 15 30 60 120 180
+
+The second line is the recipe's time to accuracy: the validation mean IoU it reaches when
+given so many minutes (each budget a run of its own, the schedule spanning it).
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).parent / "pixelseg"
 
 
-def _command(kind: str, dataset: Path, minutes: float, folder: Path) -> list[str]:
+RECIPE = ROOT / "recipes" / "camvid.yaml"
+
+
+def _command(kind: str, dataset: Path, minutes: float, folder: Path, recipe: Path) -> list[str]:
     budget = f"{minutes:g}m"
     if kind == "auto":
         return [str(EXE), "train", "--data", str(dataset), "--time-budget", budget, "--output", str(folder)]
-    return [str(EXE), "train", "--config", str(ROOT / "recipes" / "camvid.yaml"), "--set", f"data.root={dataset}",
+    return [str(EXE), "train", "--config", str(recipe), "--set", f"data.root={dataset}",
             "--time-budget", budget, "--output", str(folder)]
 
 
@@ -57,8 +64,9 @@ def _planned_epochs(folder: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def run_row(kind: str, dataset: Path, minutes: float, out: Path) -> dict:
-    folder = out / f"{dataset.name}-{kind}-{minutes:g}m"
+def run_row(kind: str, dataset: Path, minutes: float, out: Path, recipe: Path = RECIPE) -> dict:
+    label = kind if kind == "auto" or recipe.resolve() == RECIPE else f"{kind}-{recipe.stem}"
+    folder = out / f"{dataset.name}-{label}-{minutes:g}m"
     result_file = folder / "result.json"
     if result_file.is_file():
         return json.loads(result_file.read_text())
@@ -67,7 +75,7 @@ def run_row(kind: str, dataset: Path, minutes: float, out: Path) -> dict:
     if not (folder / "network.ckpt").is_file():
         start = time.perf_counter()
         with open(log, "w") as stream:
-            code = subprocess.run(_command(kind, dataset, minutes, folder), stdout=stream, stderr=subprocess.STDOUT,
+            code = subprocess.run(_command(kind, dataset, minutes, folder, recipe), stdout=stream, stderr=subprocess.STDOUT,
                                   cwd=ROOT).returncode
         wall = time.perf_counter() - start
         if code != 0:
@@ -87,6 +95,9 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["camvid", "isbi_membrane"])
     parser.add_argument("--data-root", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-auto")
+    parser.add_argument("--kinds", nargs="+", default=["auto", "recipe"], choices=["auto", "recipe"],
+                        help="auto: the automatic recipe; recipe: --recipe fit to the budget (camvid only)")
+    parser.add_argument("--recipe", type=Path, default=RECIPE, help="the hand-tuned camvid config")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -96,9 +107,9 @@ def main() -> None:
             if not dataset.is_dir():
                 print(f"skipping {name}: no {dataset}")
                 continue
-            kinds = ("auto", "recipe") if name == "camvid" else ("auto",)
+            kinds = [k for k in args.kinds if k == "auto" or name == "camvid"]
             for kind in kinds:
-                rows.append(run_row(kind, dataset, minutes, args.out))
+                rows.append(run_row(kind, dataset, minutes, args.out, args.recipe))
                 r = rows[-1]
                 print(f"{r['dataset']:14s} {r['kind']:6s} {minutes:4g} min: mean IoU {r['mean_iou']:.4f}, "
                       f"wall {r['wall_s']:.0f} s ({r['wall_s'] / r['budget_s']:.0%} of the budget), "
@@ -109,6 +120,9 @@ def main() -> None:
         for name in args.datasets:
             auto = [r for r in rows if r["dataset"] == name and r["kind"] == "auto" and r["budget_s"] == minutes * 60]
             tuned = [r for r in rows if r["dataset"] == name and r["kind"] == "recipe" and r["budget_s"] == minutes * 60]
+            if not auto and tuned:
+                t = tuned[0]
+                print(f"| {minutes:g} min | {name} | - | {t['mean_iou']:.3f} | - | -, {t['wall_s']:.0f} s |")
             if not auto:
                 continue
             a, t = auto[0], (tuned[0] if tuned else None)

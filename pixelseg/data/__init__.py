@@ -16,6 +16,7 @@ from pixelseg.data.io import image_size, read_image, read_label, read_label_raw
 from pixelseg.data.pairing import PairedDatastore
 from pixelseg.data.partition import partition, read_split, write_split
 from pixelseg.data.regions import read_region_mask, void_outside
+from pixelseg.data.object_size import class_widths
 from pixelseg.data.statistics import class_weights, count_each_label
 from pixelseg.data.transforms import Resize
 from pixelseg.utils.lazy import lazy_exports
@@ -41,6 +42,7 @@ __all__ = [
     "write_split",
     "read_split",
     "count_each_label",
+    "class_widths",
     "class_weights",
     "Resize",
     "read_image",

@@ -34,6 +34,12 @@ _ROTATION_FREE = {"aerial", "microscopy"}
 CROP_PIXELS = 256 * 320
 #: Longest side of the images the network sees; larger images are scaled down.
 MAX_SIDE = 1024
+#: ... but not so far that a class's regions become narrower than this (pixels), up to
+#: ``MAX_SIDE_THIN`` for the longest side.
+MIN_WIDTH = 3.0
+MAX_SIDE_THIN = 2048
+#: Classes with a smaller share of the labelled pixels are left out of the width rule.
+MIN_SHARE = 0.001
 #: Mini-batches of batch-norm recalibration before each validation (TrainingOptions default).
 PRECISE_BN_BATCHES = 16
 
@@ -42,8 +48,10 @@ PRECISE_BN_BATCHES = 16
 class DataProfile:
     """What the recipe looks at: ``num_train`` / ``num_validation`` pairs (0: a validation
     split is partitioned off), ``image_size`` (median H, W), ``grey`` (all sampled images
-    have equal channels), ``class_names`` and ``class_fraction`` (K,) share of the labelled
-    training pixels per class."""
+    have equal channels), ``class_names``, ``class_fraction`` (K,) share of the labelled
+    training pixels per class, and ``class_width`` (K,) typical width of each class's regions
+    in pixels at the native size (:func:`pixelseg.data.object_size.class_widths`; NaN: not
+    seen; None: not measured)."""
 
     num_train: int
     num_validation: int
@@ -51,6 +59,18 @@ class DataProfile:
     grey: bool
     class_names: list[str]
     class_fraction: np.ndarray
+    class_width: np.ndarray | None = None
+
+    def thinnest(self) -> tuple[str, float] | None:
+        """(name, width) of the narrowest class among those with at least ``MIN_SHARE`` of
+        the pixels; None when widths were not measured."""
+        if self.class_width is None:
+            return None
+        width = np.where(np.asarray(self.class_fraction) >= MIN_SHARE, self.class_width, np.nan)
+        if np.isnan(width).all():
+            return None
+        i = int(np.nanargmin(width))
+        return self.class_names[i], float(width[i])
 
     @property
     def imbalance(self) -> float:
@@ -110,6 +130,24 @@ def _domain(profile: DataProfile, domain: str | None) -> tuple[str, str]:
     return "scene", "colour images, taken as scenes with an up (pass --domain aerial for overhead imagery)"
 
 
+def _scale_down(r: Recipe, profile: DataProfile, thin: tuple[str, float] | None) -> None:
+    """``data.image_size`` for images whose longest side is over ``MAX_SIDE``: that side, or
+    up to ``MAX_SIDE_THIN`` when it would leave the narrowest class under ``MIN_WIDTH``."""
+    h0, w0 = profile.image_size
+    scale = MAX_SIDE / max(h0, w0)
+    why = f"longest side {MAX_SIDE}"
+    if thin is not None and thin[1] * scale < MIN_WIDTH:
+        scale = min(1.0, max(scale, MIN_WIDTH / thin[1]), MAX_SIDE_THIN / max(h0, w0))
+        why = (f"not to a longest side of {MAX_SIDE}: class {thin[0]!r}, {thin[1]:.1f} px wide, would be "
+               f"{thin[1] * MAX_SIDE / max(h0, w0):.1f} px; scaled by {scale:.2f} it is {thin[1] * scale:.1f} px")
+    if scale >= 1.0:
+        r.choices.append(Choice("data.image_size", None, f"images of {h0} x {w0} are kept at their size: {why}"))
+        return
+    h, w = _round(h0 * scale, 8, 32), _round(w0 * scale, 8, 32)
+    r.set("data.image_size", [h, w], f"images of {h0} x {w0} are scaled to {h} x {w} ({why}) so that validation "
+          "and prediction fit the budget")
+
+
 def choose_recipe(profile: DataProfile, domain: str | None = None) -> Recipe:
     """The recipe for ``profile`` (before the time budget: see :func:`plan_budget`).
 
@@ -120,11 +158,14 @@ def choose_recipe(profile: DataProfile, domain: str | None = None) -> Recipe:
     name, why = _domain(profile, domain)
     r.choices.append(Choice("domain", name, why))
     h, w = profile.image_size
+    thin = profile.thinnest()
+    if thin is not None:
+        widths = ", ".join(f"{n} {v:.0f}" for n, v in zip(profile.class_names, profile.class_width) if not np.isnan(v))
+        r.choices.append(Choice("objects", f"{thin[0]} {thin[1]:.1f} px", f"the narrowest class; typical widths in "
+                                f"pixels: {widths}"))
     if max(h, w) > MAX_SIDE:
-        scale = MAX_SIDE / max(h, w)
-        h, w = _round(h * scale, 8, 32), _round(w * scale, 8, 32)
-        r.set("data.image_size", [h, w], f"images of {profile.image_size[0]} x {profile.image_size[1]} are scaled "
-              f"to {h} x {w} (longest side {MAX_SIDE}) so that validation and prediction fit the budget")
+        _scale_down(r, profile, thin)
+        h, w = r.data.get("image_size", (h, w))
     if h * w > 1.5 * CROP_PIXELS:
         ch = min(h, _round(math.sqrt(CROP_PIXELS * h / w)))
         cw = min(w, _round(CROP_PIXELS / ch))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixelseg.data import ClassSet, count_each_label, partition
+from pixelseg.data import ClassSet, class_widths, count_each_label, partition
 from pixelseg.data.class_inference import RAW_VALUES, infer_class_set
 from pixelseg.data.io import image_size
 from pixelseg.data.spec import DataSpec
@@ -68,8 +68,9 @@ def open_folder(root: Path, classes: str | Path | None, echo: Callable[[str], No
 
 
 def profile_data(data: TrainData, sample: int = 64) -> DataProfile:
-    """Sizes (image headers of up to ``sample`` files), grey or colour (up to 6 images) and
-    class shares (up to ``sample`` training labels, evenly spread)."""
+    """Sizes (image headers of up to ``sample`` files), grey or colour (up to 6 images),
+    class shares (up to ``sample`` training labels, evenly spread) and the classes' typical
+    widths (12 labels: :func:`~pixelseg.data.object_size.class_widths`)."""
     train = data.train
     picks = np.unique(np.linspace(0, len(train) - 1, min(sample, len(train))).round().astype(int))
     sizes = np.array([image_size(train.images.files[int(i)]) for i in picks])
@@ -84,7 +85,8 @@ def profile_data(data: TrainData, sample: int = 64) -> DataProfile:
     table = count_each_label(train.labels.subset(picks))
     counts = table["pixel_count"].to_numpy(dtype=float)
     fraction = counts / counts.sum() if counts.sum() else counts
-    return DataProfile(len(train), len(data.validation), image_hw, grey, list(data.class_set.names), fraction)
+    return DataProfile(len(train), len(data.validation), image_hw, grey, list(data.class_set.names), fraction,
+                       class_widths(train, max_files=12))
 
 
 def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int = 2) -> float:

@@ -137,3 +137,49 @@ def test_the_command_says_when_the_budget_is_too_small(tmp_path):
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "a time budget of 5 s leaves no time to train" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_thin_classes_limit_how_far_large_tiles_are_scaled_down():
+    """3000 x 4000 aerial tiles were scaled to a longest side of 1024 whatever they held: a
+    class 6 px wide (roads, power lines) became 1.5 px, below what the network can draw."""
+    thin = profile(size=(3000, 4000), fractions=(0.9, 0.09, 0.01))
+    thin.class_width = np.array([200.0, 6.0, 40.0])
+    r = choose_recipe(thin, domain="aerial")
+    assert r.data["image_size"] == [1504, 2000]  # scale 3 / 6 = 0.5: the class is 3 px wide
+    choices = {c.key: c for c in r.choices}
+    assert choices["objects"].value == "c1 6.0 px" and "c0 200, c1 6, c2 40" in choices["objects"].reason
+    assert "class 'c1', 6.0 px wide, would be 1.5 px; scaled by 0.50 it is 3.0 px" in choices["data.image_size"].reason
+    thin.class_width = np.array([200.0, 1.0, 40.0])  # at most 2048 on the longest side
+    assert choose_recipe(thin, domain="aerial").data["image_size"] == [1536, 2048]
+    thin.class_width = np.array([200.0, 1.0, np.nan])
+    thin.class_fraction = np.array([0.9995, 0.0005, 0.0])  # too rare a class to set the size
+    assert choose_recipe(thin, domain="aerial").data["image_size"] == [768, 1024]
+    thin.image_size = (1100, 1100)
+    thin.class_width = np.array([200.0, 2.9, 40.0])
+    thin.class_fraction = np.array([0.9, 0.09, 0.01])
+    r = choose_recipe(thin, domain="aerial")  # scale 1.03 > 1: kept at its size, cropped
+    assert "image_size" not in r.data and r.data["crop_size"] == [288, 288]
+    wide = profile(size=(3000, 4000))
+    wide.class_width = np.array([300.0, 90.0, 50.0])
+    assert choose_recipe(wide).data["image_size"] == [768, 1024]
+
+
+def test_class_widths_of_stripes_discs_and_the_border(tmp_path):
+    from pixelseg.data import ClassSet
+    from pixelseg.data.object_size import class_widths
+
+    label = np.zeros((40, 600), np.uint8)
+    label[10:20, :] = 1  # a stripe 10 px wide: d = 1..5, 5..1, mean 3 -> 4 * 3 - 2 = 10 (but at its ends)
+    label[30:32, 5:15] = 255  # void is outside every class
+    _save(tmp_path / "a.png", label)
+    widths = class_widths(PixelLabelDatastore(tmp_path / "a.png", ClassSet(["bg", "stripe", "absent"], void_ids=[255])))
+    assert widths[1] == pytest.approx(10.0, abs=0.1) and np.isnan(widths[2]) and widths[0] > 10
+    yy, xx = np.mgrid[:81, :81]
+    disc = (((yy - 40) ** 2 + (xx - 40) ** 2) <= 30 ** 2).astype(np.uint8)  # diameter 61: about 2/3 of it
+    _save(tmp_path / "b.png", disc)
+    assert class_widths(PixelLabelDatastore(tmp_path / "b.png", ClassSet(["bg", "disc"])))[1] == pytest.approx(
+        2 / 3 * 61, rel=0.05)
+    edge = np.zeros((400, 20), np.uint8)
+    edge[:, :4] = 1  # cut by the border: measured as the 4 px that are seen
+    _save(tmp_path / "c.png", edge)
+    assert class_widths(PixelLabelDatastore(tmp_path / "c.png", ClassSet(["bg", "edge"])))[1] == pytest.approx(4.0, abs=0.05)
