@@ -239,8 +239,8 @@ def run_config_within_budget(config: str | Path, time_budget: str | float, overr
     :func:`run_auto_train`, then :func:`plan_budget` sets ``max_epochs``,
     ``validation_frequency``, ``warmup_epochs`` (one epoch from five epochs on) and a hard
     ``max_time`` so that training, its validations and the closing score on the validation
-    data (``validation_metrics.json``) end within the budget. The learning-rate schedule
-    spans the shortened run. ``config.yaml`` of the run folder is headed by the planned
+    data (``validation_metrics.json``) end within the budget. The config's ``max_epochs`` is
+    replaced (by fewer epochs or more); the learning-rate schedule spans the planned run. ``config.yaml`` of the run folder is headed by the planned
     values and their reasons and repeats the run.
 
     Raises:
