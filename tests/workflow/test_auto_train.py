@@ -183,3 +183,17 @@ def test_class_widths_of_stripes_discs_and_the_border(tmp_path):
     edge[:, :4] = 1  # cut by the border: measured as the 4 px that are seen
     _save(tmp_path / "c.png", edge)
     assert class_widths(PixelLabelDatastore(tmp_path / "c.png", ClassSet(["bg", "edge"])))[1] == pytest.approx(4.0, abs=0.05)
+
+
+def test_class_widths_of_large_labels_are_measured_in_a_central_window(tmp_path):
+    from pixelseg.data import ClassSet
+    from pixelseg.data.object_size import class_widths
+
+    label = np.zeros((300, 300), np.uint8)
+    label[:, 146:154] = 1  # an 8 px line through the centre
+    label[:20, :20] = 2  # a corner block outside the central 100 x 100 window
+    _save(tmp_path / "a.png", label)
+    ds = PixelLabelDatastore(tmp_path / "a.png", ClassSet(["bg", "line", "corner"]))
+    widths = class_widths(ds, window=100)
+    assert widths[1] == pytest.approx(8.0, abs=0.5) and np.isnan(widths[2])
+    assert class_widths(ds)[2] > 10  # measured whole when within the window
