@@ -112,3 +112,18 @@ def test_a_config_fit_to_a_time_budget_keeps_its_recipe(small_camvid, tmp_path, 
 
     with pytest.raises(ConfigurationError, match="--time-budget with --resume does not apply"):
         run_train_command(config, time_budget="10m", resume=run.output)
+
+
+def test_the_command_fits_a_config_to_a_budget_or_says_why_it_cannot(small_camvid, tmp_path):
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "pixelseg"
+    config = write_config(tmp_path)
+    result = subprocess.run([str(exe), "train", "--config", str(config), "--time-budget", "5s", "--output",
+                             str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "a time budget of 5 s leaves no time to train" in result.stderr and not (tmp_path / "run").exists()
+    result = subprocess.run([str(exe), "train", "--config", str(config), "--time-budget", "2m", "--resume",
+                             str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "--time-budget with --resume does not apply" in result.stderr
