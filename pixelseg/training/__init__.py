@@ -22,6 +22,7 @@ _EXPORTS = {
     "CrossEntropyLoss": "pixelseg.training.losses",
     "DiceLoss": "pixelseg.training.losses",
     "FocalLoss": "pixelseg.training.losses",
+    "OhemCrossEntropyLoss": "pixelseg.training.losses",
     "WeightedSumLoss": "pixelseg.training.losses",
     "TrainingDivergedError": "pixelseg.training.faults",
     "TrainingOutOfMemoryError": "pixelseg.training.faults",

@@ -1,4 +1,4 @@
-"""Segmentation losses: cross-entropy, Dice and focal, and a weighted sum of them.
+"""Segmentation losses: cross-entropy, OHEM cross-entropy, Dice and focal, and a weighted sum of them.
 
 Every loss takes logits N x K x H x W (float) and a label map N x H x W (int64, class
 indices 0..K-1, void = 255 ignored) and returns a scalar tensor: the mean over the labelled
@@ -8,6 +8,7 @@ loss of 0 (with a gradient of 0), never NaN.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -17,7 +18,8 @@ from torch import nn
 from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError
 
-__all__ = ["CrossEntropyLoss", "DiceLoss", "FocalLoss", "WeightedSumLoss", "build_loss", "VOID_INDEX"]
+__all__ = ["CrossEntropyLoss", "DiceLoss", "FocalLoss", "OhemCrossEntropyLoss", "WeightedSumLoss", "build_loss",
+           "VOID_INDEX"]
 
 VOID_INDEX = VOID  # the default ignore_index
 
@@ -78,6 +80,57 @@ class CrossEntropyLoss(nn.Module):
         else:
             denominator = (self.weight[torch.where(valid, target, torch.zeros_like(target))] * valid).sum()
         return total / denominator.to(total.dtype).clamp_min(torch.finfo(total.dtype).tiny)
+
+
+class OhemCrossEntropyLoss(nn.Module):
+    """Cross-entropy over the hard pixels only (online hard example mining, OHEM).
+
+    A labelled pixel is hard when the predicted probability of its true class is below
+    ``threshold``; the loss is the (class-weighted) mean cross-entropy over the hard pixels,
+    or over the ``min_kept`` fraction of labelled pixels with the highest loss when fewer are
+    hard, so easy, large regions (road, sky) stop dominating the gradient once learnt and
+    thin, rare classes keep it. The pixels are chosen per mini-batch, without gradient.
+
+    Source: Shrivastava et al., "Training Region-based Object Detectors with Online Hard
+    Example Mining", CVPR 2016; the pixel form with a probability threshold and a minimum
+    count as in PSPNet / BiSeNet training (threshold 0.7) and MMSegmentation's
+    ``OHEMPixelSampler``.
+
+    Args:
+        threshold: probability of the true class under which a pixel is hard (0.7), in (0, 1].
+        min_kept: at least this fraction of the labelled pixels is kept (1/16), in (0, 1].
+        class_weights: optional K weights, applied as in :class:`CrossEntropyLoss`.
+
+    Raises:
+        ConfigurationError: ``threshold`` or ``min_kept`` outside (0, 1].
+    """
+
+    def __init__(self, threshold: float = 0.7, min_kept: float = 1 / 16, class_weights=None,
+                 ignore_index: int = VOID_INDEX, num_classes: int | None = None) -> None:
+        super().__init__()
+        for name, value in (("ohem_threshold", threshold), ("ohem_min_kept", min_kept)):
+            if not 0 < value <= 1:
+                raise ConfigurationError(f"{name} must be in (0, 1], got {value}")
+        self.threshold, self.min_kept = float(threshold), float(min_kept)
+        self.ignore_index = ignore_index
+        self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        pixel = F.cross_entropy(logits, target, ignore_index=self.ignore_index, reduction="none").flatten()
+        valid = (target != self.ignore_index).flatten()
+        with torch.no_grad():
+            ranked = torch.where(valid, pixel.detach(), torch.full_like(pixel, -1.0))
+            hard = ranked > -math.log(self.threshold)  # p_true < threshold; never a void pixel
+            count = int(valid.sum()) * self.min_kept
+            keep = int(math.ceil(count))
+            if keep > 0 and int(hard.sum()) < keep:  # too few hard pixels: the keep highest losses
+                hard = torch.zeros_like(valid)
+                hard[ranked.topk(keep).indices] = True
+                hard &= valid
+        w = hard.to(pixel.dtype)
+        if self.weight is not None:
+            w = w * self.weight[torch.where(valid, target.flatten(), torch.zeros_like(target.flatten()))]
+        return (pixel * w).sum() / w.sum().clamp_min(torch.finfo(pixel.dtype).tiny)
 
 
 class FocalLoss(nn.Module):
@@ -174,18 +227,23 @@ _FACTORIES = {
     "cross-entropy": lambda cw, k, opts: CrossEntropyLoss(cw, num_classes=k),
     "dice": lambda cw, k, opts: DiceLoss(cw, num_classes=k),
     "focal": lambda cw, k, opts: FocalLoss(opts.get("focal_gamma", 2.0), cw, num_classes=k),
+    "ohem": lambda cw, k, opts: OhemCrossEntropyLoss(opts.get("ohem_threshold", 0.7), opts.get("ohem_min_kept", 1 / 16),
+                                                     cw, num_classes=k),
 }
 
 
 def build_loss(spec: str | Mapping[str, float] = "cross-entropy", class_weights=None,
-               num_classes: int | None = None, focal_gamma: float = 2.0) -> nn.Module:
+               num_classes: int | None = None, focal_gamma: float = 2.0, ohem_threshold: float = 0.7,
+               ohem_min_kept: float = 1 / 16) -> nn.Module:
     """A loss module from a name or a dict of name -> weight.
 
     Args:
-        spec: ``"cross-entropy"``, ``"dice"``, ``"focal"`` or e.g. ``{"cross-entropy": 1, "dice": 0.5}``.
+        spec: ``"cross-entropy"``, ``"dice"``, ``"focal"``, ``"ohem"`` (cross-entropy over the
+            hard pixels) or e.g. ``{"cross-entropy": 1, "dice": 0.5}``.
         class_weights: K weights applied by every term, or None.
         num_classes: K, to check the length of ``class_weights``.
         focal_gamma: gamma of the focal term.
+        ohem_threshold, ohem_min_kept: of the OHEM term (:class:`OhemCrossEntropyLoss`).
 
     Raises:
         ConfigurationError: unknown loss name, bad weights, or class_weights of the wrong length.
@@ -194,7 +252,7 @@ def build_loss(spec: str | Mapping[str, float] = "cross-entropy", class_weights=
     unknown = [name for name in weights if name not in _FACTORIES]
     if unknown:
         raise ConfigurationError(f"unknown loss {unknown[0]!r}; choose from {', '.join(_FACTORIES)}")
-    opts = {"focal_gamma": focal_gamma}
+    opts = {"focal_gamma": focal_gamma, "ohem_threshold": ohem_threshold, "ohem_min_kept": ohem_min_kept}
     modules = {name: (w, _FACTORIES[name](class_weights, num_classes, opts)) for name, w in weights.items()}
     if len(modules) == 1 and next(iter(modules.values()))[0] == 1.0:
         return next(iter(modules.values()))[1]

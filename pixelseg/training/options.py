@@ -21,7 +21,7 @@ from pixelseg.utils.schema import did_you_mean
 
 __all__ = ["TrainingOptions", "LOSS_NAMES", "LOGGER_NAMES"]
 
-LOSS_NAMES = ("cross-entropy", "dice", "focal")
+LOSS_NAMES = ("cross-entropy", "dice", "focal", "ohem")
 #: The experiment loggers ``loggers`` accepts by name (see :mod:`pixelseg.training.loggers`).
 LOGGER_NAMES = ("csv", "tensorboard", "mlflow")
 
@@ -59,8 +59,10 @@ class TrainingOptions(BaseModel):
 
     Loss
         loss: ``"cross-entropy"`` (default, with the class weights of ``train_network``),
-        ``"dice"``, ``"focal"``, or a dict of weights such as
-        ``{"cross-entropy": 1.0, "dice": 0.5}``; focal_gamma (2.0). Void (255) is ignored by all.
+        ``"dice"``, ``"focal"``, ``"ohem"`` (cross-entropy over the hard pixels only: those
+        whose true class has a probability under ``ohem_threshold``, 0.7, and at least the
+        ``ohem_min_kept`` fraction, 1/16, of the labelled pixels), or a dict of weights such
+        as ``{"cross-entropy": 1.0, "dice": 0.5}``; focal_gamma (2.0). Void (255) is ignored by all.
 
     Validation and output
         validation_frequency: validate every this many iterations (50) and at the end.
@@ -154,6 +156,8 @@ class TrainingOptions(BaseModel):
     # loss
     loss: str | dict[str, float] = "cross-entropy"
     focal_gamma: float = Field(default=2.0, ge=0)
+    ohem_threshold: float = Field(default=0.7, gt=0, le=1)
+    ohem_min_kept: float = Field(default=1 / 16, gt=0, le=1)
     # validation and output
     validation_frequency: int = Field(default=50, ge=1)
     validation_patience: int | None = Field(default=None, ge=1)

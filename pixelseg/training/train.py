@@ -166,7 +166,8 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
 
     if options.seed is not None:
         pl.seed_everything(options.seed, workers=True, verbose=False)
-    loss = build_loss(options.loss, class_weights, int(net.num_classes), options.focal_gamma)
+    loss = build_loss(options.loss, class_weights, int(net.num_classes), options.focal_gamma, options.ohem_threshold,
+                      options.ohem_min_kept)
     metadata = network_metadata(net, class_set, options, input_size)
     if options.verbose:
         ensure_console_handler()

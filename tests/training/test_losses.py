@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from pixelseg.errors import ConfigurationError
-from pixelseg.training import CrossEntropyLoss, DiceLoss, FocalLoss, WeightedSumLoss, build_loss
+from pixelseg.training import CrossEntropyLoss, DiceLoss, FocalLoss, OhemCrossEntropyLoss, WeightedSumLoss, build_loss
 
 
 @pytest.fixture()
@@ -36,7 +36,8 @@ def test_void_pixels_do_not_change_the_loss(batch):
     assert torch.allclose(CrossEntropyLoss()(changed, target), CrossEntropyLoss()(logits, target))
 
 
-@pytest.mark.parametrize("loss", [CrossEntropyLoss(), FocalLoss(), DiceLoss(), CrossEntropyLoss([1.0, 2.0, 3.0])])
+@pytest.mark.parametrize("loss", [CrossEntropyLoss(), FocalLoss(), DiceLoss(), CrossEntropyLoss([1.0, 2.0, 3.0]),
+                                  OhemCrossEntropyLoss()])
 def test_all_void_batch_gives_zero_and_finite_gradient(loss):
     logits = torch.randn(1, 3, 2, 2, requires_grad=True)
     target = torch.full((1, 2, 2), 255)
@@ -99,3 +100,35 @@ def test_build_loss_errors():
 def test_class_weights_that_weigh_nothing_are_refused_with_their_values(weights, problem, name):
     with pytest.raises(ConfigurationError, match=problem):
         build_loss(name, class_weights=weights, num_classes=3)
+
+
+def _ohem_batch():
+    """Four pixels of two classes: (a) p_true 0.5, (b) 0.9, (c) 0.1 (true class 1), (d) void."""
+    ln9 = math.log(9.0)
+    logits = torch.tensor([[[[0.0, ln9, ln9, 5.0]], [[0.0, 0.0, 0.0, 0.0]]]], requires_grad=True)  # 1 x 2 x 1 x 4
+    target = torch.tensor([[[0, 0, 1, 255]]])
+    return logits, target
+
+
+def test_ohem_keeps_the_hard_pixels_or_the_hardest_fraction():
+    logits, target = _ohem_batch()
+    ln2, ln10, ln10_9 = math.log(2), math.log(10), math.log(10 / 9)
+    # threshold 0.7: (a) and (c) are hard -> mean(ln 2, ln 10) = 1.4979; (b) gets no gradient
+    loss = OhemCrossEntropyLoss()(logits, target)
+    assert loss.item() == pytest.approx((ln2 + ln10) / 2)
+    loss.backward()
+    assert logits.grad[0, :, 0, 1].abs().sum() == 0 and logits.grad[0, :, 0, 0].abs().sum() > 0
+    # all labelled pixels kept: plain cross-entropy
+    assert OhemCrossEntropyLoss(min_kept=1.0)(logits, target).item() == pytest.approx((ln2 + ln10_9 + ln10) / 3)
+    assert OhemCrossEntropyLoss(min_kept=1.0)(logits, target).item() == pytest.approx(
+        F.cross_entropy(logits, target, ignore_index=255).item())
+    # nothing under a threshold of 0.05: the hardest third of the 3 labelled pixels, (c)
+    assert OhemCrossEntropyLoss(0.05, 1 / 3)(logits, target).item() == pytest.approx(ln10)
+    # class weights as in CrossEntropyLoss: (1 * ln 2 + 3 * ln 10) / (1 + 3)
+    assert OhemCrossEntropyLoss(class_weights=[1.0, 3.0])(logits, target).item() == pytest.approx(
+        (ln2 + 3 * ln10) / 4)
+    assert build_loss("ohem", ohem_threshold=0.05, ohem_min_kept=1 / 3)(logits, target).item() == pytest.approx(ln10)
+    with pytest.raises(ConfigurationError, match=r"ohem_threshold must be in \(0, 1\], got 0"):
+        OhemCrossEntropyLoss(threshold=0)
+    with pytest.raises(ConfigurationError, match="ohem_min_kept"):
+        OhemCrossEntropyLoss(min_kept=1.5)
