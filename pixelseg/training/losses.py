@@ -121,12 +121,11 @@ class OhemCrossEntropyLoss(nn.Module):
         with torch.no_grad():
             ranked = torch.where(valid, pixel.detach(), torch.full_like(pixel, -1.0))
             hard = ranked > -math.log(self.threshold)  # p_true < threshold; never a void pixel
-            count = int(valid.sum()) * self.min_kept
-            keep = int(math.ceil(count))
-            if keep > 0 and int(hard.sum()) < keep:  # too few hard pixels: the keep highest losses
+            labelled, num_hard = torch.stack([valid.sum(), hard.sum()]).tolist()  # one host sync
+            keep = math.ceil(labelled * self.min_kept)
+            if num_hard < keep:  # too few hard pixels: the keep highest losses (all labelled: >= 0 > -1)
                 hard = torch.zeros_like(valid)
                 hard[ranked.topk(keep).indices] = True
-                hard &= valid
         w = hard.to(pixel.dtype)
         if self.weight is not None:
             w = w * self.weight[torch.where(valid, target.flatten(), torch.zeros_like(target.flatten()))]

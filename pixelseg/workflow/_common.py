@@ -8,7 +8,14 @@ from typing import Any
 
 from pixelseg.errors import ConfigurationError, DataError, PixelsegError
 
-__all__ = ["output_folder", "open_checkpoint", "data_from_yaml"]
+__all__ = ["output_folder", "run_folder", "open_checkpoint", "data_from_yaml"]
+
+
+def run_folder(output: str | Path | None, kind: str) -> Path:
+    """``output`` as a Path, or the default run folder ``runs/<kind>-<YYYYmmdd-HHMMSS>`` (local time)."""
+    import time
+
+    return Path(output) if output is not None else Path("runs") / time.strftime(f"{kind}-%Y%m%d-%H%M%S")
 
 
 def output_folder(path: str | Path, option: str = "--output", empty: bool = False, overwrite: bool = False) -> Path:

@@ -28,6 +28,7 @@ from pixelseg.data.spec import open_data as open_spec
 from pixelseg.errors import DataError
 from pixelseg.utils.atomic import atomic_write
 from pixelseg.utils.duration import parse_duration
+from pixelseg.workflow._common import run_folder
 from pixelseg.workflow.auto_recipe import Choice, DataProfile, Recipe, choose_recipe, plan_budget
 from pixelseg.workflow.pictures import evaluate_and_draw
 from pixelseg.workflow.train import TrainData, TrainRun, job_network, open_data, run_train_job, tensor_views
@@ -203,7 +204,7 @@ def run_recipe(data: TrainData, spec: DataSpec, classes: Path | dict, budget: fl
     """Choose, measure, plan and run on opened ``data`` (see :func:`run_auto_train`); the
     clock started at ``started`` (``time.perf_counter()``). ``init_from``: fine-tune that
     network (its architecture and weights, a lower learning rate) instead of a new one."""
-    output = Path(output) if output is not None else Path("runs") / time.strftime("auto-%Y%m%d-%H%M%S")
+    output = run_folder(output, "auto")
     recipe = choose_recipe(profile_data(data), domain)
     recipe.choices[:0] = list(choices)
     spare, network_args = job_network(_job(spec, recipe, classes, init_from), data.class_set)
@@ -261,8 +262,8 @@ def run_config_within_budget(config: str | Path, time_budget: str | float, overr
     echo("planned for the budget:")
     for choice in recipe.choices:
         echo(f"  {choice.line()}")
-    run = run_train_job(job.model_copy(update={"options": recipe.options}), output or Path("runs") / time.strftime(
-        "train-%Y%m%d-%H%M%S"), overwrite=overwrite, echo=echo, data=data)
+    run = run_train_job(job.model_copy(update={"options": recipe.options}), run_folder(output, "train"),
+                        overwrite=overwrite, echo=echo, data=data)
     _write_choices(run.output, recipe.choices, f"pixelseg train --config {Path(config).resolve()} --time-budget "
                    f"{time_budget}: the config's recipe fit to {budget:.0f} s")
     echo(f"done in {time.perf_counter() - started:.0f} s of a {budget:.0f} s budget; outputs in {run.output.resolve()}")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pixelseg.data.spec import DataSpec
 from pixelseg.utils.sizes import parse_size
+from pixelseg.workflow._common import run_folder
 from pixelseg.workflow.pictures import evaluate_and_draw
 from pixelseg.workflow.train import open_data, run_train_job
 from pixelseg.workflow.train_config import TrainJob
@@ -81,7 +82,7 @@ class DemoConfig:
         size = parse_size(image_size, "--image-size")
         return cls(
             data=bundled_sample() if on_sample else Path(data),
-            output=Path(output) if output is not None else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S"),
+            output=run_folder(output, "demo"),
             epochs=epochs or (SAMPLE_EPOCHS if on_sample else DATA_EPOCHS),
             network=network,
             image_size=size if size is not None else (SAMPLE_IMAGE_SIZE if on_sample else None),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from pixelseg.data import ClassSet, PairedDatastore, Resize, class_weights, coun
 from pixelseg.data.spec import DataSpec
 from pixelseg.data.spec import open_data as open_spec
 from pixelseg.errors import ConfigurationError, DataError
-from pixelseg.workflow._common import output_folder
+from pixelseg.workflow._common import output_folder, run_folder
 from pixelseg.workflow.train_config import TrainJob, load_job, resolved_config
 
 __all__ = ["TrainData", "TrainRun", "open_data", "tensor_views", "job_network", "run_train_job", "run_train_config", "latest_checkpoint",
@@ -336,7 +335,7 @@ def run_train_config(config: str | Path, overrides: Sequence[str] = (), output: 
     job = load_job(config, overrides)
     if resume is not None:  # set after the YAML overrides: a path is not parsed as YAML
         job = job.model_copy(update={"options": {**job.options, "resume_from": str(resume)}})
-    output = Path(output) if output is not None else Path("runs") / time.strftime("train-%Y%m%d-%H%M%S")
+    output = run_folder(output, "train")
     # Resuming writes into the run's own (non-empty) folder; any other folder is protected as usual.
     into_own_run = own_run is not None and output.resolve() == own_run
     return run_train_job(job, output, overwrite=overwrite or into_own_run, echo=echo)
