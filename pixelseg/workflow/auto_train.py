@@ -90,10 +90,15 @@ def profile_data(data: TrainData, sample: int = 64) -> DataProfile:
                        class_widths(train, max_files=12))
 
 
-def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int = 2) -> float:
+def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int = 5, warmup: int = 2,
+                 max_seconds: float = 20.0) -> float:
     """Seconds per training step (loading and augmenting a mini-batch, forward, backward,
-    AdamW step; channels-last as training runs), the mean of ``steps`` after one warm-up
-    step. ``net``'s weights are changed: pass a spare network."""
+    AdamW step; channels-last as training runs): the median of up to ``steps`` steps after
+    ``warmup`` warm-up steps, measuring stops early once ``max_seconds`` were spent on measured
+    steps (at least one is measured). The first steps of a process are slow (allocations,
+    kernel selection: 3 s, then 2.0 s, 1.6 s, 1.8 s, ... 1.4 s on camvid here), so an estimate
+    from the first two planned a 60-minute run a third short. ``net``'s weights are changed:
+    pass a spare network."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
@@ -105,7 +110,7 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
     times = []
     with torch.random.fork_rng(devices=[]):
         iterator = iter(loader)
-        for _ in range(steps + 1):
+        for i in range(warmup + steps):
             start = time.perf_counter()
             try:
                 images, labels = next(iterator)
@@ -116,8 +121,11 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            times.append(time.perf_counter() - start)
-    return float(np.mean(times[1:]))
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+                if sum(times) >= max_seconds:
+                    break
+    return float(np.median(times))
 
 
 def measure_validation_pass(net, dataset, samples: int = 2) -> float:

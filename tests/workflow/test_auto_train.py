@@ -197,3 +197,50 @@ def test_class_widths_of_large_labels_are_measured_in_a_central_window(tmp_path)
     widths = class_widths(ds, window=100)
     assert widths[1] == pytest.approx(8.0, abs=0.5) and np.isnan(widths[2])
     assert class_widths(ds)[2] > 10  # measured whole when within the window
+
+
+class _SlowStart:
+    """A tiny network whose forward pass sleeps ``delays[i]`` seconds on call i (the last
+    delay from then on): the slow first steps of a fresh process."""
+
+    def __new__(cls, delays):
+        import time
+
+        import torch
+
+        class Net(torch.nn.Conv2d):
+            calls = 0
+
+            def forward(self, x):
+                time.sleep(delays[min(Net.calls, len(delays) - 1)])
+                Net.calls += 1
+                return super().forward(x)
+
+        return Net(3, 2, 1)
+
+
+def _tiny_pairs(n=4):
+    import torch
+
+    return [(torch.rand(3, 8, 8), torch.randint(0, 2, (8, 8))) for _ in range(n)]
+
+
+def test_step_time_is_not_inflated_by_the_slow_first_steps():
+    from pixelseg.workflow.auto_train import measure_step
+
+    # camvid in a fresh process: 3 s, 2 s, then about 1.5 s; here scaled down 10x
+    step = measure_step(_SlowStart([0.3, 0.2, 0.05]), _tiny_pairs(), batch_size=2)
+    assert 0.04 < step < 0.1
+
+
+def test_step_measurement_stops_after_max_seconds_of_measured_steps():
+    import time
+
+    from pixelseg.workflow.auto_train import measure_step
+
+    net = _SlowStart([0.2])
+    start = time.perf_counter()
+    step = measure_step(net, _tiny_pairs(), batch_size=2, steps=10, warmup=1, max_seconds=0.3)
+    assert 0.19 < step < 0.3
+    assert type(net).calls == 3  # one warm-up, then two measured steps reach 0.3 s
+    assert time.perf_counter() - start < 1.5
