@@ -15,6 +15,7 @@ from pixelseg.data import PixelLabelDatastore
 from pixelseg.data.class_inference import RAW_VALUES, infer_class_set
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.utils.duration import parse_duration
+from pixelseg.workflow import auto_train
 from pixelseg.workflow.auto_recipe import DataProfile, choose_recipe, plan_budget
 from pixelseg.workflow.train_config import load_job
 
@@ -199,24 +200,30 @@ def test_class_widths_of_large_labels_are_measured_in_a_central_window(tmp_path)
     assert class_widths(ds)[2] > 10  # measured whole when within the window
 
 
-class _SlowStart:
-    """A tiny network whose forward pass sleeps ``delays[i]`` seconds on call i (the last
-    delay from then on): the slow first steps of a fresh process."""
+class _Clock:
+    """A stand-in for the ``time`` module whose clock moves only when the network says."""
 
-    def __new__(cls, delays):
-        import time
+    def __init__(self):
+        self.now = 0.0
 
-        import torch
+    def perf_counter(self):
+        return self.now
 
-        class Net(torch.nn.Conv2d):
-            calls = 0
 
-            def forward(self, x):
-                time.sleep(delays[min(Net.calls, len(delays) - 1)])
-                Net.calls += 1
-                return super().forward(x)
+def _slow_start(clock, delays):
+    """A tiny network whose forward pass takes ``delays[i]`` seconds of ``clock`` on call i
+    (the last delay from then on): the slow first steps of a fresh process."""
+    import torch
 
-        return Net(3, 2, 1)
+    class Net(torch.nn.Conv2d):
+        calls = 0
+
+        def forward(self, x):
+            clock.now += delays[min(Net.calls, len(delays) - 1)]
+            Net.calls += 1
+            return super().forward(x)
+
+    return Net(3, 2, 1)
 
 
 def _tiny_pairs(n=4):
@@ -225,22 +232,18 @@ def _tiny_pairs(n=4):
     return [(torch.rand(3, 8, 8), torch.randint(0, 2, (8, 8))) for _ in range(n)]
 
 
-def test_step_time_is_not_inflated_by_the_slow_first_steps():
-    from pixelseg.workflow.auto_train import measure_step
+def test_step_time_is_not_inflated_by_the_slow_first_steps(monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(auto_train, "time", clock)
+    # camvid in a fresh process: 3.0, 2.0, 1.6 s, then about 1.5 s with slower ones between
+    net = _slow_start(clock, [3.0, 2.0, 1.6, 1.8, 1.5, 1.7, 1.9, 1.5, 1.9, 1.5, 1.5])
+    assert auto_train.measure_step(net, _tiny_pairs(), batch_size=2) == pytest.approx(1.5)
 
-    # camvid in a fresh process: 3 s, 2 s, then about 1.5 s; here scaled down 10x
-    step = measure_step(_SlowStart([0.3, 0.2, 0.05]), _tiny_pairs(), batch_size=2)
-    assert 0.04 < step < 0.1
 
-
-def test_step_measurement_stops_after_max_seconds_of_measured_steps():
-    import time
-
-    from pixelseg.workflow.auto_train import measure_step
-
-    net = _SlowStart([0.2])
-    start = time.perf_counter()
-    step = measure_step(net, _tiny_pairs(), batch_size=2, steps=10, warmup=1, max_seconds=0.3)
-    assert 0.19 < step < 0.3
-    assert type(net).calls == 3  # one warm-up, then two measured steps reach 0.3 s
-    assert time.perf_counter() - start < 1.5
+def test_step_measurement_stops_after_max_seconds_of_measured_steps(monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(auto_train, "time", clock)
+    net = _slow_start(clock, [2.0])
+    step = auto_train.measure_step(net, _tiny_pairs(), batch_size=2, steps=10, warmup=1, max_seconds=3.0)
+    assert step == pytest.approx(2.0)
+    assert type(net).calls == 3  # one warm-up, then two measured steps reach 3 s
