@@ -101,9 +101,8 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
     here 3.0, 2.0, 1.6, 1.8, 1.5, 1.7, 1.9, 1.6, 1.9, 1.5 s against 1.5 s once training runs),
     and noise only ever adds time: the mean of the first two after one warm-up planned a
     60-minute camvid run a third short, the median of five after two a quarter short (it
-    ended after 2784 of 3600 s). A step
-    slower than measured is caught by the plan's ``max_time``. ``net``'s weights are changed:
-    pass a spare network."""
+    ended after 2784 of 3600 s). A step slower than measured is caught by the plan's
+    ``max_time``. ``net``'s weights are changed: pass a spare network."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
