@@ -113,6 +113,32 @@ class _FileDatastore:
         """A new datastore with the files in natural order."""
         return self._with_files(natural_sorted(self._files))
 
+    def _read_settings(self) -> dict[str, Any]:
+        """What besides the file names decides what ``read`` returns (compared by :meth:`concatenate`)."""
+        return {"read_fn": self._read_fn}
+
+    def concatenate(self, *others):
+        """A new datastore of this datastore's files followed by those of each of ``others``
+        (MATLAB ``imageDatastore(cat(1, a.Files, b.Files))``), read as this one reads them.
+
+        Raises:
+            ConfigurationError: a datastore of another type, or one that reads its files
+                otherwise (another class set, label reading option, channel count or
+                ``read_fn``), naming the setting and both values.
+        """
+        mine = self._read_settings()
+        files = list(self._files)
+        for other in others:
+            if type(other) is not type(self):
+                raise ConfigurationError(f"concatenate: a {type(self).__name__} cannot take a {type(other).__name__}")
+            theirs = other._read_settings()
+            for key, value in mine.items():
+                if theirs[key] != value:
+                    raise ConfigurationError(f"concatenate: the datastores read their files differently: {key} is "
+                                             f"{value!r} in one and {theirs[key]!r} in the other")
+            files += other._files
+        return self._with_files(files)
+
     def __repr__(self) -> str:
         first = f", first={self._files[0]!r}" if self._files else ""
         return f"{type(self).__name__}({len(self)} files{first})"
@@ -155,6 +181,9 @@ class ImageDatastore(_FileDatastore):
             raise ConfigurationError(f"high_bit_depth must be 'keep' or 'scale', got {high_bit_depth!r}")
         self.channels = channels
         self.high_bit_depth = high_bit_depth
+
+    def _read_settings(self) -> dict[str, Any]:
+        return {**super()._read_settings(), "channels": self.channels, "high_bit_depth": self.high_bit_depth}
 
     def read(self, i: int) -> np.ndarray:
         """Image i as H x W x 3 uint8 RGB (or as set by channels / high_bit_depth / read_fn)."""
@@ -269,6 +298,9 @@ class PixelLabelDatastore(_FileDatastore):
         new._snaps = SnapLog()
         new._watch = VoidWatch(len(self._file_list))
         return new
+
+    def _read_settings(self) -> dict[str, Any]:
+        return {**super()._read_settings(), "class_set": self.class_set, "reading options": self.reader.options()}
 
     @property
     def tolerance(self) -> int:

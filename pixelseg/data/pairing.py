@@ -13,7 +13,7 @@ import torch
 
 from pixelseg.data.classes import ClassSet
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
-from pixelseg.data.files import select_indices
+from pixelseg.data.files import check_names_unique, select_indices
 from pixelseg.data.regions import per_item_regions, read_region_mask, void_outside
 from pixelseg.errors import ConfigurationError, DataError
 
@@ -210,6 +210,38 @@ class PairedDatastore(torch.utils.data.Dataset):
         """A new PairedDatastore in a random order, reproducible for an int seed (PCG64)."""
         rng = np.random.Generator(np.random.PCG64(seed))
         return self.subset(rng.permutation(len(self)))
+
+    def concatenate(self, *others: PairedDatastore) -> PairedDatastore:
+        """A new PairedDatastore of this datastore's pairs followed by those of each of
+        ``others``, with the same transforms; extra files and region masks go with their pairs
+        (a pair from a datastore without regions has none). For example
+        ``opened.split("train").concatenate(opened.split("val"))`` retrains on train + val
+        once the settings were chosen on val (``data.train_splits`` in a config).
+
+        Raises:
+            ConfigurationError: not a PairedDatastore, other transforms or extra files, or
+                images or labels read otherwise (see ``ImageDatastore.concatenate``).
+            DataError: a pair name in two of the datastores, naming both image files.
+        """
+        parts = (self, *others)
+        for other in others:
+            if not isinstance(other, PairedDatastore):
+                raise ConfigurationError(f"concatenate: expected PairedDatastores, got {type(other).__name__}")
+            if other._transforms != self._transforms:
+                raise ConfigurationError(f"concatenate: the datastores have other transforms ({len(self._transforms)} "
+                                         f"and {len(other._transforms)}); concatenate them before transforming")
+            if sorted(other._extras) != sorted(self._extras):
+                raise ConfigurationError(f"concatenate: the datastores have other extra files ({self.extra_names} "
+                                         f"and {other.extra_names})")
+        images = self.images.concatenate(*(o.images for o in others))
+        labels = self.labels.concatenate(*(o.labels for o in others))
+        names = [n for part in parts for n in part._names]
+        check_names_unique(names, [str(f) for f in images.files], "concatenate")
+        new = self._derive(images, labels, self._transforms, names)
+        new._extras = {k: [f for part in parts for f in part._extras[k]] for k in self._extras}
+        if any(part._regions is not None for part in parts):
+            new._regions = [r for part in parts for r in (part._regions or [None] * len(part))]
+        return new
 
     def transform(self, fn: Callable[[Any, Any], tuple[Any, Any]]) -> PairedDatastore:
         """A new PairedDatastore applying ``fn(image, label) -> (image, label)`` after the

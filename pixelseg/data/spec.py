@@ -24,6 +24,10 @@ Keys besides the layout's options:
 ====================  ======================================================================
 ``split``             ``[train, validation]`` fractions used when the data has no
                       validation split (seeded by ``options.seed``); default ``[0.8, 0.2]``
+``train_splits``      the splits trained on, concatenated, e.g. ``[train, val]`` to retrain
+                      on train + val once the settings were chosen on val (the published
+                      CamVid protocol); default: the train split. Validation scores of
+                      such a run are not held out, and the run says so
 ``image_size``        resize for training and inference, ``[H, W]`` or ``"HxW"``; null: native
 ``augment``           Augmenter preset for training (``default``, ``none``, ...)
 ``crop_size``         random training crops ``[h, w]``
@@ -44,6 +48,7 @@ valid key (``data.tolerence: unknown key (did you mean 'tolerance'?)``).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -97,6 +102,7 @@ class DataSpec(BaseModel):
     validation: FolderSpec | None = None
     test: FolderSpec | None = None
     split: list[float] = Field(default_factory=lambda: [0.8, 0.2])
+    train_splits: list[str] | None = None
     image_size: tuple[int, int] | None = None
     augment: str = "default"
     crop_size: tuple[int, int] | None = None
@@ -162,6 +168,8 @@ class DataSpec(BaseModel):
         for key in self.layout_options:
             if key not in layout_options(self.layout):
                 raise ValueError(f"layout {self.layout!r} has no option {key!r}")
+        if self.train_splits is not None and (not self.train_splits or len(set(self.train_splits)) != len(self.train_splits)):
+            raise ValueError(f"train_splits must name one or more splits, each once, got {self.train_splits}")
         if len(self.split) != 2 or any(not 0 <= f <= 1 for f in self.split):
             raise ValueError(f"split must be two fractions [train, validation], got {self.split}")
         return self
@@ -233,6 +241,16 @@ class OpenedData:
         if name not in self.splits:
             raise ConfigurationError(f"the data has no split {name!r}; splits: {', '.join(self.splits)}")
         return self.splits[name]
+
+    def joined(self, names: Sequence[str]) -> PairedDatastore:
+        """The splits ``names`` (as :meth:`split` finds them) concatenated in that order
+        (:meth:`PairedDatastore.concatenate`).
+
+        Raises:
+            ConfigurationError: no such split; DataError: a pair name in two of them.
+        """
+        first, *rest = [self.split(name) for name in names]
+        return first.concatenate(*rest)
 
 
 def _with_read_options(ds: PairedDatastore, options: dict[str, Any]) -> PairedDatastore:

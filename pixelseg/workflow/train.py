@@ -4,7 +4,8 @@ The run folder receives ``config.yaml`` (the resolved job), ``train_files.csv`` 
 ``validation_files.csv`` (the exact pairs: name, image, label), ``network.ckpt``
 (``load_network``; it records ``data.image_size`` as the inference size), ``training_log.csv``, ``training_progress.png``, ``checkpoints/`` and
 ``validation_metrics.json`` (dataset and per-class metrics of the final network on the
-validation data).
+validation data; ``validation_trained_on``: how many of its images were trained on too, 0
+when the scores are held out).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class TrainData:
     train: PairedDatastore
     validation: PairedDatastore
     class_set: ClassSet
+
+    @property
+    def validation_trained_on(self) -> int:
+        """How many validation images are trained on too (by image file); 0: validation is held out."""
+        trained = {str(f) for f in self.train.images.files}
+        return sum(str(f) in trained for f in self.validation.images.files)
 
 
 @dataclass
@@ -80,10 +87,22 @@ def open_data(job: TrainJob) -> TrainData:
         ConfigurationError: no classes, bad ``data`` fields.
     """
     opened = open_spec(job.data, _class_set(job))
+    if job.data.train_splits:
+        return _joined_data(job, opened)
     train = opened.splits.get("train", opened.splits.get("all"))
     if train is None:
         where = job.data.root if job.data.root is not None else "data"
         raise DataError(f"{where}: the {opened.layout} layout has no train split (found {sorted(opened.splits)})")
+    validation = opened.validation
+    if validation is None:
+        train, validation = partition(train, tuple(job.data.split), seed=_seed(job))
+    return TrainData(train, validation, opened.class_set)
+
+
+def _joined_data(job: TrainJob, opened) -> TrainData:
+    """``data.train_splits`` concatenated for training; validation: the data's validation
+    split, else ``data.split`` of the concatenation."""
+    train = opened.joined(job.data.train_splits)
     validation = opened.validation
     if validation is None:
         train, validation = partition(train, tuple(job.data.split), seed=_seed(job))
@@ -222,6 +241,10 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     data = data or open_data(job)
     echo(f"data: train {len(data.train)} pairs, validation {len(data.validation)} pairs, "
          f"{data.class_set.num_classes} classes")
+    shared = data.validation_trained_on
+    if shared:
+        echo(f"warning: {shared} of the {len(data.validation)} validation images are trained on too: the validation "
+             "scores of this run are not held out")
     weights = _class_weights(job, data.train, echo)
     net, network_args = job_network(job, data.class_set)
     echo(f"network: {network_args} ({sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters)"
@@ -241,6 +264,7 @@ def _run(job: TrainJob, out: Path, echo: Callable[[str], None], data: TrainData 
     if score:
         metrics = validation_metrics(trained.network, validation_view, data.class_set,
                                      batch_size=options.mini_batch_size)
+        metrics["validation_trained_on"] = shared  # images also trained on: 0 for held-out scores
         with atomic_write(out / "validation_metrics.json", overwrite=True) as tmp:
             tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         echo("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics["dataset_metrics"].items()))

@@ -163,3 +163,42 @@ def test_dataloader_with_worker_processes(tmp_path):
     assert len(batches) == 2
     assert batches[0][0].shape == (2, 3, 6, 8) and batches[0][1].shape == (2, 6, 8)
     assert batches[1][1].dtype == torch.int64
+
+
+def test_concatenate_keeps_pairs_regions_and_refuses_what_differs(tmp_path):
+    """Retraining on train + val joins two splits: pairs in order, regions with their pairs,
+    and a clear error for datastores that read otherwise or share a pair name."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a_images, a_labels = _make(tmp_path / "a", n=3)
+    a = combine(ImageDatastore(a_images), PixelLabelDatastore(a_labels, CLASSES))
+    b_images, b_labels = _make(tmp_path / "b", n=5)
+    b = combine(ImageDatastore(b_images), PixelLabelDatastore(b_labels, CLASSES)).subset([3, 4])
+    region = tmp_path / "region.png"
+    mask = np.zeros((6, 8), np.uint8)
+    mask[:, :4] = 1
+    Image.fromarray(mask).save(region)
+    joined = a.concatenate(b.with_regions(region))
+    assert joined.pair_names == ["im0", "im1", "im2", "im3", "im4"] and len(joined) == 5
+    assert [f.parent.parent.name for f in joined.labels.files] == ["a", "a", "a", "b", "b"]
+    assert joined.region_files == [None, None, None, region, region]
+    image, label = joined[3]
+    assert image[0, 0, 0] == 3 and label[1, 1] == 0 and label[1, 6] == VOID  # right half outside b's region
+    assert (joined[0][1] != VOID).sum() == 6 * 8 - 1 and len(a) == 3  # a untouched, no region
+    assert joined.subset([4]).pair_names == ["im4"] and joined.shuffle(0).class_set == CLASSES
+
+    with pytest.raises(DataError, match=r"concatenate: .*a/images/im0.png and .*b/images/im0.png both have the name 'im0'"):
+        a.concatenate(combine(ImageDatastore(b_images), PixelLabelDatastore(b_labels, CLASSES)))
+    other_classes = combine(ImageDatastore(b_images), PixelLabelDatastore(b_labels, ["x", "y", "z"])).subset([4])
+    with pytest.raises(ConfigurationError, match="read their files differently: class_set"):
+        a.concatenate(other_classes)
+    tolerant = combine(ImageDatastore(b_images), PixelLabelDatastore(b_labels, CLASSES, tolerance=3)).subset([4])
+    with pytest.raises(ConfigurationError, match=r"reading options is \{\} in one and \{'tolerance': 3\}"):
+        a.concatenate(tolerant)
+    grey = combine(ImageDatastore(b_images, channels=1), PixelLabelDatastore(b_labels, CLASSES)).subset([4])
+    with pytest.raises(ConfigurationError, match="channels is 3 in one and 1 in the other"):
+        a.concatenate(grey)
+    with pytest.raises(ConfigurationError, match="other transforms"):
+        a.concatenate(b.as_tensors())
+    with pytest.raises(ConfigurationError, match="expected PairedDatastores, got ImageDatastore"):
+        a.concatenate(ImageDatastore(b_images))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,26 @@ def test_the_command_fits_a_config_to_a_budget_or_says_why_it_cannot(small_camvi
     result = subprocess.run([str(exe), "train", "--config", str(config), "--time-budget", "2m", "--resume",
                              str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "--time-budget with --resume does not apply" in result.stderr
+
+
+@pytest.mark.filterwarnings("ignore:class_weights")
+def test_retraining_on_train_and_val_says_the_validation_scores_are_not_held_out(small_camvid, tmp_path):
+    """data.train_splits: the published CamVid protocol trains on train + val once the
+    settings were chosen on val; the run must say its validation scores are not held out."""
+    (tmp_path / "held").mkdir()
+    assert open_data(load_job(write_config(tmp_path / "held", root=str(small_camvid)))).validation_trained_on == 0
+    config = write_config(tmp_path, layout="camvid", train_splits=["train", "val"])
+    job = load_job(config)
+    data = open_data(job)
+    assert len(data.train) == 6 and len(data.validation) == 2 and data.validation_trained_on == 2
+    assert data.train.names[-2:] == data.validation.names
+    lines: list[str] = []
+    run = run_train_job(job, tmp_path / "run", echo=lines.append)
+    assert "2 of the 2 validation images are trained on too" in "\n".join(lines)
+    assert run.metrics["validation_trained_on"] == 2
+    assert json.loads((tmp_path / "run" / "validation_metrics.json").read_text())["validation_trained_on"] == 2
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["data"]["train_splits"] == ["train", "val"]
+    with pytest.raises(ConfigurationError, match="no split 'tset'; splits: train, val"):
+        open_data(load_job(config, ["data.train_splits=[train, tset]"]))
+    with pytest.raises(ConfigurationError, match="train_splits must name one or more splits, each once"):
+        load_job(config, ["data.train_splits=[train, train]"])
