@@ -236,7 +236,7 @@ class PairedDatastore(torch.utils.data.Dataset):
         images = self.images.concatenate(*(o.images for o in others))
         labels = self.labels.concatenate(*(o.labels for o in others))
         names = [n for part in parts for n in part._names]
-        check_names_unique(names, [str(f) for f in images.files], "concatenate")
+        check_names_unique(names, images._files, "concatenate")
         new = self._derive(images, labels, self._transforms, names)
         new._extras = {k: [f for part in parts for f in part._extras[k]] for k in self._extras}
         if any(part._regions is not None for part in parts):

@@ -79,8 +79,8 @@ def _class_set(job: TrainJob) -> ClassSet | None:
 
 def open_data(job: TrainJob) -> TrainData:
     """The job's train and validation pairs (:func:`pixelseg.data.spec.open_data` of
-    ``job.data``); without a validation split, ``data.split`` of the train pairs (seeded by
-    ``options.seed``).
+    ``job.data``; trained on: the train split, or ``data.train_splits`` concatenated); without
+    a validation split, ``data.split`` of the train pairs (seeded by ``options.seed``).
 
     Raises:
         DataError: a missing or empty folder, no train split, unpaired files.
@@ -88,21 +88,12 @@ def open_data(job: TrainJob) -> TrainData:
     """
     opened = open_spec(job.data, _class_set(job))
     if job.data.train_splits:
-        return _joined_data(job, opened)
-    train = opened.splits.get("train", opened.splits.get("all"))
+        train = opened.joined(job.data.train_splits)
+    else:
+        train = opened.splits.get("train", opened.splits.get("all"))
     if train is None:
         where = job.data.root if job.data.root is not None else "data"
         raise DataError(f"{where}: the {opened.layout} layout has no train split (found {sorted(opened.splits)})")
-    validation = opened.validation
-    if validation is None:
-        train, validation = partition(train, tuple(job.data.split), seed=_seed(job))
-    return TrainData(train, validation, opened.class_set)
-
-
-def _joined_data(job: TrainJob, opened) -> TrainData:
-    """``data.train_splits`` concatenated for training; validation: the data's validation
-    split, else ``data.split`` of the concatenation."""
-    train = opened.joined(job.data.train_splits)
     validation = opened.validation
     if validation is None:
         train, validation = partition(train, tuple(job.data.split), seed=_seed(job))
