@@ -24,6 +24,7 @@ _EXPORTS = {
     "FocalLoss": "pixelseg.training.losses",
     "OhemCrossEntropyLoss": "pixelseg.training.losses",
     "WeightedSumLoss": "pixelseg.training.losses",
+    "PixelwiseDistillationLoss": "pixelseg.training.distillation",
     "TrainingDivergedError": "pixelseg.training.faults",
     "TrainingOutOfMemoryError": "pixelseg.training.faults",
 }

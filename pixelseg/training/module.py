@@ -70,12 +70,15 @@ class SegmentationTask(pl.LightningModule):
         metadata: what checkpoints carry besides the weights (network config, class set,
             options, normalisation); stored under ``checkpoint["pixelseg"]``, next to the
             history that the history callback adds.
+        teacher: a :class:`pixelseg.training.distillation.DistillationTeacher` whose term is
+            added to the training loss (not to the validation loss), or None.
     """
 
     def __init__(self, network: nn.Module, options, loss: nn.Module, schedule: LearnRateSchedule,
-                 metadata: dict[str, Any]) -> None:
+                 metadata: dict[str, Any], teacher=None) -> None:
         super().__init__()
         self.network = network
+        self.teacher = teacher  # a plain object, not a submodule: its weights stay out of checkpoints
         self.loss_fn = loss
         self.options = options
         self.schedule = schedule
@@ -99,6 +102,10 @@ class SegmentationTask(pl.LightningModule):
         if self.options.channels_last:
             self.network.to(memory_format=torch.channels_last)
 
+    def on_fit_start(self) -> None:
+        if self.teacher is not None:
+            self.teacher.to(self.device, self.memory_format)
+
     def _loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         try:
             return self.loss_fn(logits, labels)
@@ -118,6 +125,8 @@ class SegmentationTask(pl.LightningModule):
         self.guard.before_forward(images)
         logits = self.network(images)
         loss = self._loss(logits, labels)
+        if self.teacher is not None:
+            loss = loss + self.teacher.term(logits, images, labels)
         # One sync per step: a NaN must stop training before it reaches the weights, and the
         # batch-norm statistics this forward pass changed must not be kept (see guard.py).
         if not self.guard.is_finite(loss):

@@ -63,6 +63,14 @@ class TrainingOptions(BaseModel):
         whose true class has a probability under ``ohem_threshold``, 0.7, and at least the
         ``ohem_min_kept`` fraction, 1/16, of the labelled pixels), or a dict of weights such
         as ``{"cross-entropy": 1.0, "dice": 0.5}``; focal_gamma (2.0). Void (255) is ignored by all.
+        distillation_teacher: a trained pixelseg network (file or shipped name such as
+            ``"camvid"``) whose class probabilities the network also learns to match
+            (knowledge distillation, :mod:`pixelseg.training.distillation`); None (default): off.
+            It must predict the same classes. The loss gains ``distillation_weight`` (1.0) x
+            ``T^2`` x the pixel-wise KL divergence at temperature ``distillation_temperature``
+            (``T``, 1.0); the teacher sees each mini-batch resized by
+            ``distillation_input_scale`` (1.0), e.g. 480/288 for a teacher trained at 360 x 480
+            and a student trained at 216 x 288. Each step also runs the teacher forward.
 
     Validation and output
         validation_frequency: validate every this many iterations (50) and at the end.
@@ -158,6 +166,10 @@ class TrainingOptions(BaseModel):
     focal_gamma: float = Field(default=2.0, ge=0)
     ohem_threshold: float = Field(default=0.7, gt=0, le=1)
     ohem_min_kept: float = Field(default=1 / 16, gt=0, le=1)
+    distillation_teacher: str | Path | None = None
+    distillation_weight: float = Field(default=1.0, ge=0)
+    distillation_temperature: float = Field(default=1.0, gt=0)
+    distillation_input_scale: float = Field(default=1.0, gt=0)
     # validation and output
     validation_frequency: int = Field(default=50, ge=1)
     validation_patience: int | None = Field(default=None, ge=1)

@@ -54,6 +54,7 @@ from pixelseg.training.callbacks.precise_bn import PreciseBatchNorm
 from pixelseg.training.callbacks.progress import ProgressBar
 from pixelseg.training.callbacks.selection import ValidationSelection
 from pixelseg.training.data import EpochSampler, make_loader
+from pixelseg.training.distillation import load_teacher
 from pixelseg.training.faults import (
     TrainingDivergedError,
     TrainingOutOfMemoryError,
@@ -134,7 +135,8 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
     Raises:
         ConfigurationError: class count of the data (class set, class weights) differs from the
             network's (both numbers named), bad options for this data, resume_from of another
-            network.
+            network, a ``distillation_teacher`` of other classes.
+        FileNotFoundError: no ``distillation_teacher`` of that path or shipped name.
         DataError: empty data, a validation set without labels, numpy samples, label values
             out of range.
         TrainingDivergedError: the loss became NaN or infinite (iteration, checkpoint and tips
@@ -168,6 +170,7 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         pl.seed_everything(options.seed, workers=True, verbose=False)
     loss = build_loss(options.loss, class_weights, int(net.num_classes), options.focal_gamma, options.ohem_threshold,
                       options.ohem_min_kept)
+    teacher = load_teacher(options, net, class_set)
     metadata = network_metadata(net, class_set, options, input_size)
     if options.verbose:
         ensure_console_handler()
@@ -193,7 +196,8 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
             )
         per_process = options.mini_batch_size // world
         iterations_per_epoch = math.ceil(math.ceil(len(train_ds) / world) / per_process)
-        task = SegmentationTask(net, options, loss, schedule_from_options(options, iterations_per_epoch), metadata)
+        task = SegmentationTask(net, options, loss, schedule_from_options(options, iterations_per_epoch), metadata,
+                                teacher=teacher)
         data = _Data(train_ds, validation_data, options, per_process)
         precise = precise_batch_norm_batches(options, iterations_per_epoch * options.max_epochs)
         if precise:

@@ -19,6 +19,8 @@ The file::
     options: {solver: adamw, initial_learn_rate: 0.002, max_epochs: 20, mini_batch_size: 8}
     init_from: null                # a pixelseg network (.ckpt) to start from (fine-tuning); its
                                    # architecture replaces `network`, its classes must match
+    # options.distillation_teacher: a network file or shipped name to distil from (its path,
+    # when it exists beside the YAML, is relative to the YAML too)
 
 Relative paths are relative to the YAML file; ``options.output_dir`` is always the run
 folder. ``pixelseg train --print-config [train.yaml]`` prints the file with every default
@@ -81,7 +83,12 @@ class TrainJob(BaseModel):
         weights = network.get("weights")
         if isinstance(weights, str) and weights not in ("imagenet",) and not Path(weights).is_absolute():
             network["weights"] = str(base / weights)
-        return self.model_copy(update={"data": data, "classes": classes, "network": network, "init_from": init_from})
+        options = dict(self.options)
+        teacher = options.get("distillation_teacher")
+        if isinstance(teacher, str) and not Path(teacher).is_absolute() and (base / teacher).exists():
+            options["distillation_teacher"] = str(base / teacher)  # else a shipped name, or missing: said at training
+        return self.model_copy(update={"data": data, "classes": classes, "network": network, "init_from": init_from,
+                                       "options": options})
 
 
 def apply_overrides(config: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
