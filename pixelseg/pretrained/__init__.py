@@ -54,6 +54,22 @@ class ModelCard:
         return dict(self.fields.get("validation") or {})
 
     @property
+    def trained_splits(self) -> list[str]:
+        """The splits of its data set the shipped weights were trained on (the card's
+        ``trained_splits``, e.g. ``["train", "val"]``); ``["train"]`` when the card does not say."""
+        return [str(split) for split in (self.fields.get("trained_splits") or ["train"])]
+
+    def held_out_note(self) -> str | None:
+        """One sentence for reports that score this network on its data set's val split when it
+        was trained on val too (the card's score is then that of its train-only run); else None."""
+        if "val" not in self.trained_splits:
+            return None
+        score = self.validation.get("mean_iou")
+        return (f"note: the shipped {self.name} was trained on {' + '.join(self.trained_splits)} of its data set, so on "
+                f"those val images (the bundled CamVid sample's among them) its score is not held out; the held-out "
+                f"score on its card is the train-only run's val mean IoU {score} (`pixelseg models {self.name}`)")
+
+    @property
     def size_mb(self) -> float:
         """Size of the network file in MB (10^6 bytes)."""
         return self.path.stat().st_size / 1e6

@@ -8,7 +8,8 @@ default augmentation, AdamW with a poly schedule); :func:`run_demo` runs it thro
 images at their own resolution and adds the metrics files, the confusion matrix and overlays.
 It ends by running the shipped ``camvid`` network (``pixelseg models``) on the same validation
 images, so the report and the overlays show what a few minutes of training give beside a
-network trained for an hour on the whole CamVid train split.
+network trained for an hour on the whole of CamVid (train + val: it has seen the sample's
+validation images, which the report says).
 """
 
 from __future__ import annotations
@@ -145,11 +146,15 @@ def shipped_reference(name: str | None, class_set, echo: Callable[[str], None] =
     from pixelseg.checkpoint import load_network
     from pixelseg.pretrained import model_cards
 
-    if name not in {card.name for card in model_cards()}:
+    cards = {card.name: card for card in model_cards()}
+    if name not in cards:
         echo(f"no shipped network {name!r} in this installation; `pixelseg models` lists those there are")
         return None
     network = load_network(name)
     if network.class_set is None or list(network.class_set.names) != list(class_set.names):
         echo(f"the shipped network {name!r} predicts other classes than this data's; it is not run beside")
         return None
+    note = cards[name].held_out_note()
+    if note:
+        echo(note)
     return name, network

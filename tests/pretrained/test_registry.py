@@ -173,3 +173,10 @@ def test_int8_storage_quarters_the_weights_and_keeps_the_outputs(tmp_path):
     assert (loaded(x).argmax(1) == trained(x).argmax(1)).float().mean() > 0.98
     with pytest.raises(ConfigurationError, match="precision must be one of float32, float16, int8, got 'int4'"):
         trained.save(tmp_path / "x.pt", precision="int4")
+
+
+def test_a_network_trained_on_val_too_says_its_val_score_is_not_held_out(zoo):
+    assert model_card("tiny").trained_splits == ["train"] and model_card("tiny").held_out_note() is None
+    (zoo / "tiny.yaml").write_text(yaml.safe_dump(card("tiny", trained_splits=["train", "val"])))
+    note = model_card("tiny").held_out_note()
+    assert "trained on train + val" in note and "not held out" in note and "val mean IoU 0.5" in note
