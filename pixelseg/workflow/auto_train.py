@@ -91,7 +91,7 @@ def profile_data(data: TrainData, sample: int = 64) -> DataProfile:
 
 
 def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int = 8, warmup: int = 3,
-                 max_seconds: float = 20.0) -> float:
+                 max_seconds: float = 20.0, teacher=None) -> float:
     """Seconds per training step (loading and augmenting a mini-batch, forward, backward,
     AdamW step; channels-last as training runs): the lower quartile of up to ``steps`` steps
     after ``warmup`` warm-up steps; measuring stops early once ``max_seconds`` were spent on
@@ -102,7 +102,9 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
     and noise only ever adds time: the mean of the first two after one warm-up planned a
     60-minute camvid run a third short, the median of five after two a quarter short (it
     ended after 2784 of 3600 s). A step slower than measured is caught by the plan's
-    ``max_time``. ``net``'s weights are changed: pass a spare network."""
+    ``max_time``. ``net``'s weights are changed: pass a spare network. A ``teacher``
+    (:class:`pixelseg.training.distillation.DistillationTeacher`) is run and its term added
+    to the loss, as training with ``distillation_teacher`` does."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
@@ -111,6 +113,8 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight, ignore_index=255)
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
     net.train().to(memory_format=torch.channels_last)
+    if teacher is not None:
+        teacher.to("cpu", torch.channels_last)
     times = []
     with torch.random.fork_rng(devices=[]):
         iterator = iter(loader)
@@ -121,7 +125,11 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
             except StopIteration:
                 iterator = iter(loader)
                 images, labels = next(iterator)
-            loss = loss_fn(net(images.contiguous(memory_format=torch.channels_last)), labels.long())
+            images = images.contiguous(memory_format=torch.channels_last)
+            logits = net(images)
+            loss = loss_fn(logits, labels.long())
+            if teacher is not None:
+                loss = loss + teacher.term(logits, images, labels.long())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -154,7 +162,10 @@ def _fit_budget(recipe: Recipe, spare, data: TrainData, job: TrainJob, budget: f
     ``budget`` seconds of ``started`` (:func:`plan_budget`)."""
     batch = int(recipe.options["mini_batch_size"])
     train_view, validation_view = tensor_views(data, job.data, seed=0)
-    step_s = measure_step(spare, train_view, batch)  # class weights: same time
+    from pixelseg.training.distillation import load_teacher
+
+    teacher = load_teacher(job.training_options(Path(".")), spare, data.class_set)  # its forward pass is in each step
+    step_s = measure_step(spare, train_view, batch, teacher=teacher)  # class weights: same time
     validation_s = measure_validation_pass(spare, validation_view)
     plan_budget(recipe, budget, time.perf_counter() - started, step_s, validation_s, math.ceil(len(data.train) / batch))
 

@@ -240,6 +240,16 @@ def test_step_time_is_not_inflated_by_the_slow_first_steps(monkeypatch):
     assert auto_train.measure_step(net, _tiny_pairs(), batch_size=2) == pytest.approx(1.5)
 
 
+def test_a_distillation_teacher_is_timed_in_each_step(monkeypatch):
+    from pixelseg.training.distillation import DistillationTeacher
+
+    clock = _Clock()
+    monkeypatch.setattr(auto_train, "time", clock)
+    student = _slow_start(clock, [1.0])
+    teacher = DistillationTeacher(_slow_start(clock, [0.5]), input_scale=2.0)
+    assert auto_train.measure_step(student, _tiny_pairs(), batch_size=2, teacher=teacher) == pytest.approx(1.5)
+
+
 def test_step_measurement_stops_after_max_seconds_of_measured_steps(monkeypatch):
     clock = _Clock()
     monkeypatch.setattr(auto_train, "time", clock)

@@ -91,7 +91,8 @@ def test_a_config_fit_to_a_time_budget_keeps_its_recipe(small_camvid, tmp_path, 
     time, everything else from the config, and the run's config.yaml repeats it."""
     from pixelseg.workflow import auto_train
 
-    monkeypatch.setattr(auto_train, "measure_step", lambda *a, **k: 10.0)
+    teachers = []
+    monkeypatch.setattr(auto_train, "measure_step", lambda *a, teacher=None, **k: teachers.append(teacher) or 10.0)
     monkeypatch.setattr(auto_train, "measure_validation_pass", lambda *a, **k: 1.0)
     config = write_config(tmp_path, augment="default")
     lines: list[str] = []
@@ -109,6 +110,12 @@ def test_a_config_fit_to_a_time_budget_keeps_its_recipe(small_camvid, tmp_path, 
     assert (run.output / "validation_metrics.json").is_file() and any("planned for the budget" in x for x in lines)
     with pytest.raises(ConfigurationError, match="leaves no time to train"):
         auto_train.run_config_within_budget(config, "5s", output=tmp_path / "run2")
+    # A distillation teacher is timed with the step it adds to (here the run's own network).
+    assert teachers[-1] is None
+    with pytest.raises(ConfigurationError, match="leaves no time to train"):
+        auto_train.run_config_within_budget(config, "5s", [f"options.distillation_teacher={run.output / 'network.ckpt'}"],
+                                            output=tmp_path / "run3")
+    assert teachers[-1] is not None and teachers[-1].network.num_classes == 11
     from pixelseg.workflow.train_command import run_train_command
 
     with pytest.raises(ConfigurationError, match="--time-budget with --resume does not apply"):
