@@ -110,7 +110,8 @@ def load_teacher(options, student: nn.Module, class_set=None) -> DistillationTea
     Raises:
         FileNotFoundError: no such file and no shipped network of that name.
         ConfigurationError: the teacher predicts another number of classes than the student,
-            or other class names than the training data's class set (both named).
+            other class names than the training data's class set, or takes images of another
+            number of channels (both named).
     """
     source = options.distillation_teacher
     if source is None:
@@ -123,6 +124,12 @@ def load_teacher(options, student: nn.Module, class_set=None) -> DistillationTea
         raise ConfigurationError(
             f"distillation_teacher {source} predicts {k_teacher} classes but the network being trained has "
             f"{k_student}; the teacher must predict the same classes"
+        )
+    c_teacher, c_student = getattr(trained.network, "in_channels", None), getattr(student, "in_channels", None)
+    if c_teacher is not None and c_student is not None and int(c_teacher) != int(c_student):
+        raise ConfigurationError(
+            f"distillation_teacher {source} takes {c_teacher}-channel images but the network being trained takes "
+            f"{c_student}; the teacher must read the same images"
         )
     if class_set is not None and trained.class_set is not None and list(trained.class_set.names) != list(class_set.names):
         raise ConfigurationError(

@@ -70,7 +70,8 @@ class TrainingOptions(BaseModel):
             ``T^2`` x the pixel-wise KL divergence at temperature ``distillation_temperature``
             (``T``, 1.0); the teacher sees each mini-batch resized by
             ``distillation_input_scale`` (1.0), e.g. 480/288 for a teacher trained at 360 x 480
-            and a student trained at 216 x 288. Each step also runs the teacher forward.
+            and a student trained at 216 x 288. Each step also runs the teacher forward. The
+            training loss of the history includes the term; the validation loss does not.
 
     Validation and output
         validation_frequency: validate every this many iterations (50) and at the end.

@@ -110,6 +110,10 @@ def test_a_teacher_of_other_classes_or_no_file_is_refused_by_name(tmp_path):
                                                  r"\['sky', 'road', 'car'\]"):
         train_network(data, TinyNet(), _options(distillation_teacher=str(teacher)),
                       class_set=ClassSet(["sky", "road", "car"]))
+    with pytest.raises(ConfigurationError, match=r"takes 3-channel images but the network being trained takes 1"):
+        grey = SyntheticSegmentation(4, 8, 3, seed=0)
+        grey.images = grey.images[:, :1].contiguous()
+        train_network(grey, TinyNet(in_channels=1), _options(distillation_teacher=str(teacher)))
     with pytest.raises(FileNotFoundError, match="nowhere.pt"):
         train_network(data, TinyNet(), _options(distillation_teacher=str(tmp_path / "nowhere.pt")))
     with pytest.raises(ConfigurationError, match="distillation_weight"):
