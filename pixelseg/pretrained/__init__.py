@@ -66,7 +66,7 @@ class ModelCard:
             return None
         score = self.validation.get("mean_iou")
         return (f"note: the shipped {self.name} was trained on {' + '.join(self.trained_splits)} of its data set, so on "
-                f"those val images (the bundled CamVid sample's among them) its score is not held out; the held-out "
+                f"its val images (such as the demo's sample) its score is not held out; the held-out "
                 f"score on its card is the train-only run's val mean IoU {score} (`pixelseg models {self.name}`)")
 
     @property
