@@ -180,6 +180,11 @@ class ClassSet:
         except ValueError:
             raise ConfigurationError(f"no class named {name!r}; classes are {self._names}") from None
 
+    def same_names(self, other: "ClassSet | None") -> bool:
+        """True when ``other`` has these class names in this order (label IDs, void and colours may
+        differ: a network trained on one encoding of the classes predicts them for another)."""
+        return other is not None and list(other.names) == self._names
+
     def __len__(self) -> int:
         return self.num_classes
 

@@ -131,7 +131,7 @@ def load_teacher(options, student: nn.Module, class_set=None) -> DistillationTea
             f"distillation_teacher {source} takes {c_teacher}-channel images but the network being trained takes "
             f"{c_student}; the teacher must read the same images"
         )
-    if class_set is not None and trained.class_set is not None and list(trained.class_set.names) != list(class_set.names):
+    if class_set is not None and trained.class_set is not None and not class_set.same_names(trained.class_set):
         raise ConfigurationError(
             f"distillation_teacher {source} has the classes {list(trained.class_set.names)} but the training data has "
             f"{list(class_set.names)}; the teacher must predict the same classes in the same order"

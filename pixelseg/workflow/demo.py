@@ -151,7 +151,7 @@ def shipped_reference(name: str | None, class_set, echo: Callable[[str], None] =
         echo(f"no shipped network {name!r} in this installation; `pixelseg models` lists those there are")
         return None
     network = load_network(name)
-    if network.class_set is None or list(network.class_set.names) != list(class_set.names):
+    if not class_set.same_names(network.class_set):
         echo(f"the shipped network {name!r} predicts other classes than this data's; it is not run beside")
         return None
     note = cards[name].held_out_note()

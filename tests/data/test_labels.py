@@ -24,6 +24,14 @@ def test_defaults_and_properties():
         cs.index("grass")
 
 
+def test_same_names_compares_names_and_order_not_label_ids():
+    grey = ClassSet(["sky", "road"], label_ids=[[3], [7]], void_ids=[0])
+    assert grey.same_names(ClassSet(["sky", "road"], label_ids=[[(128, 128, 128)], [(128, 64, 128)]]))
+    assert not grey.same_names(ClassSet(["road", "sky"]))
+    assert not grey.same_names(ClassSet(["sky", "road", "car"]))
+    assert not grey.same_names(None)
+
+
 def test_several_ids_per_class_and_void_ids():
     cs = ClassSet(["background", "vehicle"], label_ids=[[0, 5], [7, 8, 300]], void_ids=[65535])
     raw = np.array([[0, 5, 7], [8, 300, 65535]], dtype=np.uint16)
