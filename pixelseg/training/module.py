@@ -220,6 +220,11 @@ class SegmentationTask(pl.LightningModule):
         scheduler = ScheduleLR(optimizer, self.schedule)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
 
+    def set_length(self, total_iterations: int) -> None:
+        """End the run after ``total_iterations`` optimizer steps; the learning-rate schedule spans them."""
+        self.schedule.total_iterations = int(total_iterations)
+        self._total_iterations = int(total_iterations)
+
     def on_train_start(self) -> None:
         self._total_iterations = int(self.trainer.num_training_batches) * int(self.trainer.max_epochs)
         # After a resume the optimizer and the scheduler hold the learning rates of the old run:

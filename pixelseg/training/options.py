@@ -89,6 +89,12 @@ class TrainingOptions(BaseModel):
 
         max_time: stop training after this many seconds (validations included), wherever it
             is; None (default): no limit. The automatic recipe sets it from its time budget.
+        fit_to_max_time: at the end of the first epoch, set ``max_epochs`` to the most epochs
+            whose steps and validations end within ``max_time``, at the step and validation
+            times measured in this run (more epochs or fewer than given; the learning-rate
+            schedule spans the new length; see
+            :class:`pixelseg.training.callbacks.FitToMaxTime`). False (default). Needs
+            ``max_time``. ``--time-budget`` sets it.
 
     Files
         output_dir: folder for ``training_log.csv``, ``training_progress.png`` and (by
@@ -177,6 +183,7 @@ class TrainingOptions(BaseModel):
     output_network: Literal["last-iteration", "best-validation-loss", "best-validation-metric"] = "last-iteration"
     objective_metric: Literal["mean_iou", "global_accuracy"] = "mean_iou"
     max_time: float | None = Field(default=None, gt=0)
+    fit_to_max_time: bool = False
     precise_batch_norm: Annotated[int, Field(ge=0)] | Literal["auto"] = "auto"
     # files
     output_dir: Path | None = None
@@ -284,6 +291,8 @@ class TrainingOptions(BaseModel):
         named = [item for item in self.loggers if isinstance(item, str)]
         if named and self.output_dir is None:
             raise ValueError(f"loggers {named} write files under output_dir; set output_dir")
+        if self.fit_to_max_time and self.max_time is None:
+            raise ValueError("fit_to_max_time=True fits the run to max_time; set max_time (seconds)")
         return self
 
     # ---- helpers ------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from pixelseg.training.callbacks.fault import FaultCheckpoint
 from pixelseg.training.callbacks.history import HistoryRecorder
 from pixelseg.training.callbacks.precise_bn import PreciseBatchNorm
 from pixelseg.training.callbacks.progress import ProgressBar
+from pixelseg.training.callbacks.time_fit import FitToMaxTime
 from pixelseg.training.callbacks.selection import ValidationSelection
 from pixelseg.training.data import EpochSampler, make_loader
 from pixelseg.training.distillation import load_teacher
@@ -202,6 +203,8 @@ def train_network(train_ds, net: nn.Module, options: TrainingOptions | dict | No
         precise = precise_batch_norm_batches(options, iterations_per_epoch * options.max_epochs)
         if precise:
             trainer.callbacks.insert(0, PreciseBatchNorm(train_ds, precise, per_process, seed=options.seed or 0))
+        if options.fit_to_max_time:
+            trainer.callbacks.insert(0, FitToMaxTime(recalibration_batches=precise))
         data.pin_memory = trainer.strategy.root_device.type == "cuda"
         try:
             trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)

@@ -213,10 +213,12 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
         ConfigurationError: the budget leaves no time for even a few steps (the message
             says how long one step and one validation take, and what budget would do).
     """
+    from pixelseg.training.precise_bn import FORWARD_SHARE
+
     reserve = 0.05 * budget_s + 5.0
     available = budget_s - elapsed_s - reserve
     # forward passes only, over at most the training set
-    recalibration_s = min(PRECISE_BN_BATCHES, iterations_per_epoch) * step_s * 0.35
+    recalibration_s = min(PRECISE_BN_BATCHES, iterations_per_epoch) * step_s * FORWARD_SHARE
     final_s = 1.3 * validation_pass_s  # the closing evaluation with its pictures
     for validations in (3, 2, 1):
         train_s = available - final_s - validations * (validation_pass_s + recalibration_s)
@@ -241,4 +243,6 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
                "one warm-up epoch before the poly decay" if epochs >= 5 else "too few epochs for a warm-up")
     recipe.set("options.max_time", round(available - final_s, 1),
                "a hard stop for training and its validations, should a step take longer than measured")
+    recipe.set("options.fit_to_max_time", True, "after the first epoch, the epochs are re-planned from the "
+               "steps of this run (a step measured before training is not the step of training)")
     return recipe

@@ -70,6 +70,7 @@ def test_budget_sets_epochs_validations_and_a_hard_stop():
     r = plan_budget(choose_recipe(profile()), 600, 20, 2.0, 10.0, 10)
     assert r.options["max_epochs"] == 24 and r.options["validation_frequency"] == 80
     assert r.options["warmup_epochs"] == 1 and r.options["max_time"] == pytest.approx(532.0)
+    assert r.options["fit_to_max_time"] is True  # the epochs are re-planned from the run's own first epoch
     # validation dominates: fewer validations (1), never fewer than one
     r = plan_budget(choose_recipe(profile()), 600, 20, 2.0, 120.0, 10)
     assert r.options["validation_frequency"] == r.options["max_epochs"] * 10

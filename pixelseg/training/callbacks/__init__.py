@@ -11,6 +11,8 @@
   each validation and at the end (``precise_batch_norm``).
 - :func:`checkpoint_callbacks` (:mod:`.checkpoints`): the periodic checkpoints (the
   ``keep_checkpoints`` most recent), ``last.ckpt`` and ``best.ckpt``.
+- :class:`FitToMaxTime` (:mod:`.time_fit`): ``fit_to_max_time``, the run's epochs re-planned
+  after the first epoch to end within ``max_time``.
 - :class:`ProgressBar` (:mod:`.progress`): Lightning's tqdm bar with the recorder's latest values.
 
 They need Lightning, which only ``train_network`` loads: the names are imported lazily.
@@ -26,6 +28,7 @@ _EXPORTS = {
     "FaultCheckpoint": "pixelseg.training.callbacks.fault",
     "ProgressBar": "pixelseg.training.callbacks.progress",
     "PreciseBatchNorm": "pixelseg.training.callbacks.precise_bn",
+    "FitToMaxTime": "pixelseg.training.callbacks.time_fit",
     "checkpoint_callbacks": "pixelseg.training.callbacks.checkpoints",
 }
 
