@@ -96,7 +96,9 @@ def test_a_config_fit_to_a_time_budget_keeps_its_recipe(small_camvid, tmp_path, 
     monkeypatch.setattr(auto_train, "measure_validation_pass", lambda *a, **k: 1.0)
     config = write_config(tmp_path, augment="default")
     lines: list[str] = []
-    run = auto_train.run_config_within_budget(config, "90s", ["options.initial_learn_rate=0.003"],
+    # fit_to_max_time=false (kept): the fake 10 s step plans the run, not the real one
+    run = auto_train.run_config_within_budget(config, "90s", ["options.initial_learn_rate=0.003",
+                                                              "options.fit_to_max_time=false"],
                                               output=tmp_path / "run", echo=lines.append)
     # 90 s: reserve 9.5 s, final 1.3 s, 3 validations of 1 + 2 * 10 * 0.35 = 8 s: 55 s of
     # 10 s steps -> 5 steps, 2 per epoch (4 pairs, batches of 2) -> 2 epochs
@@ -105,6 +107,7 @@ def test_a_config_fit_to_a_time_budget_keeps_its_recipe(small_camvid, tmp_path, 
     job = load_job(run.output / "config.yaml")
     assert job.options["max_epochs"] == 2 and job.options["initial_learn_rate"] == 0.003
     assert job.options["validation_frequency"] == 2 and job.options["max_time"] > 0
+    assert job.options["fit_to_max_time"] is False
     assert job.data.augment == "default" and job.network["name"] == "unet"
     assert load_network(run.output / "network.ckpt").history.epoch.max() == 2
     assert (run.output / "validation_metrics.json").is_file() and any("planned for the budget" in x for x in lines)
