@@ -226,7 +226,8 @@ class SegmentationTask(pl.LightningModule):
         self._total_iterations = int(total_iterations)
 
     def on_train_start(self) -> None:
-        self._total_iterations = int(self.trainer.num_training_batches) * int(self.trainer.max_epochs)
+        # The trainer's length (``max_epochs``, or what a callback such as FitToMaxTime set it to)
+        self.set_length(int(self.trainer.num_training_batches) * int(self.trainer.max_epochs))
         # After a resume the optimizer and the scheduler hold the learning rates of the old run:
         # apply the current options' schedule at the restored iteration (a no-op with unchanged
         # options; a smaller initial_learn_rate after a divergence takes effect).

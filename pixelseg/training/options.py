@@ -85,7 +85,8 @@ class TrainingOptions(BaseModel):
             training mini-batches with the current weights before each validation and at the end
             (:mod:`pixelseg.training.precise_bn`): in short runs the moving averages lag the
             weights and eval-mode scores collapse. ``"auto"`` (default): 16 mini-batches when the
-            run has at most 10,000 iterations, off in longer runs; 0: off.
+            run has at most 10,000 iterations, off in longer runs (with ``fit_to_max_time``,
+            decided on ``max_epochs`` as given, before the refit); 0: off.
 
         max_time: stop training after this many seconds (validations included), wherever it
             is; None (default): no limit. The automatic recipe sets it from its time budget.

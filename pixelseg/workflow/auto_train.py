@@ -143,17 +143,10 @@ def measure_step(net, dataset, batch_size: int, class_weights=None, steps: int =
 def measure_validation_pass(net, dataset, samples: int = 2) -> float:
     """Seconds for one pass over ``dataset`` in eval mode: the time of up to ``samples``
     single images (loading included, after one warm-up image) scaled to its length."""
-    import torch
+    from pixelseg.training.timing import time_forward_passes
 
-    net.eval()
-    count = min(samples, len(dataset))
-    with torch.inference_mode():
-        net(dataset[0][0][None])  # warm-up: the first call pays for allocations
-        start = time.perf_counter()
-        for i in range(count):
-            image, _ = dataset[i]
-            net(image[None])
-    return (time.perf_counter() - start) / max(1, count) * len(dataset)
+    inputs = (dataset[i][0][None] for i in range(len(dataset)))
+    return time_forward_passes(net, inputs, min(samples, len(dataset)), len(dataset), warmup=1)
 
 
 def _fit_budget(recipe: Recipe, spare, data: TrainData, job: TrainJob, budget: float, started: float) -> None:

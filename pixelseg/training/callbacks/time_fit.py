@@ -12,6 +12,7 @@ import torch
 from lightning.pytorch.callbacks import Timer
 
 from pixelseg.training.precise_bn import FORWARD_SHARE
+from pixelseg.training.timing import time_forward_passes
 
 __all__ = ["FitToMaxTime", "fit_epochs"]
 
@@ -129,16 +130,6 @@ class FitToMaxTime(pl.Callback):
             batches = len(loader)
         except TypeError:
             return 0.0
-        network = pl_module.network
-        was_training = network.training
         fmt = getattr(pl_module, "memory_format", torch.contiguous_format)
-        network.eval()
-        timed, start = 0, time.perf_counter()
-        with torch.inference_mode():
-            for images, _ in loader:
-                network(images.to(pl_module.device).contiguous(memory_format=fmt))
-                timed += 1
-                if timed >= self.validation_batches:
-                    break
-        network.train(was_training)
-        return (time.perf_counter() - start) / max(1, timed) * batches
+        inputs = (images.to(pl_module.device).contiguous(memory_format=fmt) for images, _ in loader)
+        return time_forward_passes(pl_module.network, inputs, self.validation_batches, batches)
