@@ -258,3 +258,36 @@ def test_step_measurement_stops_after_max_seconds_of_measured_steps(monkeypatch)
     step = auto_train.measure_step(net, _tiny_pairs(), batch_size=2, steps=10, warmup=1, max_seconds=3.0)
     assert step == pytest.approx(2.0)
     assert type(net).calls == 3  # one warm-up, then two measured steps reach 3 s
+
+
+class _SleepyNet:
+    """Forward passes of 0.05 s each; counts them."""
+
+    def __init__(self):
+        self.calls, self.training = 0, True
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def train(self, mode=True):
+        self.training = mode
+        return self
+
+    def __call__(self, x):
+        import time
+
+        time.sleep(0.05)
+        self.calls += 1
+        return x
+
+
+@pytest.mark.parametrize("images", [1, 5])
+def test_validation_pass_is_timed_after_a_warm_up_even_for_one_image(images):
+    import torch
+
+    dataset = [(torch.zeros(3, 4, 4), torch.zeros(4, 4)) for _ in range(images)]
+    net = _SleepyNet()
+    seconds = auto_train.measure_validation_pass(net, dataset, samples=2)
+    assert net.calls == 1 + min(2, images)  # the warm-up, then the timed images
+    assert images * 0.05 <= seconds < images * 0.05 * 1.8
