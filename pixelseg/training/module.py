@@ -88,7 +88,6 @@ class SegmentationTask(pl.LightningModule):
         self.memory_format = torch.channels_last if options.channels_last else torch.contiguous_format
         # Per-iteration values kept on the device until drain_iterations() takes them.
         self._pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []
-        self._total_iterations: int | None = None
         self.validation_accumulator = None
         self._validation_loss = None
         self._validation_weight = 0
@@ -166,7 +165,7 @@ class SegmentationTask(pl.LightningModule):
                  "learn_rate": float(rates[i])} for i, it in enumerate(iterations)]
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        if self._total_iterations is not None and self.trainer.global_step >= self._total_iterations:
+        if self.trainer.global_step >= self.schedule.total_iterations:
             # The last iteration: asking to stop makes Lightning validate once more (MATLAB
             # validates at the end of training) and then end the run.
             self.trainer.should_stop = True
@@ -223,7 +222,6 @@ class SegmentationTask(pl.LightningModule):
     def set_length(self, total_iterations: int) -> None:
         """End the run after ``total_iterations`` optimizer steps; the learning-rate schedule spans them."""
         self.schedule.total_iterations = int(total_iterations)
-        self._total_iterations = int(total_iterations)
 
     def on_train_start(self) -> None:
         # The trainer's length (``max_epochs``, or what a callback such as FitToMaxTime set it to)

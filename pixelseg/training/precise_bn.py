@@ -19,12 +19,19 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["recompute_batch_norm_statistics", "batch_norm_layers", "sample_batches", "FORWARD_SHARE"]
+__all__ = ["recompute_batch_norm_statistics", "batch_norm_layers", "sample_batches", "FORWARD_SHARE",
+           "recalibration_seconds"]
 
 #: The time of a recalibration batch (a forward pass over a training mini-batch) as a share of
 #: a training step (forward, backward, optimizer), for planning a run's length; measured here
 #: on DeepLab v3+ / EfficientNet-Lite0 at 256 x 320 on 2 CPU cores.
 FORWARD_SHARE = 0.35
+
+
+def recalibration_seconds(batches: int, step_s: float) -> float:
+    """Estimated seconds of one recalibration over ``batches`` mini-batches (forward passes only)
+    in a run whose training step takes ``step_s`` seconds: ``batches * step_s * FORWARD_SHARE``."""
+    return batches * step_s * FORWARD_SHARE
 
 
 def batch_norm_layers(net: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:

@@ -213,12 +213,12 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
         ConfigurationError: the budget leaves no time for even a few steps (the message
             says how long one step and one validation take, and what budget would do).
     """
-    from pixelseg.training.precise_bn import FORWARD_SHARE
+    from pixelseg.training.precise_bn import recalibration_seconds
 
     reserve = 0.05 * budget_s + 5.0
     available = budget_s - elapsed_s - reserve
     # forward passes only, over at most the training set
-    recalibration_s = min(PRECISE_BN_BATCHES, iterations_per_epoch) * step_s * FORWARD_SHARE
+    recalibration_s = recalibration_seconds(min(PRECISE_BN_BATCHES, iterations_per_epoch), step_s)
     final_s = 1.3 * validation_pass_s  # the closing evaluation with its pictures
     for validations in (3, 2, 1):
         train_s = available - final_s - validations * (validation_pass_s + recalibration_s)

@@ -11,7 +11,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Timer
 
-from pixelseg.training.precise_bn import FORWARD_SHARE
+from pixelseg.training.precise_bn import recalibration_seconds
 from pixelseg.training.timing import time_forward_passes
 
 __all__ = ["FitToMaxTime", "fit_epochs"]
@@ -100,7 +100,7 @@ class FitToMaxTime(pl.Callback):
         ends = self._ends[self.skip:] if len(self._ends) > self.skip + 1 else self._ends
         step_s = (ends[-1] - ends[0]) / (len(ends) - 1)
         validation_s = self._validation_seconds(trainer, pl_module)
-        validation_s += self.recalibration_batches * step_s * FORWARD_SHARE if validation_s else 0.0
+        validation_s += recalibration_seconds(self.recalibration_batches, step_s) if validation_s else 0.0
         remaining = max(0.0, float(timer.time_remaining() or 0.0)) * (1.0 - self.reserve)
         frequency = trainer.val_check_batch if validation_s and isinstance(trainer.val_check_batch, int) else None
         epochs = fit_epochs(remaining, trainer.global_step, trainer.num_training_batches, step_s,
