@@ -90,10 +90,10 @@ class TrainingOptions(BaseModel):
 
         max_time: stop training after this many seconds (validations included), wherever it
             is; None (default): no limit. The automatic recipe sets it from its time budget.
-        fit_to_max_time: at the end of the first epoch, set ``max_epochs`` to the most epochs
-            whose steps and validations end within ``max_time``, at the step and validation
-            times measured in this run (more epochs or fewer than given; the learning-rate
-            schedule spans the new length; see
+        fit_to_max_time: at the end of each epoch (until the last tenth of the schedule), set
+            ``max_epochs`` to the most epochs whose steps and validations end within
+            ``max_time``, at the step and validation times measured in this run (more epochs or
+            fewer than given; the learning-rate schedule spans the new length; see
             :class:`pixelseg.training.callbacks.FitToMaxTime`). False (default). Needs
             ``max_time``. ``--time-budget`` sets it.
 

@@ -244,6 +244,6 @@ def plan_budget(recipe: Recipe, budget_s: float, elapsed_s: float, step_s: float
     recipe.set("options.max_time", round(available - final_s, 1),
                "a hard stop for training and its validations, should a step take longer than measured")
     if recipe.options.get("fit_to_max_time") is not False:  # a config's explicit False is kept
-        recipe.set("options.fit_to_max_time", True, "after the first epoch, the epochs are re-planned from the "
+        recipe.set("options.fit_to_max_time", True, "at the end of each epoch, the epochs are re-planned from the "
                    "steps of this run (a step measured before training is not the step of training)")
     return recipe

@@ -1,4 +1,4 @@
-"""fit_to_max_time: the run's epochs re-planned after the first epoch to end within max_time."""
+"""fit_to_max_time: the run's epochs re-planned after each epoch to end within max_time."""
 
 from __future__ import annotations
 
@@ -32,10 +32,16 @@ def options(**kwargs) -> TrainingOptions:
     return TrainingOptions(**base)
 
 
-def planned(caplog) -> int:
+def plans(caplog) -> list[int]:
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("fit to max_time")]
-    assert len(lines) == 1, lines
-    return int(re.match(r"fit to max_time: (\d+) epochs", lines[0]).group(1))
+    return [int(re.match(r"fit to max_time: (\d+) epochs", line).group(1)) for line in lines]
+
+
+def planned(caplog) -> int:
+    """The length the run ended with (the last plan)."""
+    found = plans(caplog)
+    assert found, "no plan was made"
+    return found[-1]
 
 
 def test_fit_epochs_by_hand():
@@ -72,8 +78,38 @@ def test_a_resumed_run_keeps_the_refit_length(data, validation, tmp_path, caplog
                             validation_data=validation)
     a = first.history[first.history.phase == "train"]
     b = resumed.history[resumed.history.phase == "train"]
-    assert b.iteration.tolist() == a.iteration.tolist()
-    assert b.learn_rate.tolist() == pytest.approx(a.learn_rate.tolist())
+    # the resumed epoch 3 runs the schedule the checkpoint was saved with (later epochs may be
+    # re-planned from the resumed run's own steps)
+    assert b.iteration.tolist()[8:12] == a.iteration.tolist()[8:12] == [9, 10, 11, 12]
+    assert b.learn_rate.tolist()[8:12] == pytest.approx(a.learn_rate.tolist()[8:12])
+    assert abs(b.epoch.max() - epochs) <= 2
+
+
+class LoadedEpochs(pl.Callback):
+    """Steps of 0.05 s, but of 0.3 s in epochs 1 and 3 (other work on the machine)."""
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        time.sleep(0.3 if trainer.current_epoch in (0, 2) else 0.05)
+
+
+def test_a_slow_first_epoch_does_not_cut_the_run_short(data, caplog):
+    caplog.set_level(logging.INFO, logger="pixelseg.training")
+    trained = train_network(data, TinyNet(), options(max_epochs=2, max_time=6.0, callbacks=[LoadedEpochs()]))
+    found = plans(caplog)
+    # after epoch 1 (1.2 s): about 4.5 s left at 0.3 s a step, 4 epochs at most; later epochs
+    # at 0.05 s a step (the median once epochs 2 and 4 outnumber 1 and 3) fit many more
+    assert found[0] <= 5 < found[-1]
+    history = trained.history[trained.history.phase == "train"]
+    assert history.epoch.max() == found[-1]  # the last plan ran to its end, within max_time
+    assert history.learn_rate.iloc[-1] < 0.1 * 0.2  # and the schedule decayed to its end
+
+
+def test_the_epoch_step_time_leaves_out_validations():
+    from pixelseg.training.callbacks.time_fit import FitToMaxTime
+
+    fit = FitToMaxTime(skip=0)
+    fit._ends = [0.0, 1.0, 2.0, 12.0, 13.0]  # a 9 s validation after step 3
+    assert fit._epoch_step_seconds() == pytest.approx(1.0)
 
 
 def test_fit_to_max_time_needs_max_time():
