@@ -3,7 +3,9 @@
 Answers MATLAB's ``exportONNXNetwork``. The graph is produced by ``torch.onnx.export(...,
 dynamo=True)`` (``torch.export`` + onnxscript), which handles SegNet's max-unpooling. The
 model takes float32 N x C x H x W in [0, 1] (normalisation is inside the network) and returns
-logits N x K x H x W. Class names, colours and the input convention are stored in the model's
+logits N x K x H x W and their argmax, the labels N x H x W (the graph is a
+:class:`~pixelseg.export.graph.DeploymentGraph`; a network trained on resized images is resized
+inside it, to its inference size and back). Class names, colours and the input convention are stored in the model's
 ``metadata_props`` (keys ``pixelseg.*``), which :class:`~pixelseg.export.runtime.OnnxSegmenter`
 reads, so a deployment knows its classes without pixelseg.
 """
@@ -21,13 +23,12 @@ import numpy as np
 import torch
 
 from pixelseg.errors import ConfigurationError, PixelsegError
+from pixelseg.export.graph import INPUT_NAME, LABELS_NAME, OUTPUT_NAME, DeploymentGraph
 from pixelseg.inference.predictor import default_class_set, network_in_channels, unwrap_network
 from pixelseg.utils.extras import require
 
 #: Version of the metadata layout written into ``metadata_props``.
 METADATA_VERSION = "1"
-INPUT_NAME = "image"
-OUTPUT_NAME = "logits"
 #: The lowest opset torch's dynamo exporter implements (``torch.onnx``'s TORCHLIB_OPSET).
 MIN_OPSET = 18
 #: what a missing package of the ``export`` extra is reported for
@@ -77,7 +78,9 @@ def export_onnx(
             ``inference_size`` (the size it was trained at), else the network's
             ``config["image_size"]`` when set, else 96 x 128. A TrainedNetwork's
             ``inference_size`` is stored in the metadata (``pixelseg.inference_size``, ``[H, W]``)
-            and OnnxSegmenter resizes images to it and the scores back, as ``semanticseg`` does.
+            and images are resized to it and the scores back, as ``semanticseg`` does: inside
+            the graph when ``dynamic_size`` (metadata ``pixelseg.resize_inside`` true; the
+            model then takes images at their own size), else by OnnxSegmenter.
         class_set: the ClassSet stored in the metadata; default the TrainedNetwork's, else
             names "class0".. with :func:`~pixelseg.inference.default_colormap` colours.
         verify: run the model with onnxruntime on random inputs at two sizes (one with
@@ -131,6 +134,7 @@ def export_onnx(
     inference_size = getattr(net, "inference_size", None)  # a TrainedNetwork's training size
     size = _example_size(module, example_size if example_size is not None else inference_size)
     sizes = [size, _second_size(size)] if dynamic_size else [size]
+    graph = DeploymentGraph(module, inference_size if dynamic_size else None)
     was_training = module.training
     module.eval()
     try:
@@ -141,20 +145,20 @@ def export_onnx(
         class_set = default_class_set(num_classes, class_set if class_set is not None else net_class_set)
         with _quiet_exporter():
             program = torch.onnx.export(
-                module,
+                graph,
                 (x,),
                 dynamo=True,
                 opset_version=opset,
                 input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
+                output_names=[OUTPUT_NAME, LABELS_NAME],
                 dynamic_shapes=({0: "batch", 2: "height", 3: "width"},) if dynamic_size else None,
                 verbose=False,
                 report=False,
             )
         model = program.model_proto
         _check_written_opset(model, opset)
-        report = _verify(model, module, in_channels, sizes, (atol, rtol), device) if verify else []
-        _set_metadata(model, module, class_set, in_channels, dynamic_size, report, inference_size)
+        report = _verify(model, graph, in_channels, sizes, (atol, rtol), device) if verify else []
+        _set_metadata(model, graph, class_set, in_channels, dynamic_size, report, inference_size)
     finally:
         module.train(was_training)
     if quantize is None:
@@ -263,22 +267,30 @@ def _random_input(n: int, c: int, size: tuple[int, int], seed: int) -> torch.Ten
     return torch.rand(n, c, *size, generator=generator)
 
 
-def _verify(model, module, in_channels, sizes, tolerance, device) -> list[dict]:
-    """Run ``model`` with onnxruntime at each size; ``tolerance`` is (atol, rtol)."""
+def _verify(model, graph, in_channels, sizes, tolerance, device) -> list[dict]:
+    """Run ``model`` with onnxruntime at each size and compare its logits with those of
+    ``graph`` (the DeploymentGraph exported); ``tolerance`` is (atol, rtol)."""
     import onnxruntime as ort
 
     atol, rtol = tolerance
 
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [OUTPUT_NAME] + [o.name for o in session.get_outputs() if o.name == LABELS_NAME]
     report = []
     for k, size in enumerate(sizes):
         x = _random_input(1 + k, in_channels, size, seed=1 + k)  # batch 2 at the second size
         with torch.no_grad():
-            expected = module(x.to(device)).float().cpu().numpy()
-        got = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
+            out = graph(x.to(device))
+            expected = (out[0] if isinstance(out, tuple) else out).float().cpu().numpy()
+        got, *labels = session.run(names, {INPUT_NAME: x.numpy()})
         if got.shape != expected.shape:
             raise ExportVerificationError(
-                f"the ONNX model returns shape {got.shape} for input {tuple(x.shape)}, PyTorch {expected.shape}"
+                f"the ONNX model returns logits {got.shape} for input {tuple(x.shape)}, PyTorch {expected.shape}"
+            )
+        if labels and not np.array_equal(labels[0], got.argmax(axis=1)):
+            raise ExportVerificationError(
+                f"the ONNX model's labels {labels[0].shape} are not the argmax of its logits for input "
+                f"{tuple(x.shape)}"
             )
         diff = float(np.max(np.abs(got - expected))) if got.size else 0.0
         scale = float(np.max(np.abs(expected))) if expected.size else 0.0
@@ -294,8 +306,8 @@ def _verify(model, module, in_channels, sizes, tolerance, device) -> list[dict]:
     return report
 
 
-def _set_metadata(model, module, class_set, in_channels, dynamic_size, report, inference_size=None) -> None:
-    config = getattr(module, "config", None)
+def _set_metadata(model, graph, class_set, in_channels, dynamic_size, report, inference_size=None) -> None:
+    config = getattr(graph.network, "config", None)
     entries = {
         "pixelseg.metadata_version": METADATA_VERSION,
         "pixelseg.class_names": json.dumps(list(class_set.names)),
@@ -305,7 +317,9 @@ def _set_metadata(model, module, class_set, in_channels, dynamic_size, report, i
         "pixelseg.void": "255",
         "pixelseg.input": f"{INPUT_NAME}: float32 N x {in_channels} x H x W, values in [0, 1] "
         "(uint8 / 255); normalisation is inside the model",
-        "pixelseg.output": f"{OUTPUT_NAME}: float32 N x K x H x W logits; class = argmax over K",
+        "pixelseg.output": f"{OUTPUT_NAME}: float32 N x K x H x W logits; {LABELS_NAME}: N x H x W "
+        "class indices, their argmax over K (uint8 for up to 256 classes)",
+        "pixelseg.resize_inside": "true" if graph.inference_size is not None else "false",
         "pixelseg.dynamic_size": "true" if dynamic_size else "false",
         "pixelseg.verification": json.dumps(report),
     }

@@ -7,7 +7,7 @@ file (``tests/test_packaging.py`` loads it alone, with torch and pixelseg unimpo
 it too, so both refuse the same images with the same words. The pre- and post-processing are
 those of :func:`pixelseg.inference.semanticseg`: H x W x C uint8 images are divided by 255
 into float32 N x C x H x W (the model normalises internally), the class is the argmax of the
-logits, scores are their softmax. Class names and colours come from the model's
+logits (the model's ``labels`` output where it has one), scores are their softmax. Class names and colours come from the model's
 ``metadata_props`` written by :func:`pixelseg.export.export_onnx`.
 """
 
@@ -21,6 +21,10 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["OnnxSegmenter", "OnnxSegmenterError", "check_image_pixels"]
+
+#: the class-index output of models exported by pixelseg.export.export_onnx (the same name
+#: as pixelseg.export.graph.LABELS_NAME; this module imports nothing of pixelseg)
+LABELS_NAME = "labels"
 
 
 class OnnxSegmenterError(ValueError):
@@ -75,9 +79,13 @@ class OnnxSegmenter:
         class_names: list of K names; ``colors``: K x 3 uint8; ``num_classes``: K;
         ``in_channels``: C the model takes; ``session``: the ``ort.InferenceSession``;
         ``inference_size``: (H, W) that images are resized to (bilinear, antialiased when
-        shrinking, with Pillow) before the model, the logits being resized back to the image's
-        size before the argmax, as ``semanticseg`` does for a network trained on resized
-        images; None (each image at its own size) unless the export recorded one.
+        shrinking) before the network, the logits being resized back to the image's size
+        before the argmax, as ``semanticseg`` does for a network trained on resized images;
+        None (each image at its own size) unless the export recorded one.
+        ``resizes_inside``: True when the model does both resizes itself (a dynamic-size
+        export, metadata ``pixelseg.resize_inside``), so it takes images at their own size;
+        False: this class resizes (Pillow before, NumPy after), as for fixed-size exports
+        and files exported before the resizes moved into the graph.
 
     Raises:
         FileNotFoundError: no such file. ModuleNotFoundError: onnxruntime is not installed
@@ -115,7 +123,14 @@ class OnnxSegmenter:
         self.input_name = self.session.get_inputs()[0].name
         #: (N, C, H, W) the model takes; ints for fixed axes, None for dynamic ones
         self.input_shape = tuple(d if isinstance(d, int) else None for d in self.session.get_inputs()[0].shape)
-        self.output_name = self.session.get_outputs()[0].name
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.output_name = outputs[0]
+        #: the model's class-index output (N x H x W), or None for exports without one
+        self.labels_name = LABELS_NAME if LABELS_NAME in outputs[1:] else None
+        self.resizes_inside = self.inference_size is not None and meta.get("pixelseg.resize_inside") == "true"
+        # the labels output is at the image's size unless this class resizes the scores back
+        self._labels_at_image_size = self.labels_name is not None and (self.inference_size is None
+                                                                       or self.resizes_inside)
 
     def __repr__(self) -> str:
         return f"OnnxSegmenter({str(self.path)!r}, classes={self.class_names})"
@@ -147,6 +162,9 @@ class OnnxSegmenter:
         if arr.ndim == 2:
             arr = arr[..., None]
         batch = arr[None] if single else arr
+        if self._labels_at_image_size and not (return_scores or all_scores):
+            labels = self.session.run([self.labels_name], {self.input_name: self.preprocess(batch)})[0]
+            return labels[0] if single else labels
         logits = self.logits(batch)
         labels = logits.argmax(axis=1).astype(np.uint8)
         out = [labels]
@@ -239,7 +257,8 @@ class OnnxSegmenter:
                 f"the image has {arr.shape[-1]} channel(s) but the model takes {self.in_channels}"
             )
         fixed = self.input_shape
-        seen = (arr.shape[0], *(self.inference_size or arr.shape[1:3]))
+        resize = self.inference_size if not self.resizes_inside else None
+        seen = (arr.shape[0], *(resize or arr.shape[1:3]))
         for got, want, what in zip(seen, (fixed[0], fixed[2], fixed[3]), ("batch", "height", "width")):
             if want is not None and got != want:
                 raise OnnxSegmenterError(
@@ -254,8 +273,8 @@ class OnnxSegmenter:
             x = arr.astype(np.float32)
         else:
             raise OnnxSegmenterError(f"images must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
-        if self.inference_size is not None and tuple(x.shape[1:3]) != self.inference_size:
-            x = np.stack([resize_channels(image, self.inference_size) for image in x])
+        if resize is not None and tuple(x.shape[1:3]) != resize:
+            x = np.stack([resize_channels(image, resize) for image in x])
         return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 

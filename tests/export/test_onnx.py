@@ -22,6 +22,7 @@ from pixelseg.cli import main
 from pixelseg.data import ClassSet
 from pixelseg.export import ExportVerificationError, OnnxSegmenter, export_onnx
 from pixelseg.export.onnx import _verify
+from pixelseg.export.graph import DeploymentGraph
 from pixelseg.inference import semanticseg
 from pixelseg.models import segnet
 from pixelseg.workflow.export import run_export
@@ -134,7 +135,7 @@ def test_verification_catches_a_mismatch(exported, tiny_segnet):
             return tiny_segnet(x) + 1e-3
 
     with pytest.raises(ExportVerificationError, match=r"differ from PyTorch's by up to 0.001 .*more than the tolerance"):
-        _verify(onnx.load(exported), Shifted(), 3, [(32, 48)], (1e-4, 1e-5), torch.device("cpu"))
+        _verify(onnx.load(exported), DeploymentGraph(Shifted()), 3, [(32, 48)], (1e-4, 1e-5), torch.device("cpu"))
 
 
 def test_tolerance_grows_with_the_logits():
@@ -275,15 +276,20 @@ def test_segmenter_and_export_bad_inputs_are_clear_errors(exported, tiny_segnet,
         export_onnx(tiny_segnet, tmp_path / "nodir" / "m.onnx", verify=False)
 
 
-def test_a_network_trained_on_resized_images_is_resized_by_the_segmenter_too(tiny_segnet, tmp_path):
+@pytest.mark.parametrize("dynamic_size", [True, False])
+def test_a_network_trained_on_resized_images_is_resized_by_the_segmenter_too(tiny_segnet, tmp_path, dynamic_size):
     """A network trained at 32 x 48 (inference_size) labels a 64 x 96 image at 32 x 48 and
     upsamples the scores, in onnxruntime as in semanticseg; without the metadata the ONNX model
-    would run at 64 x 96, a scale it never saw."""
+    would run at 64 x 96, a scale it never saw. A dynamic-size model resizes inside its graph
+    (it takes the image at its own size), a fixed-size one is given the resized image."""
     trained = TrainedNetwork(network=tiny_segnet, class_set=CLASSES, inference_size=(32, 48))
-    path = export_onnx(trained, tmp_path / "resized.onnx")
+    path = export_onnx(trained, tmp_path / "resized.onnx", dynamic_size=dynamic_size)
     seg = OnnxSegmenter(path)
     assert seg.inference_size == (32, 48)
-    assert json.loads({p.key: p.value for p in onnx.load(path).metadata_props}["pixelseg.inference_size"]) == [32, 48]
+    metadata = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert json.loads(metadata["pixelseg.inference_size"]) == [32, 48]
+    assert metadata["pixelseg.resize_inside"] == ("true" if dynamic_size else "false")
+    assert seg.resizes_inside is dynamic_size
     # a smooth image, so that Pillow's and torch's bilinear filters agree closely
     y, x = np.mgrid[0:64, 0:96]
     image = np.stack([(2 * x) % 256, (3 * y) % 256, (x + y) % 256], axis=-1).astype(np.uint8)
@@ -294,7 +300,8 @@ def test_a_network_trained_on_resized_images_is_resized_by_the_segmenter_too(tin
     assert np.abs(probs - ref_probs).mean() < 0.01
     assert np.mean(labels == ref_labels) > 0.97
     assert seg.logits(image).shape == (1, 3, 64, 96)
-    assert seg.preprocess(image).shape == (1, 3, 32, 48)  # what the model sees (int8 calibration too)
+    # what the model is given (int8 calibration too)
+    assert seg.preprocess(image).shape == ((1, 3, 64, 96) if dynamic_size else (1, 3, 32, 48))
     plain = OnnxSegmenter(export_onnx(tiny_segnet, tmp_path / "plain.onnx"))
     assert plain.inference_size is None and plain.preprocess(image).shape == (1, 3, 64, 96)
 
@@ -307,3 +314,40 @@ def test_the_runtime_resizes_scores_as_torch_does(size):
     expected = torch.nn.functional.interpolate(torch.from_numpy(scores), size=size, mode="bilinear",
                                                align_corners=False).numpy()
     np.testing.assert_allclose(resize_bilinear(scores, size), expected, atol=1e-5)
+
+
+def test_the_model_returns_the_labels_beside_the_logits(exported):
+    """The graph's second output is the argmax of its logits, uint8 for up to 256 classes."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["logits", "labels"]
+    x = np.random.default_rng(3).random((2, 3, 40, 56), dtype=np.float32)
+    logits, labels = session.run(None, {"image": x})
+    assert labels.dtype == np.uint8 and labels.shape == (2, 40, 56)
+    np.testing.assert_array_equal(labels, logits.argmax(axis=1))
+    meta = {p.key: p.value for p in onnx.load(exported).metadata_props}
+    assert "labels: N x H x W" in meta["pixelseg.output"]
+
+
+def test_a_file_exported_before_the_labels_output_still_segments(tiny_segnet, tmp_path):
+    """A model with only the logits and no pixelseg.resize_inside key (files exported before the
+    resizes and the argmax moved into the graph), of a network trained at 32 x 48: OnnxSegmenter
+    resizes on the host and takes the argmax itself, and labels as the new file does."""
+    trained = TrainedNetwork(network=tiny_segnet, class_set=CLASSES, inference_size=(32, 48))
+    new = OnnxSegmenter(export_onnx(trained, tmp_path / "new.onnx"))
+    model = onnx.load(export_onnx(TrainedNetwork(network=tiny_segnet, class_set=CLASSES), tmp_path / "plain.onnx"))
+    del model.graph.output[1]  # the labels
+    props = [p for p in model.metadata_props if p.key != "pixelseg.resize_inside"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(props)
+    model.metadata_props.add(key="pixelseg.inference_size", value="[32, 48]")
+    onnx.save(model, tmp_path / "old.onnx")
+    old = OnnxSegmenter(tmp_path / "old.onnx")
+    assert old.labels_name is None and not old.resizes_inside and old.inference_size == (32, 48)
+    y, x = np.mgrid[0:64, 0:96]
+    image = np.stack([(2 * x) % 256, (3 * y) % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+    assert old.preprocess(image).shape == (1, 3, 32, 48)
+    labels = old.predict(image)
+    assert labels.shape == (64, 96) and labels.dtype == np.uint8
+    assert np.mean(labels == new.predict(image)) > 0.97  # Pillow's resize against torch's
