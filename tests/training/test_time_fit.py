@@ -104,21 +104,20 @@ def test_a_slow_first_epoch_does_not_cut_the_run_short(data, caplog):
     assert history.learn_rate.iloc[-1] < 0.1 * 0.2  # and the schedule decayed to its end
 
 
-def test_the_epoch_step_time_leaves_out_validations():
-    from pixelseg.training.callbacks.time_fit import FitToMaxTime
-
-    fit = FitToMaxTime(skip=0)
-    fit._ends = [0.0, 1.0, 2.0, 12.0, 13.0]  # a 9 s validation after step 3
-    assert fit._epoch_step_seconds() == pytest.approx(1.0)
+class SlowValidation(pl.Callback):
+    def on_validation_start(self, trainer, pl_module):
+        time.sleep(0.6)
 
 
-def test_fit_to_max_time_needs_max_time():
-    with pytest.raises(ConfigurationError, match="max_time"):
-        TrainingOptions(fit_to_max_time=True)
-
-
-def test_without_the_option_max_epochs_is_kept(data):
-    trained = train_network(data, TinyNet(), options(max_epochs=2, fit_to_max_time=False, max_time=None,
-                                                     callbacks=[]))
-    assert trained.history.epoch.max() == 2
-    assert torch.isfinite(torch.tensor(trained.history.loss.tolist())).all()
+def test_validations_are_timed_apart_from_the_steps(data, validation, caplog):
+    """Validations of 0.6 s every 6 steps of 0.1 s: the step time stays 0.1 s, and the plans after
+    the first validation use its measured time."""
+    caplog.set_level(logging.INFO, logger="pixelseg.training")
+    train_network(data, TinyNet(), options(max_epochs=3, max_time=8.0, validation_frequency=6,
+                                           callbacks=[SlowSteps(), SlowValidation()]),
+                  validation_data=validation)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("fit to max_time")]
+    steps = [float(re.search(r"a step took ([\d.]+) s", line).group(1)) for line in lines]
+    validations = [float(re.search(r"a validation ([\d.]+) s", line).group(1)) for line in lines]
+    assert all(0.09 <= s < 0.2 for s in steps), lines
+    assert 0.6 <= validations[-1] < 1.0, lines

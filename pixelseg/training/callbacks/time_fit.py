@@ -51,13 +51,15 @@ class FitToMaxTime(pl.Callback):
 
     An epoch's step time is the mean wall time between the ends of its steps (loading,
     augmentation, forward, backward, optimizer, logging: what a step costs in this run on this
-    machine), leaving out the first ``skip`` steps of the run's first epoch and any interval
-    over three times the epoch's median (a validation ran in it). The plan uses the median of
+    machine), leaving out the first ``skip`` steps of the run's first epoch and the time of
+    validations that ran between steps. The plan uses the median of
     the last ``window`` epochs' step times, so a burst of load on the machine for an epoch or
     two (or a slow first epoch: cold caches, kernel selection) does not shorten the run while
     a lasting change does. A validation is the time of ``validation_batches`` validation
     batches scaled to the validation set, plus the batch-norm recalibration
-    (``recalibration_batches`` forward passes of training batches), measured once.
+    (``recalibration_batches`` forward passes of training batches), timed once after the first
+    epoch, and the median of the validations of this run once one has run (batch-norm
+    recalibration included: this callback runs before PreciseBatchNorm).
     ``max_epochs`` becomes the most epochs whose steps and validations fit in the time the
     trainer's ``max_time`` has left, less ``reserve`` of it (more epochs or fewer than
     planned; at least the epochs done), and the learning-rate schedule spans the new length.
@@ -87,7 +89,10 @@ class FitToMaxTime(pl.Callback):
         self.max_epochs: int | None = None  # the planned length, once planned
         self._ends: list[float] = []
         self._epoch_steps: list[float] = []  # step seconds of each epoch of this fit
-        self._validation_s: float | None = None
+        self._validation_s: float | None = None  # the timed estimate
+        self._validations: list[float] = []  # seconds of each validation of this fit
+        self._validation_start: float | None = None
+        self._validating = 0.0  # seconds spent in validations so far
 
     def state_dict(self) -> dict:
         return {"max_epochs": self.max_epochs}
@@ -107,7 +112,18 @@ class FitToMaxTime(pl.Callback):
         self._ends = []
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
-        self._ends.append(time.perf_counter())
+        self._ends.append(time.perf_counter() - self._validating)  # a clock that stops in validations
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        self._validation_start = time.perf_counter()
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or self._validation_start is None:
+            return
+        seconds = time.perf_counter() - self._validation_start
+        self._validating += seconds
+        self._validations.append(seconds)
+        self._validation_start = None
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         timer = self._timer(trainer)
@@ -123,8 +139,8 @@ class FitToMaxTime(pl.Callback):
             validation_s = self._validation_seconds(trainer, pl_module)
             validation_s += recalibration_seconds(self.recalibration_batches, step_s) if validation_s else 0.0
             self._validation_s = validation_s
+        validation_s = statistics.median(self._validations) if self._validations else self._validation_s
         remaining = max(0.0, float(timer.time_remaining() or 0.0)) * (1.0 - self.reserve)
-        validation_s = self._validation_s
         frequency = trainer.val_check_batch if validation_s and isinstance(trainer.val_check_batch, int) else None
         epochs = fit_epochs(remaining, trainer.global_step, trainer.num_training_batches, step_s,
                             validation_s, frequency, min_epochs=trainer.current_epoch + 1)
@@ -141,17 +157,14 @@ class FitToMaxTime(pl.Callback):
                       f"{validation_s:.1f} s, {remaining:.0f} s left")
 
     def _epoch_step_seconds(self) -> float | None:
-        """Mean seconds between this epoch's step ends, without the run's first ``skip`` steps
-        and intervals over three times the median (None with fewer than two steps)."""
+        """Mean seconds between this epoch's step ends, validations left out, without the run's
+        first ``skip`` steps (None with fewer than two steps)."""
         ends = self._ends
         if not self._epoch_steps and len(ends) > self.skip + 1:
             ends = ends[self.skip:]
         if len(ends) < 2:
             return None
-        intervals = [b - a for a, b in zip(ends, ends[1:])]
-        median = statistics.median(intervals)
-        kept = [d for d in intervals if d <= 3.0 * median]
-        return sum(kept) / len(kept)
+        return (ends[-1] - ends[0]) / (len(ends) - 1)
 
     def _apply(self, trainer, pl_module, epochs: int) -> None:
         self.max_epochs = int(epochs)
