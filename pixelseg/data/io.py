@@ -173,8 +173,8 @@ def read_label_raw(path: str | os.PathLike, allow_jpeg: bool = False, palette: s
     * ``.npy``: the stored integer array (any dtype, e.g. int32 with -1 for void);
     * ``.mat``: the array at ``mat_variable`` (see :mod:`pixelseg.data.mat_files`).
 
-    JPEG label files are refused by default: lossy compression changes label values
-    (edges become in-between values that belong to no class).
+    JPEG label files (and JPEG-compressed TIFF, lossy WebP) are refused by default: lossy
+    compression changes label values (edges become in-between values, or other classes).
 
     Args:
         path: label file.

@@ -15,7 +15,8 @@ What :func:`decode_label_file` returns per file type:
 * ``.npy``: the stored array; ``.mat``: the array at ``mat_variable``
   (:mod:`pixelseg.data.mat_files`).
 
-JPEG label files are refused unless ``allow_jpeg``: lossy compression changes label values.
+Lossily compressed label files (JPEG, JPEG data under another name, JPEG-compressed TIFF, lossy
+WebP) are refused unless ``allow_jpeg``: lossy compression changes label values.
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def _decode(path: Path, allow_jpeg: bool, palette: str, mat_variable: str | None
     if suffix == ".mat":
         return read_mat_label(path, mat_variable), None
     if suffix in TIFF_EXTENSIONS:
+        lossy = None if allow_jpeg else tiff_lossy_compression(path)
+        if lossy:
+            raise DataError(_jpeg_message(path, f"a TIFF with {lossy} compression"))
         try:
             data, photometric, has_alpha = read_tiff(path)
         except MissingTiffCodec as exc:
@@ -119,6 +123,10 @@ def _pillow_label(path: Path, allow_jpeg: bool, palette: str, missing: MissingTi
         raise DataError(pillow_fallback_message(path, missing, exc)) from None
     if image.format in ("JPEG", "MPO") and not allow_jpeg:
         raise DataError(_jpeg_message(path) + " (the file holds JPEG data despite its name)")
+    if image.format == "WEBP" and not allow_jpeg and webp_is_lossy(path):
+        raise DataError(_jpeg_message(path, "a lossy WebP file (save it as lossless WebP or PNG)"))
+    if image.format == "TIFF" and not allow_jpeg and image.info.get("compression") in ("jpeg", "tiff_jpeg"):
+        raise DataError(_jpeg_message(path, "a TIFF with JPEG compression"))
     frames = getattr(image, "n_frames", 1)
     if frames > 1 and image.format != "MPO":
         raise DataError(f"{path}: the {image.format} file holds {frames} frames; a label file holds one image")
@@ -198,9 +206,38 @@ def _read_npy(path: Path) -> np.ndarray:
     return data
 
 
-def _jpeg_message(path: Path) -> str:
+def _jpeg_message(path: Path, what: str = "a JPEG label file") -> str:
     return (
-        f"{path}: refusing to read a JPEG label file: lossy compression changes label values "
+        f"{path}: refusing to read {what}: lossy compression changes label values "
         "(pixels near edges get in-between values that belong to no class). Save labels as "
         "PNG, or pass allow_jpeg=True to read it anyway"
     )
+
+
+#: TIFF compression schemes that are always lossy (tag 259): JPEG, old-style JPEG, lossy JPEG (DNG)
+_LOSSY_TIFF = {6: "old-style JPEG", 7: "JPEG", 34892: "lossy JPEG"}
+
+
+def tiff_lossy_compression(path: Path) -> str | None:
+    """The name of the first page's compression when it is lossy (JPEG kinds), else None
+    (also None when the header cannot be read: the reader then reports the file)."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            return _LOSSY_TIFF.get(int(tif.pages[0].compression)) if tif.pages else None
+    except Exception:  # not a TIFF after all, damaged: read_tiff says so
+        return None
+
+
+def webp_is_lossy(path: Path) -> bool:
+    """Whether a WebP file holds lossy (VP8) image data: a ``VP8 `` chunk in its RIFF container
+    (lossless WebP has ``VP8L``). Source: the WebP container specification (RIFF chunks)."""
+    data = Path(path).read_bytes()
+    offset = 12  # "RIFF", size, "WEBP"
+    while offset + 8 <= len(data):
+        fourcc, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+        if fourcc == b"VP8 ":
+            return True
+        offset += 8 + size + (size & 1)
+    return False

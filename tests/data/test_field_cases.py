@@ -20,6 +20,7 @@ from pixelseg.data import (
     PixelLabelDatastore,
     Resize,
     combine,
+    read_label,
     read_label_raw,
 )
 from pixelseg.data.palettes import voc_colormap
@@ -236,3 +237,32 @@ def test_c10_pairs_by_stem_in_natural_order(tmp_path):
         assert image[0, 0, 0] == n and label[0, 0] == n
     assert [p.name for p in ds.labels.files] == ["img_1_L.png", "img_2_L.png", "img_10_L.png"]
     assert re.search("orphan", " ".join(str(f) for f in ds.labels.files)) is None
+
+
+def _blocks() -> np.ndarray:
+    return np.kron(np.random.default_rng(0).integers(0, 5, (4, 4)), np.ones((4, 4), int)).astype(np.uint8)
+
+
+def test_c01_lossy_tiff_and_webp_labels_refused_too(tmp_path):
+    """C01's kind beyond .jpg: JPEG-compressed TIFF and lossy WebP label files changed 39 and
+    173 of 256 pixels to other declared classes, silently."""
+    import tifffile
+
+    classes = ClassSet([f"c{i}" for i in range(8)])
+    tifffile.imwrite(tmp_path / "l.tif", _blocks(), compression="jpeg")
+    Image.fromarray(_blocks()).save(tmp_path / "l.webp", quality=75)
+    for path, what in ((tmp_path / "l.tif", "TIFF with JPEG compression"), (tmp_path / "l.webp", "lossy WebP")):
+        with pytest.raises(DataError) as info:
+            read_label(path, classes)
+        assert str(path) in str(info.value) and what in str(info.value)
+        assert "lossy compression" in str(info.value)
+
+
+def test_c01_lossless_webp_and_tiff_labels_still_read(tmp_path):
+    import tifffile
+
+    classes = ClassSet([f"c{i}" for i in range(8)])
+    tifffile.imwrite(tmp_path / "l.tif", _blocks(), compression="zlib")
+    Image.fromarray(_blocks()).save(tmp_path / "l.webp", lossless=True)
+    for path in (tmp_path / "l.tif", tmp_path / "l.webp"):
+        np.testing.assert_array_equal(read_label(path, classes), _blocks())
