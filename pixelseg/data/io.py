@@ -123,7 +123,7 @@ def read_image(
 def _read_image(path: Path, channels: int | None, high_bit_depth: str) -> np.ndarray:
     if path.suffix.lower() in _TIFF_EXTENSIONS:
         try:
-            data, photometric, _ = _read_tiff(path)
+            data, photometric, _, _ = _read_tiff(path)
         except MissingTiffCodec as missing:
             try:
                 data = _pillow_image_array(path, channels)

@@ -90,13 +90,12 @@ def _decode(path: Path, allow_jpeg: bool, palette: str, mat_variable: str | None
     if suffix == ".mat":
         return read_mat_label(path, mat_variable), None
     if suffix in TIFF_EXTENSIONS:
-        lossy = None if allow_jpeg else tiff_lossy_compression(path)
-        if lossy:
-            raise DataError(_jpeg_message(path, f"a TIFF with {lossy} compression"))
         try:
-            data, photometric, has_alpha = read_tiff(path)
+            data, photometric, has_alpha, compression = read_tiff(path)
         except MissingTiffCodec as exc:
             return _pillow_label(path, allow_jpeg, palette, exc)
+        if compression in _LOSSY_TIFF and not allow_jpeg:
+            raise DataError(_jpeg_message(path, f"a TIFF with {_LOSSY_TIFF[compression]} compression"))
         if photometric == "PALETTE" and palette == "colors":
             return _pillow_label(path, allow_jpeg, palette)
         if has_alpha and data.ndim == 3 and data.shape[2] in (2, 4):
@@ -218,26 +217,15 @@ def _jpeg_message(path: Path, what: str = "a JPEG label file") -> str:
 _LOSSY_TIFF = {6: "old-style JPEG", 7: "JPEG", 34892: "lossy JPEG"}
 
 
-def tiff_lossy_compression(path: Path) -> str | None:
-    """The name of the first page's compression when it is lossy (JPEG kinds), else None
-    (also None when the header cannot be read: the reader then reports the file)."""
-    try:
-        import tifffile
-
-        with tifffile.TiffFile(path) as tif:
-            return _LOSSY_TIFF.get(int(tif.pages[0].compression)) if tif.pages else None
-    except Exception:  # not a TIFF after all, damaged: read_tiff says so
-        return None
-
-
 def webp_is_lossy(path: Path) -> bool:
     """Whether a WebP file holds lossy (VP8) image data: a ``VP8 `` chunk in its RIFF container
-    (lossless WebP has ``VP8L``). Source: the WebP container specification (RIFF chunks)."""
-    data = Path(path).read_bytes()
-    offset = 12  # "RIFF", size, "WEBP"
-    while offset + 8 <= len(data):
-        fourcc, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
-        if fourcc == b"VP8 ":
-            return True
-        offset += 8 + size + (size & 1)
+    (lossless WebP has ``VP8L``). Reads the chunk headers only. Source: the WebP container
+    specification (RIFF chunks)."""
+    with open(path, "rb") as f:
+        f.seek(12)  # "RIFF", size, "WEBP"
+        while len(header := f.read(8)) == 8:
+            if header[:4] == b"VP8 ":
+                return True
+            size = int.from_bytes(header[4:], "little")
+            f.seek(size + (size & 1), 1)
     return False

@@ -50,9 +50,10 @@ def _check_axes(path: Path, axes: str, shape: tuple[int, ...], stack_ok: bool = 
     return int(shape[axes.index("Y")]), int(shape[axes.index("X")])
 
 
-def read_tiff(path: Path) -> tuple[np.ndarray, str, bool]:
-    """TIFF pixels as Y x X (x S), the photometric name, and whether the last sample is an
-    alpha channel (the first page's ExtraSamples tag says associated or unassociated alpha).
+def read_tiff(path: Path) -> tuple[np.ndarray, str, bool, int]:
+    """TIFF pixels as Y x X (x S), the photometric name, whether the last sample is an
+    alpha channel (the first page's ExtraSamples tag says associated or unassociated alpha),
+    and the first page's compression code (TIFF tag 259; 1 = none).
 
     Raises:
         FileNotFoundError: no such file. DataError: unreadable, above the pixel limit, or
@@ -73,6 +74,7 @@ def read_tiff(path: Path) -> tuple[np.ndarray, str, bool]:
         page = tif.pages[0] if tif.pages else None
         photometric = page.photometric.name if page is not None else "MINISBLACK"
         alpha = page is not None and any(int(e) in (1, 2) for e in page.extrasamples)
+        compression = int(page.compression) if page is not None else 1
     # put samples/channels last, drop singleton leading axes
     for axis_name in _BANDS:
         if axis_name in axes and axes.index(axis_name) != len(axes) - 1:
@@ -86,7 +88,7 @@ def read_tiff(path: Path) -> tuple[np.ndarray, str, bool]:
             f"{path}: the TIFF holds a stack of shape {data.shape} (axes {axes}); pixelseg "
             "reads one 2-D image per file"
         )
-    return data, photometric, alpha
+    return data, photometric, alpha, compression
 
 
 def tiff_shape(path: Path) -> tuple[int, int]:

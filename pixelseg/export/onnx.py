@@ -280,8 +280,7 @@ def _verify(model, graph, in_channels, sizes, tolerance, device) -> list[dict]:
     for k, size in enumerate(sizes):
         x = _random_input(1 + k, in_channels, size, seed=1 + k)  # batch 2 at the second size
         with torch.no_grad():
-            out = graph(x.to(device))
-            expected = (out[0] if isinstance(out, tuple) else out).float().cpu().numpy()
+            expected = graph(x.to(device))[0].float().cpu().numpy()
         got, *labels = session.run(names, {INPUT_NAME: x.numpy()})
         if got.shape != expected.shape:
             raise ExportVerificationError(

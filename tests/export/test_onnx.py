@@ -156,11 +156,11 @@ def test_tolerance_grows_with_the_logits():
         def forward(self, x):
             return x * 150.0 + 1e-3
 
-    report = _verify(model, Reference(), 3, [(8, 8)], (1e-4, 1e-5), torch.device("cpu"))
+    report = _verify(model, DeploymentGraph(Reference()), 3, [(8, 8)], (1e-4, 1e-5), torch.device("cpu"))
     assert report[0]["max_abs_diff"] == pytest.approx(1e-3, rel=0.05)
     assert report[0]["tolerance"] == pytest.approx(1e-4 + 1e-5 * report[0]["max_abs_logit"])
     with pytest.raises(ExportVerificationError, match=r"rtol 0 x max \|logit\| 150"):
-        _verify(model, Reference(), 3, [(8, 8)], (1e-4, 0.0), torch.device("cpu"))
+        _verify(model, DeploymentGraph(Reference()), 3, [(8, 8)], (1e-4, 0.0), torch.device("cpu"))
 
 
 def test_existing_file_not_overwritten(exported, tiny_segnet):
