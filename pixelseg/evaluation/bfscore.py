@@ -3,8 +3,12 @@
 Definition (MATLAB ``bfscore`` as used by ``evaluateSemanticSegmentation``; Csurka,
 Larlus, Perronnin, BMVC 2013), for one image and one class c:
 
-- masks: ``pred == c`` and ``truth == c``, taken as they are: a void truth pixel is simply
-  "not c", and the prediction is not masked at void pixels (issue 9's definition).
+- masks: ``truth == c`` and ``(pred == c) & (truth is a class)``: a void truth pixel (any
+  value outside 0..K-1) belongs to no class on either side, so what is predicted there is not
+  scored, as in every other metric (issue 9: "void pixels of the truth are excluded
+  everywhere"; field case C04). A predicted region that runs into a void area ends there,
+  where the true region ends too. (The first definition did not mask the prediction, so a
+  prediction inside a void band counted as a boundary error.)
 - boundary of a mask: the mask minus its erosion by the 4-connected cross, the mask being
   zero-padded first, so mask pixels on the image border are boundary pixels.
 - tolerance ``theta`` = 0.75 % of the image diagonal, ``0.0075 * sqrt(H**2 + W**2)``
@@ -231,7 +235,8 @@ def bf_score(pred: np.ndarray, truth: np.ndarray, num_classes: int, threshold: f
 
     Args:
         pred: H x W integer predicted class indices 0..K-1.
-        truth: H x W integer true labels; any value outside 0..K-1 (void) belongs to no class.
+        truth: H x W integer true labels; any value outside 0..K-1 (void) belongs to no class,
+            and the prediction at those pixels is not scored (it belongs to no class either).
         num_classes: K (1..255).
         threshold: distance tolerance in pixels; default :func:`bf_threshold` (0.75 % of
             the image diagonal, MATLAB's default).
@@ -260,8 +265,13 @@ def bf_score(pred: np.ndarray, truth: np.ndarray, num_classes: int, threshold: f
     if not math.isfinite(threshold) or threshold < 0:
         raise ConfigurationError(f"BF threshold must be a finite distance >= 0 pixels, got {threshold!r}")
     layout = _layout(pred.shape, disk_half_widths(threshold))
-    pred_codes = layout.edge_codes(_as_label_codes(pred, k), "pred")
-    truth_codes = layout.edge_codes(_as_label_codes(truth, k), "truth")
+    truth_labels = _as_label_codes(truth, k)
+    pred_labels = _as_label_codes(pred, k)
+    void = truth_labels == _NO_CLASS
+    if void.any():
+        pred_labels = np.where(void, np.uint8(_NO_CLASS), pred_labels)  # a new array: never the caller's
+    pred_codes = layout.edge_codes(pred_labels, "pred")
+    truth_codes = layout.edge_codes(truth_labels, "truth")
     stats = np.zeros((4, k), dtype=np.int64)  # matched pred, pred points, matched truth, truth points
     for first in range(0, k, 64):
         count = min(64, k - first)

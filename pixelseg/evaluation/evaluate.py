@@ -252,13 +252,12 @@ def evaluate_semantic_segmentation(
         pairs = tqdm(pairs, total=length_of(predictions), desc="evaluating", unit="image", leave=False)
     for name, pred, true in pairs:
         pred, true = label_maps(str(name), pred, true)
-        bf_pred = pred
         if areas is not None:
-            pred, true, bf_pred = outside_excluded(pred, true, areas.mask(len(rows), str(name), true.shape), void)
+            pred, true = outside_excluded(pred, true, areas.mask(len(rows), str(name), true.shape), void)
         stats.add(confusion_matrix(pred, true, k, void=void, strict=True, source=str(name)))
         rows.append(str(name))
         if want_bf:
-            bfs.append(bf_score(_squeeze(bf_pred, name), _squeeze(true, name), k, threshold=bf_threshold,
+            bfs.append(bf_score(_squeeze(pred, name), _squeeze(true, name), k, threshold=bf_threshold,
                                 source=str(name)))
     if not rows:
         raise ConfigurationError("no images to evaluate: predictions and truth are empty")

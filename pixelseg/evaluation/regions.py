@@ -62,21 +62,22 @@ class EvaluationRegions:
 
 
 def outside_excluded(pred: np.ndarray, truth: np.ndarray, region: np.ndarray | None,
-                     void: int = VOID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(prediction for the confusion matrix, truth, prediction for the BF score) of one image
-    with the pixels outside ``region`` excluded: the truth is ``void`` there; the prediction
-    0 for counting (the void truth leaves those pixels out) and ``void`` (no class) for the
-    BF score. Arrays unchanged when ``region`` is None.
+                     void: int = VOID) -> tuple[np.ndarray, np.ndarray]:
+    """(prediction, truth) of one image with the pixels outside ``region`` excluded: the
+    truth is ``void`` there, which leaves those pixels out of the confusion matrix and the BF
+    score (:func:`pixelseg.evaluation.bfscore.bf_score` does not score predictions at void
+    truth pixels); the prediction is 0 there, a valid class index for counting. Arrays
+    unchanged when ``region`` is None.
 
     Examples:
         >>> import numpy as np
         >>> pred = np.array([[1, 255]], np.uint8)
         >>> truth = np.array([[1, 0]], np.uint8)
-        >>> counted, true, bf = outside_excluded(pred, truth, np.array([[True, False]]))
-        >>> counted.tolist(), true.tolist(), bf.tolist()
-        ([[1, 0]], [[1, 255]], [[1, 255]])
+        >>> counted, true = outside_excluded(pred, truth, np.array([[True, False]]))
+        >>> counted.tolist(), true.tolist()
+        ([[1, 0]], [[1, 255]])
     """
     if region is None:
-        return pred, truth, pred
+        return pred, truth
     # Python ints keep the arrays' dtypes (NumPy 2 promotion)
-    return np.where(region, pred, 0), np.where(region, truth, void), np.where(region, pred, VOID)
+    return np.where(region, pred, 0), np.where(region, truth, void)

@@ -20,11 +20,13 @@ def square(size: int, top: int, left: int, side: int = 10) -> np.ndarray:
 
 
 def reference_bf(pred, truth, k, threshold):
-    """The straightforward way: per class, erosion and two distance transforms."""
+    """The straightforward way: per class, erosion and two distance transforms; the prediction
+    is not scored where the truth is void (outside 0..k-1)."""
     cross = ndi.generate_binary_structure(2, 1)
     out = np.full(k, np.nan)
+    scored = (truth >= 0) & (truth < k)
     for c in range(k):
-        pm, tm = pred == c, truth == c
+        pm, tm = (pred == c) & scored, truth == c
         pb = pm & ~ndi.binary_erosion(pm, cross, border_value=0)
         tb = tm & ~ndi.binary_erosion(tm, cross, border_value=0)
         if not pb.any() and not tb.any():
@@ -88,6 +90,25 @@ def test_void_truth_pixels_belong_to_no_class():
     truth[:, :3] = 0
     pred = np.zeros((6, 6), np.uint8)
     assert np.allclose(bf_score(pred, truth, 1, threshold=0.5), reference_bf(pred, truth, 1, 0.5))
+    assert bf_score(pred, truth, 1, threshold=0.5)[0] == 1.0  # what is predicted over void is not scored
+
+
+def test_c04_void_pixels_leave_the_bf_score():
+    truth = np.array([[0, 1, 2, 0, 255]], np.uint8)
+    pred = np.array([[0, 1, 2, 0, 1]], np.uint8)
+    np.testing.assert_array_equal(bf_score(pred, truth, 3), [1.0, 1.0, 1.0])
+    assert pred[0, 4] == 1  # the caller's array is not changed
+
+
+def test_prediction_across_a_void_band_ends_where_the_truth_does():
+    # road | 6 columns of void | car; the network splits the band in the middle. Theta 1.5 px:
+    # unmasked, the predicted edges lie 3 columns from the true ones and nothing would match.
+    truth = np.zeros((12, 24), np.int64)
+    truth[:, 9:15] = 255
+    truth[:, 15:] = 1
+    pred = np.zeros((12, 24), np.int64)
+    pred[:, 12:] = 1
+    np.testing.assert_array_equal(bf_score(pred, truth, 2, threshold=1.5), [1.0, 1.0])
 
 
 def test_hand_computed_tiny_image():
