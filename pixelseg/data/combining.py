@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pixelseg.data.datastores import ImageDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique, natural_sorted
 from pixelseg.data.pairing import PairedDatastore
+from pixelseg.data.suffix_hint import suffix_hint
 from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["combine", "pair_by_keys", "relative_keys", "attach_files", "UnpairedFilesWarning"]
@@ -185,11 +186,12 @@ def pair_by_keys(
     label_index = dict(zip(label_keys, range(len(label_keys)), strict=True))
     if len(label_index) != len(label_keys):
         check_names_unique(label_keys, label_files, "combine (labels)")
-    img_idx, lbl_idx, no_label = [], [], []
+    img_idx, lbl_idx, no_label, no_label_keys = [], [], [], []
     for i, key in enumerate(image_keys):
         j = label_index.pop(key, None)
         if j is None:
             no_label.append(image_files[i])
+            no_label_keys.append(key)
         else:
             img_idx.append(i)
             lbl_idx.append(j)
@@ -201,6 +203,9 @@ def pair_by_keys(
         if no_image:
             parts.append(f"{len(no_image)} label file(s) without an image: {_listing(no_image)}")
         message = "; ".join(parts) + f" ({how})"
+        hint = suffix_hint(label_keys, image_keys, [label_keys[j] for j in label_index.values()],
+                           no_label_keys, "label_suffix", "image_suffix")
+        message += f"; {hint}" if hint else ""
         if unpaired == "error":
             raise DataError(message + "; pass unpaired='warn' or 'ignore' to drop them")
         if unpaired == "warn":

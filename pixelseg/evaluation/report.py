@@ -23,6 +23,7 @@ OUTPUT_FILES = (
     "dataset_metrics.csv",
     "class_metrics.csv",
     "image_metrics.csv",
+    "image_class_iou.csv",
     "confusion_matrix.csv",
     "worst_images.csv",
     "confusion_matrix.png",
@@ -80,7 +81,17 @@ def format_report(m: SemanticSegmentationMetrics) -> str:
         lines.append(f"* No ground-truth pixels (accuracy NaN): {', '.join(only_pred)}.")
     lines += ["", "Data set metrics:", "", _table(m.dataset_metrics, index=False), "", "Class metrics:", "",
               _table(m.class_metrics, index=True), ""]
+    if "iou" in m.metrics and m.num_images > 1:
+        lines += [f"Class IoU at two levels ({m.unit}s scored alone, then averaged; class absent from a {m.unit} "
+                  "left out):", "", _table(_iou_levels(m), index=True), "",
+                  f"Mean over {m.unit}s of each {m.unit}'s mean IoU: {_fmt(float(m.image_metrics['mean_iou'].mean()))}"
+                  f" (data set mean IoU above: {_fmt(float(m.dataset_metrics['mean_iou'][0]))}).", ""]
     return "\n".join(lines)
+
+
+def _iou_levels(m: SemanticSegmentationMetrics) -> pd.DataFrame:
+    return pd.DataFrame({"iou_data_set": m.class_iou, f"mean_{m.unit}_iou": m.class_image_mean_iou},
+                        index=pd.Index(list(m.class_names), name="class"))
 
 
 def _jsonable(value):
@@ -107,6 +118,12 @@ def metrics_dict(m: SemanticSegmentationMetrics, worst: int = 10) -> dict:
         "metrics": list(m.metrics),
         "dataset_metrics": m.dataset_metrics.iloc[0].to_dict(),
         "class_metrics": {c: row.to_dict() for c, row in m.class_metrics.iterrows()},
+        "per_image_level": {
+            "note": f"each {m.unit} scored alone, then averaged over the {m.unit}s (NaN left out); the metrics above "
+                    "use one confusion matrix over all of them",
+            "class_mean_iou": dict(zip(m.class_names, m.class_image_mean_iou)),
+            "mean_of_image_mean_iou": float(m.image_metrics["mean_iou"].mean()) if "iou" in m.metrics else None,
+        },
         "absent_classes": m.absent_classes(),
         "foreground": m.foreground_metrics,
         "confusion_matrix": m.confusion.tolist(),
@@ -169,11 +186,12 @@ def write_outputs(m: SemanticSegmentationMetrics, out_dir: Path, overwrite: bool
         (m.dataset_metrics, False),
         (m.class_metrics, True),
         (m.image_metrics, True),
+        (m.image_class_iou, True),
         (m.confusion_matrix, True),
         (m.worst_images(worst), True),
     )
-    for path, (frame, index) in zip(paths[1:6], tables):
+    for path, (frame, index) in zip(paths[1:-1], tables):
         with atomic_write(path, overwrite) as tmp:
             frame.to_csv(tmp, index=index, float_format="%.6g")
-    plot_confusion_matrix(m, paths[6], overwrite)
+    plot_confusion_matrix(m, paths[-1], overwrite)
     return paths

@@ -21,6 +21,7 @@ from pixelseg.data import ClassSet, PairedDatastore, PixelLabelDatastore
 from pixelseg.data.files import check_names_unique, list_files
 from pixelseg.data.io import LABEL_EXTENSIONS
 from pixelseg.data.spec import open_data
+from pixelseg.data.suffix_hint import suffix_hint
 from pixelseg.errors import ConfigurationError, DataError
 from pixelseg.evaluation import SemanticSegmentationMetrics, evaluate_semantic_segmentation
 from pixelseg.evaluation.report import OUTPUT_FILES
@@ -52,7 +53,9 @@ def _check_all_paired(pred_keys, truth_keys, prefix: str, suffix: str, pred_dir,
     if extra:
         parts.append(f"{len(extra)} prediction(s) without a ground-truth file in {truth_dir}: {_listing(extra)}")
     if parts:
-        raise DataError("; ".join(parts))
+        hint = suffix_hint(truth_keys, pred_keys, missing, extra, "label_suffix (--label-suffix)",
+                           "pred_suffix (--pred-suffix)")
+        raise DataError("; ".join(parts) + (f"; {hint}" if hint else ""))
 
 
 def _keys(files: Sequence[Any], folder: Path | None, prefix: str = "", suffix: str = "",
@@ -190,7 +193,7 @@ def run_evaluate(pred: str | os.PathLike, truth: str | os.PathLike | None, class
     (``data.regions``): only the pixels inside them are scored.
 
     Writes ``out/``: metrics.json, dataset_metrics.csv, class_metrics.csv, image_metrics.csv,
-    confusion_matrix.csv, worst_images.csv and confusion_matrix.png.
+    image_class_iou.csv, confusion_matrix.csv, worst_images.csv and confusion_matrix.png.
 
     Args:
         pred, truth, classes, pred_prefix, pred_encoding, label_suffix, pred_suffix,

@@ -266,3 +266,19 @@ def test_c01_lossless_webp_and_tiff_labels_still_read(tmp_path):
     Image.fromarray(_blocks()).save(tmp_path / "l.webp", lossless=True)
     for path in (tmp_path / "l.tif", tmp_path / "l.webp"):
         np.testing.assert_array_equal(read_label(path, classes), _blocks())
+
+
+def test_unpaired_error_names_the_label_suffix_that_would_pair(tmp_path):
+    """CamVid-style ``<frame>_L.png`` labels paired by plain stem: the error names the option."""
+    from pixelseg.data.suffix_hint import suffix_hint
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "lbl").mkdir()
+    for stem in ("0001TP_006690", "0001TP_006720"):
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "img" / f"{stem}.png")
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "lbl" / f"{stem}_L.png")
+    imds = ImageDatastore(tmp_path / "img")
+    pxds = PixelLabelDatastore(tmp_path / "lbl", ClassSet(["a", "b"]))
+    with pytest.raises(DataError, match=r"hint: label_suffix '_L' would pair them"):
+        combine(imds, pxds)
+    assert suffix_hint(["a", "b"], ["c"], ["a", "b"], ["c"], "x", "y") == ""  # nothing pairs: no hint

@@ -37,7 +37,7 @@ def args(root, *extra):
 def test_cli_writes_metrics_and_refuses_to_overwrite(folders, capsys):
     main(args(folders))
     out = capsys.readouterr().out
-    assert "Data set metrics" in out and "wrote 7 files" in out
+    assert "Data set metrics" in out and "wrote 8 files" in out
     data = json.loads((folders / "out" / "metrics.json").read_text())
     assert data["num_images"] == 3 and 0 < data["dataset_metrics"]["mean_iou"] < 1
     with pytest.raises(SystemExit) as exc:

@@ -103,6 +103,28 @@ def test_c08_dataset_level_versus_per_image():
     assert m.image_class_iou.loc["B", "foreground"] == 0.0
     assert m.image_class_iou["foreground"].mean() == 0.5
     assert list(m.image_metrics["mean_iou"]) == [1.0, 0.0]
+    np.testing.assert_allclose(m.class_image_mean_iou, [0.0, 0.5])  # background: NaN in A, 0 in B
+
+
+def test_c08_report_and_files_give_both_levels_labelled(tmp_path):
+    truths = [np.ones((2, 2), np.uint8), np.ones((4, 4), np.uint8)]
+    preds = [np.ones((2, 2), np.uint8), np.zeros((4, 4), np.uint8)]
+    with pytest.warns(AbsentClassWarning):
+        m = evaluate(preds, truths, class_set=["background", "foreground"], image_names=["A", "B"])
+    text = m.report()
+    assert "Class IoU at two levels" in text
+    row = next(line.split() for line in text.splitlines() if line.split()[:1] == ["foreground"]
+               and len(line.split()) == 3)
+    assert row == ["foreground", "0.2000", "0.5000"]
+    assert "Mean over images of each image's mean IoU: 0.5000" in text
+    m.write(tmp_path)
+    per_image = pd.read_csv(tmp_path / "image_class_iou.csv", index_col=0)
+    assert per_image.loc["A", "foreground"] == 1.0 and per_image.loc["B", "foreground"] == 0.0
+    assert math.isnan(per_image.loc["A", "background"])
+    data = json.loads((tmp_path / "metrics.json").read_text())
+    assert data["class_metrics"]["foreground"]["iou"] == pytest.approx(0.2)
+    assert data["per_image_level"]["class_mean_iou"]["foreground"] == pytest.approx(0.5)
+    assert data["per_image_level"]["mean_of_image_mean_iou"] == pytest.approx(0.5)
 
 
 def test_inputs_arrays_tensors_generators_pairs_agree():

@@ -63,6 +63,6 @@ def test_run_evaluate_from_python(folders):
     result = run_evaluate(folders / "pred", folders / "truth", folders / "classes.json", folders / "out",
                           metrics=["iou"], quiet=True, echo=lines.append)
     assert set(result.dataset_metrics.columns) == {"mean_iou"}
-    assert "Data set metrics" in lines[0] and lines[-1] == f"wrote 7 files to {folders / 'out'}"
+    assert "Data set metrics" in lines[0] and lines[-1] == f"wrote 8 files to {folders / 'out'}"
     with pytest.raises(FileExistsError, match="--overwrite"):
         run_evaluate(folders / "pred", folders / "truth", CLASSES, folders / "out", quiet=True, echo=lines.append)

@@ -151,3 +151,27 @@ def test_evaluate_from_the_cli_with_suffixes_uses_only_the_label_id_files(tmp_pa
     assert code == 0, output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["dataset_metrics"]["mean_iou"] == pytest.approx(0.125)
+
+
+def test_evaluate_unpaired_error_names_the_suffix_options_that_would_pair(tmp_path, capsys):
+    """F15: without the suffix options the error says which ones would pair the files."""
+    import json
+
+    import numpy as np
+
+    from pixelseg.utils.atomic import save_png
+
+    truth, pred = tmp_path / "gtFine", tmp_path / "pred"
+    truth.mkdir()
+    pred.mkdir()
+    for stem in ("aachen_000000_000019", "aachen_000001_000019"):
+        save_png(np.full((2, 4), 7, np.uint8), truth / f"{stem}_gtFine_labelIds.png")
+        save_png(np.full((2, 4), 26, np.uint8), truth / f"{stem}_gtFine_instanceIds.png")
+        save_png(np.zeros((2, 4), np.uint8), pred / f"pred_{stem}_leftImg8bit.png")
+    classes = tmp_path / "classes.json"
+    classes.write_text(json.dumps({"names": ["road", "car"], "label_ids": [7, 26]}))
+    code, output = cli(["evaluate", "--pred", pred, "--truth", truth, "--classes", classes,
+                        "--out", tmp_path / "eval", "--quiet"], capsys)
+    assert code == 2
+    assert ("hint: label_suffix (--label-suffix) one of '_gtFine_instanceIds', '_gtFine_labelIds' with "
+            "pred_suffix (--pred-suffix) '_leftImg8bit' would pair them") in " ".join(output.split())
