@@ -50,7 +50,12 @@ def labelme_class_set(labels: str | os.PathLike | list[str]) -> ClassSet:
 
 def _paste_mask(shape: dict, points: list, size: tuple[int, int], source: str) -> np.ndarray:
     """A labelme 5.3+ ``mask`` shape: a base64 PNG crop pasted at the box's top-left corner
-    (``points`` = [[x0, y0], [x1, y1]], truncated to ints as labelme's ``shape_to_mask`` does)."""
+    (``points`` = [[x0, y0], [x1, y1]], truncated to ints as labelme's ``shape_to_mask`` does).
+
+    Raises:
+        DataError: the mask is not a base64 PNG, or its size is not the box's
+            ``(y1 - y0 + 1) x (x1 - x0 + 1)`` (naming the file, the shape and both sizes).
+    """
     import base64
     import binascii
     import io
@@ -65,7 +70,14 @@ def _paste_mask(shape: dict, points: list, size: tuple[int, int], source: str) -
         crop = crop.any(axis=2)
     out = np.zeros(size, dtype=bool)
     x0, y0 = (int(min(p[i] for p in points)) for i in (0, 1))  # labelme truncates too
+    x1, y1 = (int(max(p[i] for p in points)) for i in (0, 1))
     h, w = crop.shape
+    if (h, w) != (y1 - y0 + 1, x1 - x0 + 1):  # labelme's shape_to_mask fails on it too
+        raise DataError(
+            f"{source}: shape {shape.get('label')!r}: its mask is {h} x {w} pixels but its box "
+            f"[[{x0}, {y0}], [{x1}, {y1}]] is {y1 - y0 + 1} x {x1 - x0 + 1} (rows x columns, ends included); "
+            "the file is inconsistent (re-save the shape in labelme)"
+        )
     ys, xs = slice(max(y0, 0), min(y0 + h, size[0])), slice(max(x0, 0), min(x0 + w, size[1]))
     out[ys, xs] = crop[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
     return out
