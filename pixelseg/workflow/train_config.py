@@ -81,7 +81,7 @@ class TrainJob(BaseModel):
             init_from = base / init_from
         network = dict(self.network)
         weights = network.get("weights")
-        if isinstance(weights, str) and weights not in ("imagenet",) and not Path(weights).is_absolute():
+        if isinstance(weights, str) and weights.lower() not in ("imagenet", "none") and not Path(weights).is_absolute():
             network["weights"] = str(base / weights)
         options = dict(self.options)
         teacher = options.get("distillation_teacher")

@@ -161,3 +161,22 @@ def test_retraining_on_train_and_val_says_the_validation_scores_are_not_held_out
         open_data(load_job(config, ["data.train_splits=[train, tset]"]))
     with pytest.raises(ConfigurationError, match="train_splits must name one or more splits, each once"):
         load_job(config, ["data.train_splits=[train, train]"])
+
+
+@pytest.mark.parametrize("word", ["none", "None"])
+def test_network_weights_none_in_yaml_is_random_initialisation_not_a_path(tmp_path, word):
+    """``weights: none`` (as ``class_weights: none``) was read as the file ``<yaml folder>/none``."""
+    import torch
+
+    from pixelseg.models.encoders import EfficientNetLite0Encoder, load_weights
+
+    path = write_config(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    config["network"] = {"name": "deeplabv3plus", "backbone": "efficientnet_lite0", "weights": word}
+    path.write_text(yaml.safe_dump(config))
+    job = load_job(path).resolved(tmp_path)
+    assert job.network["weights"] == word
+    encoder = EfficientNetLite0Encoder()
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    assert load_weights(encoder, word) == {}
+    assert all(torch.equal(before[k], v) for k, v in encoder.state_dict().items())

@@ -143,7 +143,9 @@ def adapt_first_conv(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
 
 
 def load_weights(encoder: Encoder, weights: str | Path | None) -> dict[str, torch.Tensor]:
-    """Load ``weights`` (None, "imagenet" where bundled, or a checkpoint path) into ``encoder``.
+    """Load ``weights`` (None or "none": random initialisation; "imagenet" where bundled; or a
+    checkpoint path) into ``encoder``. ``"none"`` is what a YAML config says, like
+    ``class_weights: none``.
 
     Returns the classifier-head tensors of the checkpoint (empty dict for None).
 
@@ -152,7 +154,7 @@ def load_weights(encoder: Encoder, weights: str | Path | None) -> dict[str, torc
             of another architecture.
         DataError: the checkpoint file is missing or unreadable.
     """
-    if weights is None:
+    if weights is None or (isinstance(weights, str) and weights.lower() == "none"):
         return {}
     if isinstance(weights, str) and weights == "imagenet":
         bundled = encoder.bundled_path()
