@@ -89,6 +89,8 @@ def _decode(path: Path, allow_jpeg: bool, palette: str, mat_variable: str | None
         return _read_npy(path), None
     if suffix == ".mat":
         return read_mat_label(path, mat_variable), None
+    if suffix in TIFF_EXTENSIONS and not _holds_tiff(path):
+        return _pillow_label(path, allow_jpeg, palette)  # another format under a TIFF name: Pillow says which
     if suffix in TIFF_EXTENSIONS:
         try:
             data, photometric, has_alpha, compression = read_tiff(path)
@@ -105,6 +107,19 @@ def _decode(path: Path, allow_jpeg: bool, palette: str, mat_variable: str | None
             return data[:, :, :-1], alpha
         return data, None
     return _pillow_label(path, allow_jpeg, palette)
+
+
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, both byte orders
+
+
+def _holds_tiff(path: Path) -> bool:
+    """Whether the file starts like a TIFF (a missing or unreadable file counts as one, so
+    that the TIFF reader names the problem)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in _TIFF_MAGIC
+    except OSError:
+        return True
 
 
 def pillow_fallback_message(path: Path, missing: MissingTiffCodec, exc: Exception) -> str:

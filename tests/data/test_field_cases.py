@@ -282,3 +282,13 @@ def test_unpaired_error_names_the_label_suffix_that_would_pair(tmp_path):
     with pytest.raises(DataError, match=r"hint: label_suffix '_L' would pair them"):
         combine(imds, pxds)
     assert suffix_hint(["a", "b"], ["c"], ["a", "b"], ["c"], "x", "y") == ""  # nothing pairs: no hint
+
+
+def test_c01_jpeg_bytes_under_a_tiff_name_are_refused_as_jpeg(tmp_path):
+    """A JPEG saved as ``mask.tif``: the error says it holds JPEG data (it was tifffile's
+    "not a TIFF file"); a PNG under a TIFF name reads."""
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "mask.tif", format="JPEG")
+    with pytest.raises(DataError, match=r"mask\.tif: refusing to read a JPEG.*holds JPEG data despite its name"):
+        PixelLabelDatastore([tmp_path / "mask.tif"], ClassSet(["a", "b"])).read(0)
+    Image.fromarray(np.ones((8, 8), np.uint8)).save(tmp_path / "png.tiff", format="PNG")
+    assert PixelLabelDatastore([tmp_path / "png.tiff"], ClassSet(["a", "b"])).read(0).max() == 1
