@@ -8,15 +8,16 @@ loss of 0 (with a gradient of 0), never NaN.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pixelseg.conventions import VOID
-from pixelseg.errors import ConfigurationError
+from pixelseg.errors import ConfigurationError, DataError
 
 __all__ = ["CrossEntropyLoss", "DiceLoss", "FocalLoss", "OhemCrossEntropyLoss", "WeightedSumLoss", "build_loss",
            "VOID_INDEX"]
@@ -52,6 +53,41 @@ def _as_weight(class_weights, num_classes: int | None) -> torch.Tensor | None:
     return weight
 
 
+def _target_problem(logits: torch.Tensor, target: torch.Tensor, ignore_index: int) -> str | None:
+    """What is wrong with ``target`` for ``logits`` (shapes, dtype, values), or None."""
+    if logits.ndim != 4 or target.shape != (logits.shape[0], *logits.shape[2:]):
+        return (f"the label map must be N x H x W matching logits N x K x H x W {tuple(logits.shape)}, "
+                f"got {tuple(target.shape)}")
+    if target.is_floating_point() or target.dtype == torch.bool:
+        return f"the label map must hold integer class indices (int64), got {target.dtype}"
+    k = logits.shape[1]
+    bad = ((target < 0) | (target >= k)) & (target != ignore_index)
+    if bad.any():
+        values, counts = torch.unique(target[bad], return_counts=True)
+        listed = ", ".join(f"{int(v)} ({int(c)} pixels)" for v, c in zip(values[:8], counts[:8]))
+        return (f"the label map holds values that are neither a class index 0..{k - 1} nor void "
+                f"({ignore_index}): {listed}")
+    return None
+
+
+def _explained(forward: Callable) -> Callable:
+    """Turn PyTorch's error on a bad label map (a value >= K, a shape mismatch) into a
+    DataError saying what is wrong; checked only when the loss fails, so a good batch costs
+    nothing extra."""
+
+    @functools.wraps(forward)
+    def checked(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        try:
+            return forward(self, logits, target)
+        except (IndexError, RuntimeError, ValueError) as exc:
+            problem = _target_problem(logits, target, self.ignore_index)
+            if problem is None:
+                raise
+            raise DataError(f"{type(self).__name__}: {problem}") from exc
+
+    return checked
+
+
 class CrossEntropyLoss(nn.Module):
     """Pixel-wise cross-entropy with optional class weights; void pixels ignored.
 
@@ -70,6 +106,7 @@ class CrossEntropyLoss(nn.Module):
         self.ignore_index = ignore_index
         self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
 
+    @_explained
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # Sum / total weight rather than reduction="mean": an all-void batch gives 0, not
         # 0/0 = NaN, and no host-device sync is needed to detect it.
@@ -115,6 +152,7 @@ class OhemCrossEntropyLoss(nn.Module):
         self.ignore_index = ignore_index
         self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
 
+    @_explained
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         pixel = F.cross_entropy(logits, target, ignore_index=self.ignore_index, reduction="none").flatten()
         valid = (target != self.ignore_index).flatten()
@@ -153,6 +191,7 @@ class FocalLoss(nn.Module):
         self.ignore_index = ignore_index
         self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
 
+    @_explained
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         valid = target != self.ignore_index
         safe = torch.where(valid, target, torch.zeros_like(target))
@@ -185,6 +224,7 @@ class DiceLoss(nn.Module):
         self.ignore_index = ignore_index
         self.register_buffer("weight", _as_weight(class_weights, num_classes), persistent=False)
 
+    @_explained
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         num_classes = logits.shape[1]
         valid = (target != self.ignore_index).unsqueeze(1)

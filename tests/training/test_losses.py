@@ -132,3 +132,22 @@ def test_ohem_keeps_the_hard_pixels_or_the_hardest_fraction():
         OhemCrossEntropyLoss(threshold=0)
     with pytest.raises(ConfigurationError, match="ohem_min_kept"):
         OhemCrossEntropyLoss(min_kept=1.5)
+
+
+@pytest.mark.parametrize("name", ["cross-entropy", "dice", "focal", "ohem", "mixed"])
+def test_a_bad_label_map_is_a_data_error_saying_what_is_wrong(name):
+    """A target value that is neither a class nor void (7 for 3 classes) gave PyTorch's
+    "Target 7 is out of bounds" (or an index error deep in gather / one_hot)."""
+    from pixelseg.errors import DataError
+
+    loss = build_loss({"cross-entropy": 1.0, "dice": 0.5} if name == "mixed" else name)
+    logits = torch.randn(2, 3, 4, 4)
+    target = torch.zeros(2, 4, 4, dtype=torch.long)
+    target[1, 0, :2] = 7
+    target[0, 3, 3] = -1
+    with pytest.raises(DataError, match=r"neither a class index 0\.\.2 nor void \(255\): -1 \(1 pixels\), 7 \(2 pixels\)"):
+        loss(logits, target)
+    with pytest.raises(DataError, match=r"N x H x W matching logits .* got \(2, 5, 4\)"):
+        loss(logits, torch.zeros(2, 5, 4, dtype=torch.long))
+    target[target != 0] = 255
+    assert torch.isfinite(loss(logits, target))  # void is fine
