@@ -82,8 +82,8 @@ def format_report(m: SemanticSegmentationMetrics) -> str:
     lines += ["", "Data set metrics:", "", _table(m.dataset_metrics, index=False), "", "Class metrics:", "",
               _table(m.class_metrics, index=True), ""]
     if "iou" in m.metrics and m.num_images > 1:
-        lines += [f"Class IoU at two levels ({m.unit}s scored alone, then averaged; class absent from a {m.unit} "
-                  "left out):", "", _table(_iou_levels(m), index=True), "",
+        lines += [f"Class IoU at two levels (the data set; each {m.unit} alone, then averaged over the {m.unit}s, "
+                  f"a class absent from the {m.unit} left out):", "", _table(_iou_levels(m), index=True), "",
                   f"Mean over {m.unit}s of each {m.unit}'s mean IoU: {_fmt(float(m.image_metrics['mean_iou'].mean()))}"
                   f" (data set mean IoU above: {_fmt(float(m.dataset_metrics['mean_iou'][0]))}).", ""]
     return "\n".join(lines)
