@@ -53,7 +53,7 @@ def _check_num_classes(num_classes: Any, void: Any) -> tuple[int, int | None]:
     return int(num_classes), void
 
 
-def _describe_values(values: np.ndarray, counts: np.ndarray, limit: int = 8) -> str:
+def describe_values(values: np.ndarray, counts: np.ndarray, limit: int = 8) -> str:
     parts = [f"{int(v)} ({int(c)} pixels)" for v, c in zip(values[:limit], counts[:limit])]
     more = f" and {len(values) - limit} more" if len(values) > limit else ""
     return ", ".join(parts) + more
@@ -64,14 +64,14 @@ def _bad_prediction(values: np.ndarray, counts: np.ndarray, num_classes: int, so
             "the same regions)") if VOID in np.asarray(values).tolist() else ""
     return DataError(
         f"{source}: the prediction holds values that are not class indices 0..{num_classes - 1}: "
-        f"{_describe_values(values, counts)}{hint}"
+        f"{describe_values(values, counts)}{hint}"
     )
 
 
 def _unknown_truth(values: np.ndarray, counts: np.ndarray, num_classes: int, void: int | None, source: str) -> DataError:
     return DataError(
         f"{source}: the ground truth holds values that are neither a class index 0..{num_classes - 1} "
-        f"nor void ({void}): {_describe_values(values, counts)}"
+        f"nor void ({void}): {describe_values(values, counts)}"
     )
 
 

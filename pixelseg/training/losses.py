@@ -18,6 +18,7 @@ from torch import nn
 
 from pixelseg.conventions import VOID
 from pixelseg.errors import ConfigurationError, DataError
+from pixelseg.evaluation.confusion import describe_values
 
 __all__ = ["CrossEntropyLoss", "DiceLoss", "FocalLoss", "OhemCrossEntropyLoss", "WeightedSumLoss", "build_loss",
            "VOID_INDEX"]
@@ -64,9 +65,8 @@ def _target_problem(logits: torch.Tensor, target: torch.Tensor, ignore_index: in
     bad = ((target < 0) | (target >= k)) & (target != ignore_index)
     if bad.any():
         values, counts = torch.unique(target[bad], return_counts=True)
-        listed = ", ".join(f"{int(v)} ({int(c)} pixels)" for v, c in zip(values[:8], counts[:8]))
         return (f"the label map holds values that are neither a class index 0..{k - 1} nor void "
-                f"({ignore_index}): {listed}")
+                f"({ignore_index}): {describe_values(values.tolist(), counts.tolist())}")
     return None
 
 
