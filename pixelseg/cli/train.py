@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         or fine-tune the labeler's network on its labels; writes checkpoints, log, plot, config and metrics."""
         if config_file is not None and config is not None and config_file != config:
             raise usage_error(f"two configs given ({config_file} and --config {config}); give one")
-        if not (config or config_file or data or labels or print_config):
+        if not (config or config_file or data or labels or print_config or resume):
             raise usage_error("give either --config FILE (a train.yaml; --print-config prints a template), --data DIR "
                               "(automatic recipe) or --resume-from-labels LABELS --images IMAGES --model NET.ckpt")
         from pixelseg.workflow.train_command import run_train_command

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pixelseg.errors import ConfigurationError
 
-__all__ = ["run_train_command"]
+__all__ = ["run_train_command", "saved_run_config"]
 
 
 def run_train_command(config: Path | None = None, data: Path | None = None, labels: Path | None = None,
@@ -18,7 +18,8 @@ def run_train_command(config: Path | None = None, data: Path | None = None, labe
                       print_config: bool = False, echo: Callable[[str], None] = print) -> None:
     """Run what the ``pixelseg train`` arguments ask for.
 
-    - ``config``: :func:`pixelseg.workflow.train.run_train_config` (``--set``, ``--resume``);
+    - ``config``: :func:`pixelseg.workflow.train.run_train_config` (``--set``, ``--resume``;
+      ``resume`` alone reads the config the stopped run saved, ``RUN/config.yaml``);
       with ``time_budget``, :func:`pixelseg.workflow.auto_train.run_config_within_budget` (its
       epochs fit to the budget); with ``print_config``, print the resolved YAML instead (the
       defaults without a config).
@@ -36,6 +37,8 @@ def run_train_command(config: Path | None = None, data: Path | None = None, labe
 
         echo(config_text(config, overrides).rstrip("\n"))
         return
+    if config is None and resume is not None and data is None and labels is None:
+        config = saved_run_config(Path(resume))
     modes = [name for name, value in (("a config", config), ("--data", data), ("--resume-from-labels", labels))
              if value is not None]
     if len(modes) != 1:
@@ -72,3 +75,23 @@ def run_train_command(config: Path | None = None, data: Path | None = None, labe
         from pixelseg.workflow.label_loop import run_label_loop
 
         run_label_loop(labels, images, model, time_budget or "5m", output=output, overwrite=overwrite)
+
+
+def saved_run_config(resume: Path) -> Path:
+    """The ``config.yaml`` a run saved in its folder, for ``--resume`` without ``--config``.
+
+    Args:
+        resume: the run folder, its ``checkpoints`` folder, or one checkpoint file in it.
+
+    Raises:
+        ConfigurationError: no ``config.yaml`` in the run folder (the path named; give ``--config``).
+    """
+    resume = Path(resume)
+    run = resume if resume.is_dir() else resume.parent
+    if run.name == "checkpoints" and not (run / "config.yaml").is_file():
+        run = run.parent
+    saved = run / "config.yaml"
+    if not saved.is_file():
+        raise ConfigurationError(f"--resume {resume}: no config.yaml in the run folder {run} to continue with; give "
+                                 "the run's config with --config FILE")
+    return saved

@@ -139,3 +139,28 @@ def test_print_config_without_a_config_prints_the_defaults(capsys):
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["data"]["root"] is None and printed["network"]["name"] == "deeplabv3plus"
     assert printed["options"]["max_epochs"] == 30 and printed["options"]["loggers"] == []
+
+
+def test_resume_alone_continues_with_the_config_the_run_saved(small_camvid, tmp_path, capsys):
+    """``pixelseg train --resume RUN`` without ``--config``: RUN/config.yaml (with the overrides
+    the run was started with) is what continues; a folder without one names it."""
+    from pixelseg.cli import main
+
+    config = write_config(tmp_path)
+    out = tmp_path / "run"
+    main(["train", "--config", str(config), "--output", str(out), "--set", "options.max_epochs=2"])
+    checkpoints = sorted((out / "checkpoints").glob("*.ckpt"))
+    for path in checkpoints:  # the run stopped after its first epoch: only that checkpoint is left
+        if not path.name.startswith("epoch000"):
+            path.unlink()
+    (out / "network.ckpt").unlink()
+    main(["train", "--resume", str(out)])
+    history = load_network(out / "network.ckpt").history
+    assert history.epoch.max() == 2  # max_epochs=2 came from the saved config, not the YAML's 1
+    assert history[history.phase == "train"].iteration.tolist() == list(range(1, 5))
+    bare = tmp_path / "bare"
+    (bare / "checkpoints").mkdir(parents=True)
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--resume", str(bare / "checkpoints")])
+    assert info.value.code == 2
+    assert "no config.yaml" in capsys.readouterr().err
