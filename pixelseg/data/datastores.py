@@ -299,6 +299,14 @@ class PixelLabelDatastore(_FileDatastore):
         new._watch = VoidWatch(len(self._file_list))
         return new
 
+    def _with_files(self, files: list[str]):
+        """A datastore of ``files`` (a subset, a partition's split): it watches its own first
+        files, unless this one has already decided (then it warns no second time)."""
+        new = super()._with_files(files)
+        if not self._watch.done:
+            new._watch = VoidWatch(len(files))
+        return new
+
     def _read_settings(self) -> dict[str, Any]:
         return {**super()._read_settings(), "class_set": self.class_set, "reading options": self.reader.options()}
 

@@ -67,7 +67,8 @@ def list_networks() -> list[str]:
 def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> SegmentationNetwork:
     """Build the network ``name`` with ``num_classes`` classes; ``kwargs`` go to its builder
     (e.g. ``backbone="efficientnet_lite0"`` for "deeplabv3plus"; see ``segnet``, ``unet``,
-    ``deeplabv3plus``, ``fcn``).
+    ``deeplabv3plus``, ``fcn``). ``weights="none"`` (any case, as a YAML config writes it) is
+    ``weights=None``: random initialisation.
 
     Raises:
         ConfigurationError: an unknown name or keyword (the message lists the allowed ones), or
@@ -94,6 +95,8 @@ def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> 
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise ConfigurationError(f"{name} does not take the argument(s) {unknown}: allowed {allowed}")
+    if isinstance(kwargs.get("weights"), str) and kwargs["weights"].lower() == "none":
+        kwargs["weights"] = None
     return builder(num_classes=num_classes, **kwargs)
 
 

@@ -122,3 +122,28 @@ def test_f11_binary_masks_read_with_voc_void_warn_once_and_declaring_255_reads_r
     right = PixelLabelDatastore(tmp_path / "SegmentationClass", ClassSet(["background", "object"], label_ids=[0, 255]))
     assert void_label_problem(right) is None
     assert count_each_label(right)["pixel_count"].tolist() == [384, 128]
+
+
+def test_f11_a_split_of_fewer_files_than_watched_still_warns(tmp_path):
+    """A split (here 3 of 4 files, as training's 80/20 partition gave) kept the whole
+    datastore's watch, which waits for 4 files: training on 0/255 masks read with 255 as
+    void said nothing. Each split now watches its own files; a decided watch is not reopened."""
+    from pixelseg.data import PairedDatastore, partition
+    from pixelseg.data.datastores import ImageDatastore
+
+    _f11(tmp_path)
+    for i in (2, 3):  # four pairs
+        for sub, ext in (("JPEGImages", "jpg"), ("SegmentationClass", "png")):
+            (tmp_path / sub / f"{i}.{ext}").write_bytes((tmp_path / sub / f"0.{ext}").read_bytes())
+    voc = ClassSet(["background", "object"], void_ids=[255])
+    pairs = PairedDatastore(ImageDatastore(tmp_path / "JPEGImages"), PixelLabelDatastore(tmp_path / "SegmentationClass", voc))
+    train, _ = partition(pairs, (0.75, 0.25), seed=0)
+    assert len(train) == 3
+    with pytest.warns(LabelCheckWarning, match=r"in 3 label file\(s\) read .* 'object' has no pixel"):
+        count_each_label(train)
+    whole = PixelLabelDatastore(tmp_path / "SegmentationClass", voc)
+    with pytest.warns(LabelCheckWarning):
+        count_each_label(whole)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelCheckWarning)
+        count_each_label(whole.subset([0, 1]))  # the parent already warned: no second warning

@@ -79,3 +79,15 @@ def test_unknown_keyword_names_it_and_the_allowed_ones():
 def test_impossible_configurations_raise_before_compute(build, match):
     with pytest.raises(ConfigurationError, match=match):
         build()
+
+
+@pytest.mark.parametrize("word", ["none", "None"])
+def test_weights_none_as_a_yaml_config_writes_it_is_random_initialisation_for_every_network(word):
+    """``network: {name: unet, weights: none}`` (no encoder) was refused as 'needs a pretrained
+    encoder', though random initialisation is what it asks for."""
+    import torch
+
+    unet = create_network("unet", num_classes=2, encoder_depth=2, num_first_encoder_filters=4, weights=word)
+    assert unet(torch.rand(1, 3, 16, 16)).shape == (1, 2, 16, 16)
+    deeplab = create_network("deeplabv3plus", num_classes=2, weights=word)
+    assert deeplab.num_classes == 2
