@@ -45,9 +45,9 @@ def pairing_suffixes(first: Sequence[str], second: Sequence[str],
     plain = len(set(first) & set(second))
     found = []
     for s2 in second_candidates:
-        targets = {_strip(k, s2) for k in second}
         if s2 and not all(k.endswith(s2) for k in second):
             continue
+        targets = {_strip(k, s2) for k in second}
         for s1 in first_candidates:
             if not s1 and not s2:
                 continue

@@ -213,10 +213,9 @@ class SemanticSegmentationMetrics:
     def class_image_mean_iou(self) -> np.ndarray:
         """(K,) mean over images of each class's IoU in the image alone, NaN (class absent
         from an image's truth and prediction) left out; NaN when no image has a value."""
-        iou = self.image_confusion_stats["iou"]
         if self.num_images == 0:
             return np.full(self.num_classes, np.nan)
-        return nan_mean(iou, "omit", axis=0)
+        return nan_mean(self.image_confusion_stats["iou"], "omit", axis=0)
 
     @property
     def image_class_bf_score(self) -> pd.DataFrame:

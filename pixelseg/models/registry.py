@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from pixelseg.errors import ConfigurationError
+from pixelseg.conventions import means_no_weights
 from pixelseg.models.base import SegmentationNetwork
 
 Builder = TypeVar("Builder", bound=Callable[..., SegmentationNetwork])
@@ -95,7 +96,7 @@ def create_network(name: str, num_classes: int | None = None, **kwargs: Any) -> 
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise ConfigurationError(f"{name} does not take the argument(s) {unknown}: allowed {allowed}")
-    if isinstance(kwargs.get("weights"), str) and kwargs["weights"].lower() == "none":
+    if "weights" in kwargs and means_no_weights(kwargs["weights"]):
         kwargs["weights"] = None
     return builder(num_classes=num_classes, **kwargs)
 

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pixelseg.conventions import means_no_weights
 from pixelseg.data.spec import DataSpec
 from pixelseg.errors import ConfigurationError
 from pixelseg.utils.schema import describe_validation_error
@@ -81,7 +82,8 @@ class TrainJob(BaseModel):
             init_from = base / init_from
         network = dict(self.network)
         weights = network.get("weights")
-        if isinstance(weights, str) and weights.lower() not in ("imagenet", "none") and not Path(weights).is_absolute():
+        if isinstance(weights, str) and not means_no_weights(weights) and weights != "imagenet" \
+                and not Path(weights).is_absolute():
             network["weights"] = str(base / weights)
         options = dict(self.options)
         teacher = options.get("distillation_teacher")

@@ -19,6 +19,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from pixelseg.conventions import means_no_weights
 from pixelseg.errors import ConfigurationError, DataError
 
 _OPTIONAL_SUFFIX = ".num_batches_tracked"  # absent from checkpoints saved by torch < 0.4.1
@@ -154,7 +155,7 @@ def load_weights(encoder: Encoder, weights: str | Path | None) -> dict[str, torc
             of another architecture.
         DataError: the checkpoint file is missing or unreadable.
     """
-    if weights is None or (isinstance(weights, str) and weights.lower() == "none"):
+    if means_no_weights(weights):
         return {}
     if isinstance(weights, str) and weights == "imagenet":
         bundled = encoder.bundled_path()
